@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up everything and run FileFlow on the embedded default: SQLite + local disk under
+# FILEFLOW_DATA_DIR (./var). Safe to run again: it only does what is not done yet.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_venv requirements.txt
+export FILEFLOW_DATA_DIR="${FILEFLOW_DATA_DIR:-$ROOT/var}"
+PY="$VENV/bin/python"
+
+"$PY" manage.py check --fail-level ERROR >/dev/null || exit 1
+say "Applying database migrations"
+"$PY" manage.py migrate --no-input -v 0
+say "Collecting static files"
+"$PY" manage.py collectstatic --no-input -v 0
+say "Checking the operator account"
+"$PY" manage.py ensure_operator
+
+HOST="${FILEFLOW_HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+say "FileFlow is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/, stop with Ctrl+C)"
+say "Log in with the operator account above, or sign up at http://$HOST:$PORT/account/signup/"
+exec "$VENV/bin/gunicorn" -c fileflow/gunicorn.conf.py fileflow.wsgi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the system packages the test suite needs (PostgreSQL server, Chromium) when they
+# are missing. Needs root and apt-get; does nothing when everything is there already.
+set -euo pipefail
+
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "error: the tests need these system packages: ${missing[*]}" >&2
+  echo "Install them (as root: apt-get install -y ${missing[*]}) and run again." >&2
+  exit 1
+fi
+echo "==> Installing system packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

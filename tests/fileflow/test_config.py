@@ -1,0 +1,108 @@
+"""A malformed environment stops start-up with one clear line naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fileflow.config import ConfigError, parse_size
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(tmp_path, **env):
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "FILEFLOW_STORAGE", "DJANGO_SECRET_KEY"}
+    }
+    full_env.update({"FILEFLOW_DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "hint"),
+    [
+        ({"DATABASE_URL": "mysql-ish://nope"}, "DATABASE_URL", "postgres://"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL", "sqlite:"),
+        ({"FILEFLOW_STORAGE": "ftp"}, "FILEFLOW_STORAGE", "local, s3"),
+        ({"FILEFLOW_STORAGE": "s3"}, "AWS_STORAGE_BUCKET_NAME", "must be set"),
+        (
+            {
+                "FILEFLOW_STORAGE": "s3",
+                "AWS_STORAGE_BUCKET_NAME": "b",
+                "AWS_S3_ENDPOINT_URL": "s3.local",
+            },
+            "AWS_S3_ENDPOINT_URL",
+            "http(s)",
+        ),
+        ({"FILEFLOW_DEFAULT_QUOTA": "lots"}, "FILEFLOW_DEFAULT_QUOTA", "not a size"),
+        ({"FILEFLOW_MAX_UPLOAD_SIZE": "12 parsecs"}, "FILEFLOW_MAX_UPLOAD_SIZE", "not a size"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG", "true or false"),
+        ({"FILEFLOW_SIGNUP_ENABLED": "sometimes"}, "FILEFLOW_SIGNUP_ENABLED", "true or false"),
+        ({"EMAIL_URL": "pigeon://coop"}, "EMAIL_URL", "e-mail URL"),
+        ({"FILEFLOW_LOGIN_FAILURE_LIMIT": "five"}, "FILEFLOW_LOGIN_FAILURE_LIMIT", "whole number"),
+        ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY", "too short"),
+    ],
+)
+def test_bad_environment_value_gives_one_clear_line(tmp_path, env, variable, hint):
+    result = run_manage(tmp_path, **env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("FileFlow cannot start: ")
+    assert variable in lines[0]
+    assert hint in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_data_dir_that_is_a_file_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_manage(tmp_path, FILEFLOW_DATA_DIR=str(blocker))
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("FileFlow cannot start: FILEFLOW_DATA_DIR=")
+
+
+def test_good_environment_starts_and_generates_a_private_secret_key(tmp_path):
+    result = run_manage(tmp_path, FILEFLOW_DEFAULT_QUOTA="10GiB", DJANGO_DEBUG="false")
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "data" / "secret_key"
+    assert len(key_file.read_text()) >= 50
+    assert key_file.stat().st_mode & 0o077 == 0
+    # The same key is used on the next start.
+    key = key_file.read_text()
+    assert run_manage(tmp_path).returncode == 0
+    assert key_file.read_text() == key
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1024", 1024),
+        ("10GB", 10 * 1000**3),
+        ("10 GiB", 10 * 1024**3),
+        ("1.5MiB", int(1.5 * 1024**2)),
+        ("unlimited", None),
+        ("", None),
+        ("none", None),
+    ],
+)
+def test_sizes(value, expected):
+    assert parse_size("X", value) == expected
+
+
+@pytest.mark.parametrize("value", ["-5", "ten", "5 zb", "1e3"])
+def test_bad_sizes(value):
+    with pytest.raises(ConfigError, match="X="):
+        parse_size("X", value)
