@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser, AnonymousUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -72,7 +72,9 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
         return self.filter(revoked_at__isnull=True)
 
-    def visible_to(self, user: User) -> ApiTokenQuerySet:
+    def visible_to(self, user: User | AnonymousUser) -> ApiTokenQuerySet:
+        if not user.is_authenticated:
+            return self.none()
         return self.filter(user=user)
 
 

@@ -125,7 +125,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Collected at build time into the code's folder, not the data dir: a deployment's data
+# disk is mounted only when the service runs.
+STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
@@ -183,13 +185,14 @@ SECURE_CSP = {
     "media-src": ["'self'", "blob:"],
     "style-src": ["'self'"],
     "script-src": ["'self'"],
-    "frame-ancestors": ["'self'"],
+    "frame-ancestors": ["'none'"],
     "form-action": ["'self'"],
     "base-uri": ["'self'"],
     "object-src": ["'none'"],
 }
 
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Pages are never framed; the few that must be (previews) opt in per view.
+X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

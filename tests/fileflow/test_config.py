@@ -106,3 +106,27 @@ def test_sizes(value, expected):
 def test_bad_sizes(value):
     with pytest.raises(ConfigError, match="X="):
         parse_size("X", value)
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    full_env.update(
+        {
+            "FILEFLOW_DATA_DIR": str(tmp_path / "data"),
+            "DJANGO_SECRET_KEY": "k" * 20 + "a-long-random-looking-production-secret-9f8e7d6c5b4a",
+            "FILEFLOW_HTTPS": "true",
+            "DJANGO_ALLOWED_HOSTS": "files.example.com",
+            "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
