@@ -1,33 +1,13 @@
 """A malformed environment stops start-up with one clear line naming the variable."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from fileflow.config import ConfigError, parse_size
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.utils import fresh_env, run_python
 
 
 def run_manage(tmp_path, **env):
-    full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "FILEFLOW_STORAGE", "DJANGO_SECRET_KEY"}
-    }
-    full_env.update({"FILEFLOW_DATA_DIR": str(tmp_path / "data"), **env})
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(["manage.py", "check"], fresh_env(tmp_path / "data", **env))
 
 
 @pytest.mark.parametrize(
@@ -109,24 +89,13 @@ def test_bad_sizes(value):
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
-    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    full_env.update(
-        {
-            "FILEFLOW_DATA_DIR": str(tmp_path / "data"),
-            "DJANGO_SECRET_KEY": "k" * 20 + "a-long-random-looking-production-secret-9f8e7d6c5b4a",
-            "FILEFLOW_HTTPS": "true",
-            "DJANGO_ALLOWED_HOSTS": "files.example.com",
-            "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
-        }
+    env = fresh_env(
+        tmp_path / "data",
+        DJANGO_SECRET_KEY="k" * 20 + "a-long-random-looking-production-secret-9f8e7d6c5b4a",
+        FILEFLOW_HTTPS="true",
+        DJANGO_ALLOWED_HOSTS="files.example.com",
+        EMAIL_URL="smtp+tls://mailer:secret@mail.example.com:587",
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -1,12 +1,10 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+import botocore.config
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.utils import fresh_env, run_python
+
 pytestmark = pytest.mark.django_db
 
 
@@ -48,7 +46,7 @@ def test_healthz_503_when_storage_bucket_does_not_answer(client, settings):
                 "access_key": "x",
                 "secret_key": "y",
                 "region_name": "us-east-1",
-                "client_config": __import__("botocore.config").config.Config(
+                "client_config": botocore.config.Config(
                     connect_timeout=1, retries={"max_attempts": 1}
                 ),
             },
@@ -67,22 +65,14 @@ def test_healthz_503_when_database_does_not_answer(tmp_path):
         "r = Client().get('/healthz');"
         "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fileflow.settings",
-        "FILEFLOW_DATA_DIR": str(tmp_path / "data"),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/missing-folder/db.sqlite3",
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    env = fresh_env(
+        tmp_path / "data",
+        DJANGO_SETTINGS_MODULE="fileflow.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path}/missing-folder/db.sqlite3",
+        DJANGO_ALLOWED_HOSTS="testserver",
     )
+    result = run_python(["-c", script], env)
+    assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 503
     assert answer["body"]["failing"] == ["database"]

@@ -1,0 +1,36 @@
+"""Helpers for tests that start FileFlow in a separate process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Variables a test process may have set that must not leak into a "fresh" FileFlow process.
+_NOT_INHERITED = {
+    "DATABASE_URL",
+    "FILEFLOW_STORAGE",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
+def fresh_env(data_dir: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    env.update({"FILEFLOW_DATA_DIR": str(data_dir), **overrides})
+    return env
+
+
+def run_python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
