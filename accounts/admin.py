@@ -24,7 +24,7 @@ class UserAdmin(DjangoUserAdmin):
     ]
     readonly_fields = ["used_bytes"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Storage", {"fields": ("quota_bytes", "used_bytes")}),
     )
 

@@ -20,9 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "Lint: ruff check and ruff format --check"
+say "Lint: ruff check, ruff format --check, mypy"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+FILEFLOW_DATA_DIR="$WORK/data-mypy" "$VENV/bin/mypy" accounts fileflow files sharing search
 
 export FILEFLOW_DATA_DIR="$WORK/data"
 export DJANGO_DEBUG=false
