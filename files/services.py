@@ -1,0 +1,530 @@
+"""Writes to the file tree. Each service is one transaction under the owner's tree lock.
+
+Usage (``User.used_bytes``) changes in the same transaction as the write that causes it:
+every file's size counts, in trash or not, and so does every kept version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from accounts.models import User
+from files import tree
+from files.blobs import blob_for
+from files.errors import (
+    InvalidMove,
+    InvalidName,
+    NameConflict,
+    NodeNotFound,
+    NotAFolder,
+    NotInTrash,
+    QuotaExceeded,
+)
+from files.ingest import Received
+from files.mime import sniff
+from files.models import Blob, FileVersion, Node, Tag
+from files.names import clean_name, numbered, split_path
+
+OnConflict = Literal["fail", "rename", "replace"]
+ON_CONFLICT_CHOICES: tuple[str, ...] = ("fail", "rename", "replace")
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _charge(owner_id: int, delta: int) -> None:
+    """Change the owner's usage by ``delta`` bytes, refusing to pass the quota."""
+    if delta == 0:
+        return
+    user = User.objects.select_for_update().only("quota_bytes", "used_bytes").get(pk=owner_id)
+    if delta > 0 and user.quota_bytes is not None and user.used_bytes + delta > user.quota_bytes:
+        free = max(user.quota_bytes - user.used_bytes, 0)
+        raise QuotaExceeded(
+            f"Not enough space: this needs {filesizeformat(delta)} but only "
+            f"{filesizeformat(free)} of your {filesizeformat(user.quota_bytes)} quota is free. "
+            "Empty the trash or delete old versions to make room."
+        )
+    User.objects.filter(pk=owner_id).update(used_bytes=F("used_bytes") + delta)
+
+
+def _label(node: Node) -> str:
+    return "your home folder" if node.is_home else f"“{node.name}”"
+
+
+def _locked(node: Node) -> Node:
+    """Take the owner's tree lock, then re-read the node (its tree columns may have moved)."""
+    tree.lock(node.owner_id)
+    try:
+        return tree.refresh(node)
+    except Node.DoesNotExist:
+        raise NodeNotFound("This item no longer exists.") from None
+
+
+def _live_folder(folder: Node, *, owner: User | None = None) -> Node:
+    if owner is not None and folder.owner_id != owner.pk:
+        raise NodeNotFound("No such folder.", field="parent")
+    if not folder.is_folder:
+        raise NotAFolder(f"{_label(folder)} is a file, not a folder.", field="parent")
+    if folder.trashed_at is not None:
+        raise NodeNotFound(f"The folder {_label(folder)} is in the trash.", field="parent")
+    return folder
+
+
+def _live_child(parent: Node, name: str, *, exclude: Node | None = None) -> Node | None:
+    children = Node.objects.alive().filter(parent=parent, name=name)
+    if exclude is not None:
+        children = children.exclude(pk=exclude.pk)
+    return children.first()
+
+
+def _free_name(parent: Node, name: str) -> str:
+    """``name`` if unused among the folder's live children, else ``name (n)``."""
+    if _live_child(parent, name) is None:
+        return name
+    taken = set(
+        Node.objects.alive()
+        .filter(parent=parent, name__startswith=numbered(name, 1).split(" (1)")[0])
+        .values_list("name", flat=True)
+    )
+    n = 1
+    while numbered(name, n) in taken:
+        n += 1
+    return numbered(name, n)
+
+
+def _conflict(parent: Node, existing: Node) -> NameConflict:
+    kind = "folder" if existing.is_folder else "file"
+    return NameConflict(
+        f"A {kind} named “{existing.name}” already exists in {_label(parent)}.", field="name"
+    )
+
+
+def _subtree_bytes(node: Node, *, only: Q | None = None) -> int:
+    """Bytes a subtree accounts for: its files' sizes plus their kept versions."""
+    nodes = tree.descendants(node, include_self=True).filter(is_folder=False)
+    if only is not None:
+        nodes = nodes.filter(only)
+    files = nodes.aggregate(total=Sum("size"))["total"] or 0
+    versions = (
+        FileVersion.objects.filter(node__in=nodes.values("pk")).aggregate(total=Sum("size"))[
+            "total"
+        ]
+        or 0
+    )
+    return files + versions
+
+
+# --- folders and uploads -------------------------------------------------------------
+
+
+@transaction.atomic
+def folder_create(*, owner: User, parent: Node, name: str) -> Node:
+    name = clean_name(name)
+    tree.lock(owner.pk)
+    parent = _live_folder(tree.refresh(parent), owner=owner)
+    existing = _live_child(parent, name)
+    if existing is not None:
+        raise _conflict(parent, existing)
+    return tree.insert(Node(owner=owner, name=name, is_folder=True), parent)
+
+
+@transaction.atomic
+def folder_ensure_path(*, owner: User, path: str | Iterable[str], base: Node | None = None) -> Node:
+    """``mkdir -p``: the folder at ``path`` (under ``base``, default home), made as needed."""
+    parts = split_path(path) if isinstance(path, str) else [clean_name(p) for p in path]
+    tree.lock(owner.pk)
+    folder = _live_folder(tree.refresh(base) if base else tree.home_of(owner), owner=owner)
+    for part in parts:
+        child = _live_child(folder, part)
+        if child is None:
+            child = tree.insert(Node(owner=owner, name=part, is_folder=True), folder)
+        elif not child.is_folder:
+            raise NotAFolder(
+                f"“{part}” in {_label(folder)} is a file, so it cannot hold other items.",
+                field="path",
+            )
+        folder = child
+    return folder
+
+
+def _replace_content(
+    node: Node, *, blob: Blob, size: int, mime_type: str, actor: User | None
+) -> Node:
+    """Give a file new content; the old content becomes a version (caller holds the lock)."""
+    if node.blob_id == blob.pk:
+        return node
+    _charge(node.owner_id, size)
+    assert node.blob_id is not None
+    FileVersion.objects.create(
+        node=node,
+        blob_id=node.blob_id,
+        size=node.size,
+        mime_type=node.mime_type,
+        author=actor,
+        created_at=node.updated_at,
+    )
+    node.blob = blob
+    node.size = size
+    node.mime_type = mime_type
+    node.save(update_fields=["blob", "size", "mime_type", "updated_at"])
+    return node
+
+
+@transaction.atomic
+def file_upload(
+    *,
+    owner: User,
+    parent: Node,
+    name: str,
+    received: Received,
+    on_conflict: OnConflict = "fail",
+    actor: User | None = None,
+) -> Node:
+    """Store an uploaded file in ``parent``.
+
+    ``on_conflict`` decides what happens when the name is taken: ``fail`` (409),
+    ``rename`` (“report (1).pdf”) or ``replace`` (the file gets a new version).
+    """
+    try:
+        name = clean_name(name)
+        if on_conflict not in ON_CONFLICT_CHOICES:
+            raise InvalidName(
+                f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
+            )
+        tree.lock(owner.pk)
+        parent = _live_folder(tree.refresh(parent), owner=owner)
+        existing = _live_child(parent, name)
+        mime_type = sniff(received.head, name)
+        if existing is not None:
+            if on_conflict == "fail" or (on_conflict == "replace" and existing.is_folder):
+                raise _conflict(parent, existing)
+            if on_conflict == "replace":
+                blob = blob_for(received)
+                return _replace_content(
+                    existing, blob=blob, size=received.size, mime_type=mime_type, actor=actor
+                )
+            name = _free_name(parent, name)
+        _charge(owner.pk, received.size)
+        blob = blob_for(received)
+        node = Node(
+            owner=owner,
+            name=name,
+            is_folder=False,
+            blob=blob,
+            size=received.size,
+            mime_type=mime_type,
+        )
+        return tree.insert(node, parent)
+    finally:
+        received.discard()
+
+
+@transaction.atomic
+def file_upload_to_path(
+    *,
+    owner: User,
+    path: str,
+    received: Received,
+    on_conflict: OnConflict = "fail",
+    actor: User | None = None,
+) -> Node:
+    """Upload to ``/a/b/c.txt``, creating missing folders (the raw ``PUT`` endpoint)."""
+    try:
+        parts = split_path(path)
+        if not parts:
+            raise InvalidName("The path must end in a file name.", field="path")
+        folder = folder_ensure_path(owner=owner, path=parts[:-1])
+    except BaseException:
+        received.discard()
+        raise
+    return file_upload(
+        owner=owner,
+        parent=folder,
+        name=parts[-1],
+        received=received,
+        on_conflict=on_conflict,
+        actor=actor,
+    )
+
+
+# --- rename, move, copy --------------------------------------------------------------
+
+
+@transaction.atomic
+def node_rename(*, node: Node, name: str) -> Node:
+    name = clean_name(name)
+    node = _locked(node)
+    if node.is_home:
+        raise InvalidMove("Your home folder cannot be renamed.")
+    if node.trashed_at is not None:
+        raise NodeNotFound("This item is in the trash; restore it first.")
+    if name == node.name:
+        return node
+    assert node.parent is not None
+    existing = _live_child(node.parent, name, exclude=node)
+    if existing is not None:
+        raise _conflict(node.parent, existing)
+    node.name = name
+    node.save(update_fields=["name", "updated_at"])
+    return node
+
+
+@transaction.atomic
+def node_move(*, node: Node, new_parent: Node) -> Node:
+    node = _locked(node)
+    if node.is_home:
+        raise InvalidMove("Your home folder cannot be moved.")
+    if node.trashed_at is not None:
+        raise NodeNotFound("This item is in the trash; restore it first.")
+    new_parent = _live_folder(tree.refresh(new_parent))
+    if new_parent.owner_id != node.owner_id:
+        raise NodeNotFound("No such folder.", field="parent")
+    if node.is_folder and tree.is_inside(new_parent, node):
+        raise InvalidMove(
+            f"“{node.name}” cannot be moved into itself or one of its own subfolders.",
+            field="parent",
+        )
+    if new_parent.pk == node.parent_id:
+        return node
+    existing = _live_child(new_parent, node.name)
+    if existing is not None:
+        raise _conflict(new_parent, existing)
+    return tree.move(node, new_parent)
+
+
+@transaction.atomic
+def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
+    """Copy a file or a whole folder. Blobs are shared, not copied; quota is charged."""
+    node = _locked(node)
+    if node.is_home:
+        raise InvalidMove("Copy the folders inside your home folder instead.")
+    if node.trashed_at is not None:
+        raise NodeNotFound("This item is in the trash; restore it first.")
+    new_parent = _live_folder(tree.refresh(new_parent))
+    if new_parent.owner_id != node.owner_id:
+        raise NodeNotFound("No such folder.", field="parent")
+    if node.is_folder and tree.is_inside(new_parent, node):
+        raise InvalidMove(
+            f"“{node.name}” cannot be copied into itself or one of its own subfolders.",
+            field="parent",
+        )
+    top_name = _free_name(new_parent, clean_name(name) if name else node.name)
+    sources = list(
+        tree.descendants(node, include_self=True)
+        .filter(trashed_at__isnull=True)
+        .order_by("lft")
+        .prefetch_related("tags")
+    )
+    _charge(node.owner_id, sum(s.size for s in sources if not s.is_folder))
+    copies: dict[int, Node] = {}
+    for source in sources:
+        target_parent = new_parent if source.pk == node.pk else copies[source.parent_id]  # type: ignore[index]
+        copy = Node(
+            owner_id=source.owner_id,
+            name=top_name if source.pk == node.pk else source.name,
+            is_folder=source.is_folder,
+            blob_id=source.blob_id,
+            size=source.size,
+            mime_type=source.mime_type,
+            is_favorite=False,
+        )
+        tree.insert(copy, target_parent)
+        tags = list(source.tags.all())
+        if tags:
+            copy.tags.set(tags)
+        copies[source.pk] = copy
+    return copies[node.pk]
+
+
+# --- trash ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def node_trash(*, node: Node) -> Node:
+    """Move a node and its subtree to the trash, in one step. It stays where it was."""
+    node = _locked(node)
+    if node.is_home:
+        raise InvalidMove("Your home folder cannot be trashed.")
+    if node.trashed_at is not None:
+        raise NodeNotFound("This item is already in the trash.")
+    now = timezone.now()
+    assert node.parent is not None
+    # Only rows not already in the trash: an item trashed earlier keeps its own entry.
+    tree.descendants(node, include_self=True).filter(trashed_at__isnull=True).update(trashed_at=now)
+    node.trashed_at = now
+    node.is_trash_root = True
+    node.trashed_from = tree.path_of(node.parent)
+    node.save(update_fields=["trashed_at", "is_trash_root", "trashed_from"])
+    return node
+
+
+def _restore_target(node: Node) -> Node:
+    """Where a trashed node goes back to: its folder if that is alive (even if renamed or
+    moved since), else the folder path it was trashed from, recreated."""
+    parent = node.parent
+    assert parent is not None
+    moved_out_to_home = parent.is_home and node.trashed_from not in ("", "/")
+    if parent.trashed_at is None and not moved_out_to_home:
+        return parent
+    return folder_ensure_path(owner=node.owner, path=split_path(node.trashed_from or "/"))
+
+
+@transaction.atomic
+def node_restore(*, node: Node) -> Node:
+    """Put a trash entry back where it was; missing folders are recreated and a name now
+    taken gets a new one (“report (1).pdf”)."""
+    node = _locked(node)
+    if not node.is_trash_root or node.trashed_at is None:
+        raise NotInTrash("Only items in the trash can be restored.")
+    target = _restore_target(node)
+    if target.pk != node.parent_id:
+        node = tree.move(node, target)
+    name = _free_name(target, node.name)
+    batch = node.trashed_at
+    tree.descendants(node, include_self=True).filter(trashed_at=batch).update(
+        trashed_at=None, is_trash_root=False, trashed_from=""
+    )
+    node.refresh_from_db()
+    if name != node.name:
+        node.name = name
+        node.save(update_fields=["name"])
+    return node
+
+
+def _delete_forever(node: Node) -> int:
+    """Delete a trashed subtree for good (caller holds the lock); returns bytes freed."""
+    # Items trashed on their own before their folder keep their trash entries: move them
+    # out to the home folder (they remember where they came from) before the folder goes.
+    home = tree.home_of(node.owner)
+    for entry in (
+        tree.descendants(node).filter(is_trash_root=True).exclude(trashed_at=node.trashed_at)
+    ):
+        tree.move(tree.refresh(entry), home)
+    node = tree.refresh(node)
+    freed = _subtree_bytes(node)
+    tree.delete_subtree(node)
+    _charge(node.owner_id, -freed)
+    return freed
+
+
+@transaction.atomic
+def node_delete(*, node: Node) -> int:
+    """Delete a trash entry and everything in it, for good. Returns the bytes freed.
+
+    Blobs stay until garbage collection finds them unreferenced."""
+    node = _locked(node)
+    if not node.is_trash_root:
+        raise NotInTrash("Only items in the trash can be deleted for good; trash it first.")
+    return _delete_forever(node)
+
+
+@transaction.atomic
+def trash_empty(*, owner: User, older_than: datetime | None = None) -> tuple[int, int]:
+    """Delete every trash entry (or those trashed before ``older_than``).
+
+    Returns (entries deleted, bytes freed)."""
+    tree.lock(owner.pk)
+    entries = Node.objects.filter(owner=owner, is_trash_root=True)
+    if older_than is not None:
+        entries = entries.filter(trashed_at__lt=older_than)
+    count = freed = 0
+    for entry in entries.order_by("-lft"):
+        try:
+            entry = tree.refresh(entry)
+        except Node.DoesNotExist:
+            continue
+        if entry.is_trash_root:
+            freed += _delete_forever(entry)
+            count += 1
+    return count, freed
+
+
+# --- versions, favourites, tags ------------------------------------------------------
+
+
+@transaction.atomic
+def version_restore(*, version: FileVersion, actor: User | None = None) -> Node:
+    """Make an earlier content current again; the content it replaces becomes a version."""
+    node = _locked(version.node)
+    if node.trashed_at is not None:
+        raise NodeNotFound("This file is in the trash; restore it first.")
+    return _replace_content(
+        node, blob=version.blob, size=version.size, mime_type=version.mime_type, actor=actor
+    )
+
+
+@transaction.atomic
+def version_delete(*, version: FileVersion) -> int:
+    _locked(version.node)
+    size = version.size
+    version.delete()
+    _charge(version.node.owner_id, -size)
+    return size
+
+
+@transaction.atomic
+def node_set_favorite(*, node: Node, is_favorite: bool) -> Node:
+    node = _locked(node)
+    if node.is_favorite != is_favorite:
+        node.is_favorite = is_favorite
+        node.save(update_fields=["is_favorite"])
+    return node
+
+
+def _clean_tag(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidName("A tag cannot be empty.", field="tags")
+    name = " ".join(name.split())
+    if len(name) > 64:
+        raise InvalidName(f"A tag can be at most 64 characters: “{name[:20]}…”.", field="tags")
+    if "," in name:
+        raise InvalidName("A tag cannot contain a comma.", field="tags")
+    return name
+
+
+@transaction.atomic
+def node_set_tags(*, node: Node, names: Iterable[str]) -> Node:
+    """Set a node's tags, creating the owner's tags as needed (matched ignoring case)."""
+    cleaned: dict[str, str] = {}
+    for name in names:
+        tag = _clean_tag(name)
+        cleaned.setdefault(tag.lower(), tag)
+    node = _locked(node)
+    tags: list[Tag] = []
+    for lowered, display in cleaned.items():
+        found = Tag.objects.filter(owner_id=node.owner_id, name__iexact=lowered).first()
+        tags.append(found or Tag.objects.create(owner_id=node.owner_id, name=display))
+    node.tags.set(tags)
+    return node
+
+
+# --- accounts ------------------------------------------------------------------------
+
+
+def usage_of(owner: User) -> int:
+    """What ``used_bytes`` must be: every file (trash included) plus every kept version."""
+    files = (
+        Node.objects.filter(owner=owner, is_folder=False).aggregate(total=Sum("size"))["total"] or 0
+    )
+    versions = (
+        FileVersion.objects.filter(node__owner=owner).aggregate(total=Sum("size"))["total"] or 0
+    )
+    return files + versions
+
+
+@transaction.atomic
+def usage_recompute(*, owner: User) -> tuple[int, int]:
+    """Recompute the owner's usage from their files. Returns (before, after)."""
+    tree.lock(owner.pk)
+    user = User.objects.select_for_update().get(pk=owner.pk)
+    before, after = user.used_bytes, usage_of(user)
+    if before != after:
+        User.objects.filter(pk=owner.pk).update(used_bytes=after)
+    return before, after

@@ -1,0 +1,189 @@
+"""Every operation on the file tree. The only module besides the model that uses mptt.
+
+Rules (see DESIGN.md, "The tree"):
+- every write runs inside ``transaction.atomic()`` and first takes the owner's tree lock
+  (:func:`lock`), then re-reads the nodes it changes, so writes to one tree are serialised
+  and different users never wait on each other;
+- tree columns are never written with ``QuerySet.update``, ``bulk_create`` or raw SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from accounts.models import User
+from files.models import Node
+
+# Namespace of our PostgreSQL advisory locks (two-int form: namespace, key).
+_LOCK_NAMESPACE = 0x46460001  # "FF" + 1
+_NEW_TREE_KEY = 0  # tree_id allocation is global: taken when a home folder is created
+
+
+def _advisory_lock(key: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, key])
+    # SQLite: the transaction was opened with BEGIN IMMEDIATE (settings), which already
+    # holds the database's single write lock until commit.
+
+
+def lock(owner_id: int) -> None:
+    """Take the owner's tree lock for the rest of the current transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("files.tree.lock() must be called inside transaction.atomic()")
+    _advisory_lock(owner_id)
+
+
+def refresh(node: Node) -> Node:
+    """Re-read a node's tree columns and fields after taking the lock."""
+    node.refresh_from_db()
+    return node
+
+
+@transaction.atomic
+def create_home(owner: User) -> Node:
+    """Create the owner's home folder: the root of a new tree."""
+    _advisory_lock(_NEW_TREE_KEY)  # mptt gives new trees max(tree_id) + 1
+    lock(owner.pk)
+    existing = Node.objects.filter(owner=owner, parent__isnull=True).first()
+    if existing is not None:
+        return existing
+    home = Node(owner=owner, name="", is_folder=True)
+    Node._tree_manager.insert_node(home, None, save=True)
+    return home
+
+
+def home_of(owner: User) -> Node:
+    home = Node.objects.filter(owner=owner, parent__isnull=True).first()
+    return home if home is not None else create_home(owner)
+
+
+def insert(node: Node, parent: Node) -> Node:
+    """Save a new node as the last child of ``parent`` (caller holds the lock)."""
+    node.parent = parent
+    Node._tree_manager.insert_node(node, parent, position="last-child", save=True)
+    return node
+
+
+def move(node: Node, new_parent: Node) -> Node:
+    """Make ``node`` (with its subtree) the last child of ``new_parent``."""
+    Node._tree_manager.move_node(node, new_parent, position="last-child")
+    node.refresh_from_db()
+    return node
+
+
+def delete_subtree(node: Node) -> None:
+    """Delete a node and everything below it, closing the gap in the tree."""
+    node.delete()
+
+
+def descendants(node: Node, *, include_self: bool = False) -> QuerySet[Node]:
+    return node.get_descendants(include_self=include_self)
+
+
+def ancestors(node: Node, *, include_self: bool = False) -> QuerySet[Node]:
+    return node.get_ancestors(include_self=include_self)
+
+
+def descendants_of_many(nodes: QuerySet[Node], *, include_self: bool = True) -> QuerySet[Node]:
+    return Node._tree_manager.get_queryset_descendants(nodes, include_self=include_self)
+
+
+def is_inside(node: Node, folder: Node, *, include_self: bool = True) -> bool:
+    """Is ``node`` ``folder`` itself or somewhere below it?"""
+    return node.is_descendant_of(folder, include_self=include_self)
+
+
+def subtree_filter(folder: Node, *, include_self: bool = False) -> dict[str, int]:
+    """Filter kwargs selecting the nodes below ``folder`` (for use in other queries)."""
+    if include_self:
+        return {"tree_id": folder.tree_id, "lft__gte": folder.lft, "rght__lte": folder.rght}
+    return {"tree_id": folder.tree_id, "lft__gt": folder.lft, "rght__lt": folder.rght}
+
+
+def subtree_size(node: Node) -> int:
+    """How many nodes are in the subtree rooted at ``node`` (itself included)."""
+    return (node.rght - node.lft + 1) // 2
+
+
+def path_of(node: Node) -> str:
+    """``/Documents/report.pdf`` — derived from the ancestors, never stored."""
+    if node.parent_id is None:
+        return "/"
+    names = [a.name for a in ancestors(node, include_self=True) if a.parent_id is not None]
+    return "/" + "/".join(names)
+
+
+def paths_of(nodes: Iterable[Node]) -> dict[int, str]:
+    """Paths of many nodes: one query for all their ancestors, then walked in memory."""
+    nodes = list(nodes)
+    if not nodes:
+        return {}
+    found = Node._tree_manager.get_queryset_ancestors(
+        Node.objects.filter(pk__in=[n.pk for n in nodes]), include_self=False
+    ).values_list("id", "name", "parent_id")
+    folders = {pk: (name, parent_id) for pk, name, parent_id in found}
+    result: dict[int, str] = {}
+    for node in nodes:
+        if node.parent_id is None:
+            result[node.pk] = "/"
+            continue
+        parts = [node.name]
+        parent_id: int | None = node.parent_id
+        while parent_id is not None and parent_id in folders:
+            name, grandparent_id = folders[parent_id]
+            if grandparent_id is None:  # the home folder has no name in paths
+                break
+            parts.append(name)
+            parent_id = grandparent_id
+        result[node.pk] = "/" + "/".join(reversed(parts))
+    return result
+
+
+def check(owner: User) -> list[str]:
+    """Problems in the owner's tree (empty when consistent): the nested-set invariants."""
+    nodes = list(
+        Node.objects.filter(owner=owner).values(
+            "id", "parent_id", "tree_id", "lft", "rght", "level"
+        )
+    )
+    problems: list[str] = []
+    if not nodes:
+        return problems
+    by_id = {n["id"]: n for n in nodes}
+    roots = [n for n in nodes if n["parent_id"] is None]
+    if len(roots) != 1:
+        return [f"expected one home folder, found {len(roots)}"]
+    tree_id = roots[0]["tree_id"]
+    bounds: list[int] = []
+    for n in nodes:
+        if n["tree_id"] != tree_id:
+            problems.append(f"node {n['id']} is in tree {n['tree_id']}, home is in {tree_id}")
+        if n["lft"] >= n["rght"]:
+            problems.append(f"node {n['id']} has lft {n['lft']} >= rght {n['rght']}")
+        bounds += [n["lft"], n["rght"]]
+        parent = by_id.get(n["parent_id"]) if n["parent_id"] else None
+        if n["parent_id"] and parent is None:
+            problems.append(f"node {n['id']} has a parent outside the tree")
+        if parent is not None:
+            if not (parent["lft"] < n["lft"] and n["rght"] < parent["rght"]):
+                problems.append(f"node {n['id']} lies outside its parent {parent['id']}")
+            if n["level"] != parent["level"] + 1:
+                problems.append(f"node {n['id']} has level {n['level']}, parent {parent['level']}")
+    if sorted(bounds) != list(range(1, 2 * len(nodes) + 1)):
+        problems.append("lft/rght values are not exactly 1..2n (gaps or duplicates)")
+    root = roots[0]
+    if root["lft"] != 1 or root["rght"] != 2 * len(nodes):
+        problems.append(f"home spans {root['lft']}..{root['rght']}, expected 1..{2 * len(nodes)}")
+    return problems
+
+
+def rebuild(owner: User) -> None:
+    """Recompute the owner's tree columns from the parent links (repair)."""
+    with transaction.atomic():
+        lock(owner.pk)
+        home = Node.objects.get(owner=owner, parent__isnull=True)
+        Node._tree_manager.partial_rebuild(home.tree_id)
