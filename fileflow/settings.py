@@ -139,6 +139,19 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILEFLOW_DEFAULT_QUOTA = config.size("FILEFLOW_DEFAULT_QUOTA", "unlimited")
 FILEFLOW_MAX_UPLOAD_SIZE = config.size("FILEFLOW_MAX_UPLOAD_SIZE", "unlimited")
 FILEFLOW_SIGNUP_ENABLED = config.boolean("FILEFLOW_SIGNUP_ENABLED", True)
+# Trash entries older than this are purged by `manage.py purge_trash`.
+FILEFLOW_TRASH_DAYS = config.integer("FILEFLOW_TRASH_DAYS", 30, minimum=1)
+# Unreferenced blobs and stale temp uploads younger than this are left alone by `gc`, so a
+# racing upload never loses its content.
+FILEFLOW_GC_GRACE_HOURS = config.integer("FILEFLOW_GC_GRACE_HOURS", 24, minimum=1)
+# Delivery: behind nginx, hand local files over with X-Accel-Redirect under this internal
+# location (empty: gunicorn sends them itself, with sendfile).
+FILEFLOW_X_ACCEL_REDIRECT_PREFIX = config.string("FILEFLOW_X_ACCEL_REDIRECT_PREFIX", "")
+# S3: redirect downloads to a short-lived presigned URL instead of proxying the bytes.
+FILEFLOW_S3_PRESIGNED_REDIRECT = config.boolean("FILEFLOW_S3_PRESIGNED_REDIRECT", False)
+FILEFLOW_S3_PRESIGNED_SECONDS = config.integer("FILEFLOW_S3_PRESIGNED_SECONDS", 300, minimum=10)
+# Thumbnails: images with more pixels than this are not decoded (decompression bombs).
+FILEFLOW_THUMBNAIL_MAX_PIXELS = config.integer("FILEFLOW_THUMBNAIL_MAX_PIXELS", 50_000_000)
 FILEFLOW_HTTPS = config.boolean("FILEFLOW_HTTPS", False)
 
 MAILERS = config.mailers()

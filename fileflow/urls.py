@@ -6,6 +6,8 @@ from fileflow import health, views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("files.api.urls")),
+    path("", include("search.api.urls")),
 ]
 
 urlpatterns = [
