@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
@@ -52,6 +53,20 @@ class User(AbstractUser):
                 name="accounts_user_quota_bytes_gte_0",
             ),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Never write ``used_bytes`` from a possibly stale object.
+
+        Usage changes only through ``F()`` updates in the file services' transactions; a
+        user object loaded earlier (a password change, an admin edit) must not put back the
+        value it read."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "used_bytes"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def free_bytes(self) -> int | None:

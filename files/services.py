@@ -387,14 +387,15 @@ def node_restore(*, node: Node) -> Node:
     if target.pk != node.parent_id:
         node = tree.move(node, target)
     name = _free_name(target, node.name)
+    if name != node.name:
+        # Renamed while still trashed, so the live-name constraint never sees a clash.
+        node.name = name
+        node.save(update_fields=["name"])
     batch = node.trashed_at
     tree.descendants(node, include_self=True).filter(trashed_at=batch).update(
         trashed_at=None, is_trash_root=False, trashed_from=""
     )
     node.refresh_from_db()
-    if name != node.name:
-        node.name = name
-        node.save(update_fields=["name"])
     return node
 
 

@@ -35,7 +35,7 @@ def test_ensure_operator_from_environment(capsys, monkeypatch):
 def test_admin_user_list_shows_quota_and_usage(admin_client, alice):
     alice.quota_bytes = 2 * 1024**3
     alice.used_bytes = 512 * 1024**2
-    alice.save()
+    alice.save(update_fields=["quota_bytes", "used_bytes"])
     page = admin_client.get("/admin/accounts/user/").content.decode()
     assert "2.0\xa0GB" in page
     assert "512.0\xa0MB" in page

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from files import tree
+from files.models import FileVersion, Node
+from files.services import ON_CONFLICT_CHOICES
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    """A file or folder. ``path`` comes from the view's context when it knows it."""
+
+    path = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    parent = serializers.IntegerField(source="parent_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Node
+        fields = [
+            "id",
+            "name",
+            "path",
+            "parent",
+            "is_folder",
+            "size",
+            "mime_type",
+            "sha256",
+            "is_favorite",
+            "tags",
+            "created_at",
+            "updated_at",
+            "trashed_at",
+        ]
+        read_only_fields = fields
+
+    def get_path(self, node: Node) -> str:
+        paths: dict[int, str] | None = self.context.get("paths")
+        if paths is not None and node.pk in paths:
+            return paths[node.pk]
+        return tree.path_of(node)
+
+    def get_sha256(self, node: Node) -> str | None:
+        return node.blob.sha256 if node.blob_id and node.blob else None
+
+    def get_tags(self, node: Node) -> list[str]:
+        return sorted(tag.name for tag in node.tags.all())
+
+
+class TrashEntrySerializer(NodeSerializer):
+    trashed_from = serializers.CharField(read_only=True)
+
+    class Meta(NodeSerializer.Meta):
+        fields = [*NodeSerializer.Meta.fields, "trashed_from"]
+        read_only_fields = fields
+
+
+class FolderCreateSerializer(serializers.Serializer):
+    parent = serializers.IntegerField(required=False, help_text="Folder id; default: home.")
+    name = serializers.CharField(max_length=1000, trim_whitespace=False)
+
+
+class NodeUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
+    parent = serializers.IntegerField(required=False, help_text="Move into this folder.")
+    is_favorite = serializers.BooleanField(required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        max_length=100,
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError(
+                "Send at least one of: name, parent, is_favorite, tags."
+            )
+        return attrs
+
+
+class CopySerializer(serializers.Serializer):
+    parent = serializers.IntegerField(
+        required=False, help_text="Target folder; default: same folder."
+    )
+    name = serializers.CharField(required=False, max_length=1000, trim_whitespace=False)
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The file's content (multipart).")
+    parent = serializers.IntegerField(required=False, help_text="Folder id; default: home.")
+    name = serializers.CharField(
+        required=False,
+        max_length=1000,
+        trim_whitespace=False,
+        help_text="Default: the file's name.",
+    )
+    on_conflict = serializers.ChoiceField(choices=ON_CONFLICT_CHOICES, default="fail")
+
+
+class FileVersionSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="blob.sha256", read_only=True)
+    author = serializers.CharField(
+        source="author.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = FileVersion
+        fields = ["id", "size", "mime_type", "sha256", "author", "created_at", "replaced_at"]
+        read_only_fields = fields

@@ -1,0 +1,415 @@
+"""The files REST API: thin views that validate, call a service or selector, and answer."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from files import selectors, services, tree
+from files.api.serializers import (
+    CopySerializer,
+    FileVersionSerializer,
+    FolderCreateSerializer,
+    NodeSerializer,
+    NodeUpdateSerializer,
+    TrashEntrySerializer,
+    UploadSerializer,
+)
+from files.errors import IncompleteUpload, InvalidName, QuotaExceeded
+from files.ingest import (
+    HashingUploadHandler,
+    ReceivedFile,
+    max_upload_size,
+    receive_body,
+    too_large,
+)
+from files.models import Node
+from files.selectors import InvalidListing
+from files.services import ON_CONFLICT_CHOICES
+
+
+def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidListing(f"{name} must be a whole number, not {raw!r}.", field=name) from None
+
+
+def _choice_param(request: Request, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name) or default
+    if value not in choices:
+        raise InvalidListing(f"{name} must be one of {', '.join(choices)}.", field=name)
+    return value
+
+
+def _precheck_space(request: HttpRequest | Request, user: Any) -> None:
+    """Refuse a body that cannot fit before reading a byte of it (final check is in the service)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    limit = max_upload_size()
+    if limit is not None and length > limit + 64 * 1024:  # multipart framing allowance
+        raise too_large(length, limit)
+    user.refresh_from_db(fields=["quota_bytes", "used_bytes"])
+    if user.quota_bytes is not None and length > user.quota_bytes - user.used_bytes + 64 * 1024:
+        raise QuotaExceeded(
+            "Not enough space for this upload: empty the trash or delete old versions to make room."
+        )
+
+
+def _node_response(node: Node, *, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(NodeSerializer(node).data, status=status_code)
+
+
+NODE_LIST_PARAMETERS = [
+    OpenApiParameter("parent", OpenApiTypes.INT, description="Folder id (default: home)."),
+    OpenApiParameter("path", OpenApiTypes.STR, description="Folder path such as /Documents/2026."),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORT_KEYS), default="name"),
+    OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"], default="asc"),
+    OpenApiParameter("limit", OpenApiTypes.INT, default=100, description="1–1000."),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="From the previous page's `next`."),
+]
+
+
+class NodeViewSet(viewsets.ViewSet):
+    """Files and folders of the signed-in user. Another user's ids answer 404."""
+
+    def get_serializer_class(self) -> type:
+        return NodeSerializer
+
+    @extend_schema(parameters=NODE_LIST_PARAMETERS, responses=NodeSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        parent_id = request.query_params.get("parent")
+        path = request.query_params.get("path")
+        if parent_id:
+            folder = selectors.folder_get(request.user, parent_id)
+        elif path:
+            folder = selectors.node_at_path(request.user, path)
+            if not folder.is_folder:
+                raise InvalidListing(f"{path!r} is a file, not a folder.", field="path")
+        else:
+            folder = tree.home_of(request.user)
+        page = selectors.children_page(
+            folder=folder,
+            sort=_choice_param(request, "sort", tuple(selectors.SORT_KEYS), "name"),
+            descending=_choice_param(request, "order", ("asc", "desc"), "asc") == "desc",
+            cursor=request.query_params.get("cursor"),
+            limit=_int_param(request, "limit", 100) or 100,
+        )
+        folder_path = tree.path_of(folder)
+        prefix = folder_path.rstrip("/") + "/"
+        paths = {node.pk: prefix + node.name for node in page.items}
+        next_url = None
+        if page.next_cursor:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        return Response(
+            {
+                "folder": NodeSerializer(folder, context={"paths": {folder.pk: folder_path}}).data,
+                "results": NodeSerializer(page.items, many=True, context={"paths": paths}).data,
+                "next": next_url,
+            }
+        )
+
+    @extend_schema(request=FolderCreateSerializer, responses={201: NodeSerializer})
+    def create(self, request: Request) -> Response:
+        """Create a folder."""
+        data = FolderCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent_id = data.validated_data.get("parent")
+        parent = (
+            selectors.folder_get(request.user, parent_id)
+            if parent_id is not None
+            else tree.home_of(request.user)
+        )
+        node = services.folder_create(
+            owner=request.user, parent=parent, name=data.validated_data["name"]
+        )
+        return _node_response(node, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=NodeSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return _node_response(selectors.node_get(request.user, pk))
+
+    @extend_schema(request=NodeUpdateSerializer, responses=NodeSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Rename (`name`), move (`parent`), favourite (`is_favorite`) or tag (`tags`)."""
+        node = selectors.node_get(request.user, pk)
+        data = NodeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = data.validated_data
+        with transaction.atomic():
+            if "parent" in changes:
+                target = selectors.folder_get(request.user, changes["parent"])
+                node = services.node_move(node=node, new_parent=target)
+            if "name" in changes:
+                node = services.node_rename(node=node, name=changes["name"])
+            if "is_favorite" in changes:
+                node = services.node_set_favorite(node=node, is_favorite=changes["is_favorite"])
+            if "tags" in changes:
+                node = services.node_set_tags(node=node, names=changes["tags"])
+        return _node_response(selectors.node_get(request.user, node.pk))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Move to the trash (with everything inside). Restore with POST …/restore/."""
+        services.node_trash(node=selectors.node_get(request.user, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=CopySerializer, responses={201: NodeSerializer})
+    @action(detail=True, methods=["post"])
+    def copy(self, request: Request, pk: str) -> Response:
+        """Copy a file or a whole folder (content is shared, quota is charged)."""
+        node = selectors.node_get(request.user, pk)
+        data = CopySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent_id = data.validated_data.get("parent")
+        target = (
+            selectors.folder_get(request.user, parent_id) if parent_id is not None else node.parent
+        )
+        if target is None:
+            raise InvalidName("Give a target folder in `parent`.", field="parent")
+        copy = services.node_copy(
+            node=node, new_parent=target, name=data.validated_data.get("name")
+        )
+        return _node_response(copy, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=NodeSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str) -> Response:
+        """Restore a trash entry to where it was."""
+        return _node_response(services.node_restore(node=selectors.node_get(request.user, pk)))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "inline", OpenApiTypes.BOOL, description="Preview in the browser where safe."
+            )
+        ],
+        responses={(200, "*/*"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 304: None},
+    )
+    @action(detail=True, methods=["get", "head"])
+    def content(self, request: Request, pk: str) -> HttpResponseBase:
+        """Download a file (Range and conditional requests work) or a folder as a ZIP."""
+        from files.delivery import serve_node
+
+        node = selectors.node_get(request.user, pk)
+        inline = request.query_params.get("inline") in {"1", "true", "yes"}
+        return serve_node(request._request, node, as_attachment=not inline)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("size", OpenApiTypes.INT, default=256)],
+        responses={(200, "image/*"): OpenApiTypes.BINARY, 304: None},
+    )
+    @action(detail=True, methods=["get"])
+    def thumbnail(self, request: Request, pk: str) -> HttpResponseBase:
+        """A small image of a picture or of a PDF's first page."""
+        from files.thumbnails import thumbnail_response
+
+        node = selectors.node_get(request.user, pk)
+        size = _int_param(request, "size", 256)
+        assert size is not None
+        return thumbnail_response(request._request, node, size=size)
+
+    @extend_schema(responses=FileVersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, pk: str) -> Response:
+        """Earlier contents of a file, newest first."""
+        node = selectors.node_get(request.user, pk)
+        return Response(FileVersionSerializer(selectors.versions_of(node), many=True).data)
+
+    @extend_schema(request=None, responses=NodeSerializer)
+    @action(detail=True, methods=["post"], url_path=r"versions/(?P<version_id>[^/.]+)/restore")
+    def version_restore(self, request: Request, pk: str, version_id: str) -> Response:
+        """Make an earlier content current; the current content becomes a version."""
+        version = selectors.version_get(request.user, pk, version_id)
+        return _node_response(services.version_restore(version=version, actor=request.user))
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"versions/(?P<version_id>[^/.]+)")
+    def version_delete(self, request: Request, pk: str, version_id: str) -> Response:
+        services.version_delete(version=selectors.version_get(request.user, pk, version_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<version_id>[^/.]+)/content")
+    def version_content(self, request: Request, pk: str, version_id: str) -> HttpResponseBase:
+        from files.delivery import serve_blob
+
+        version = selectors.version_get(request.user, pk, version_id)
+        return serve_blob(
+            request._request,
+            blob=version.blob,
+            filename=version.node.name,
+            mime_type=version.mime_type,
+            last_modified=version.created_at,
+            as_attachment=True,
+        )
+
+
+def _body_complete(request: HttpRequest) -> bool:
+    """Did the whole declared body arrive? A dropped client leaves a short stream."""
+    stream = getattr(request, "_stream", None)
+    if isinstance(stream, LimitedStream):
+        return stream._pos >= stream.limit
+    return True
+
+
+class NodeUploadView(APIView):
+    """Upload one file with a multipart form (`file`, `parent`, `name`, `on_conflict`)."""
+
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: stream each file to disk while hashing it.
+        request.upload_handlers = [HashingUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer},
+        responses={201: NodeSerializer, 200: NodeSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        _precheck_space(request, request.user)
+        try:
+            form = UploadSerializer(data=request.data)
+            if not _body_complete(request._request):
+                raise IncompleteUpload("The upload was cut off before the end; nothing was stored.")
+            form.is_valid(raise_exception=True)
+            upload = form.validated_data["file"]
+            if not isinstance(upload, ReceivedFile):
+                raise IncompleteUpload("The file could not be received; send it again.")
+            parent_id = form.validated_data.get("parent")
+            parent = (
+                selectors.folder_get(request.user, parent_id)
+                if parent_id is not None
+                else tree.home_of(request.user)
+            )
+        except BaseException:
+            _discard_uploads(request)
+            raise
+        started = timezone.now()
+        node = services.file_upload(
+            owner=request.user,
+            parent=parent,
+            name=form.validated_data.get("name") or upload.name,
+            received=upload.received,
+            on_conflict=form.validated_data["on_conflict"],
+            actor=request.user,
+        )
+        return _upload_response(node, started)
+
+
+def _upload_response(node: Node, started: Any) -> Response:
+    """201 for a new file, 200 when an existing file got a new version."""
+    created = node.created_at >= started
+    return _node_response(
+        node, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    )
+
+
+def _discard_uploads(request: Request) -> None:
+    """Remove the temp files of a multipart request that will not be stored."""
+    for upload in (getattr(request, "_files", None) or {}).values():
+        if isinstance(upload, ReceivedFile):
+            upload.received.discard()
+    for handler in request._request.upload_handlers:
+        handler.upload_interrupted()
+
+
+class FileContentView(APIView):
+    """Upload a file's raw bytes to a path: `PUT /api/v1/files/content/?path=/a/b.txt`.
+
+    Missing folders are created. The body is streamed; a `Content-Length` is required."""
+
+    parser_classes: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("path", OpenApiTypes.STR, required=True),
+            OpenApiParameter(
+                "on_conflict", OpenApiTypes.STR, enum=list(ON_CONFLICT_CHOICES), default="fail"
+            ),
+        ],
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={201: NodeSerializer, 200: NodeSerializer},
+    )
+    def put(self, request: Request) -> Response:
+        path = request.query_params.get("path") or ""
+        on_conflict = _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail")
+        django_request = request._request
+        raw_length = django_request.META.get("CONTENT_LENGTH")
+        chunked = "chunked" in django_request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        try:
+            length = None if chunked or raw_length in (None, "") else int(raw_length)
+        except ValueError:
+            length = None
+        if length is not None and length < 0:
+            length = None
+        if length is not None:
+            _precheck_space(django_request, request.user)
+        received = receive_body(django_request.read, length=length)
+        started = timezone.now()
+        node = services.file_upload_to_path(
+            owner=request.user,
+            path=path,
+            received=received,
+            on_conflict=on_conflict,
+            actor=request.user,
+        )
+        return _upload_response(node, started)
+
+
+class TrashView(APIView):
+    """The trash: what was deleted, from where and when."""
+
+    @extend_schema(responses=TrashEntrySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        entries = selectors.trash_entries(request.user).prefetch_related("tags")
+        limit = _int_param(request, "limit", 100) or 100
+        offset = _int_param(request, "offset", 0) or 0
+        if not 1 <= limit <= selectors.MAX_PAGE_SIZE or offset < 0:
+            raise InvalidListing("limit must be 1–1000 and offset 0 or more.", field="limit")
+        page = list(entries[offset : offset + limit + 1])
+        items = page[:limit]
+        paths = {n.pk: n.trashed_from.rstrip("/") + "/" + n.name for n in items}
+        return Response(
+            {
+                "count": entries.count(),
+                "results": TrashEntrySerializer(items, many=True, context={"paths": paths}).data,
+                "retention_days": settings.FILEFLOW_TRASH_DAYS,
+            }
+        )
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def delete(self, request: Request) -> Response:
+        """Empty the trash for good."""
+        count, freed = services.trash_empty(owner=request.user)
+        return Response({"deleted": count, "freed_bytes": freed})
+
+
+class TrashEntryView(APIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def delete(self, request: Request, pk: str) -> Response:
+        """Delete one trash entry (and everything in it) for good."""
+        freed = services.node_delete(node=selectors.node_get(request.user, pk))
+        return Response({"deleted": 1, "freed_bytes": freed})
