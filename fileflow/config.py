@@ -149,6 +149,9 @@ def database(data: Path) -> dict[str, Any]:
         # https://docs.djangoproject.com/en/6.1/ref/databases/#sqlite-transaction-behavior
         # IMMEDIATE takes the write lock at BEGIN, which is what serialises tree writes;
         # WAL lets readers carry on while one writer works.
+        # Tests use a file too: an in-memory database cannot show how concurrent writers
+        # behave under WAL, IMMEDIATE transactions and the busy timeout.
+        config["TEST"] = {"NAME": str(data / "test-db.sqlite3")}
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

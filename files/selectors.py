@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import User
@@ -19,9 +19,9 @@ from files.models import FileVersion, Node
 SortKey = Literal["name", "size", "modified", "type"]
 SORT_KEYS: dict[str, Any] = {
     "name": Lower("name"),
-    "size": "size",
-    "modified": "updated_at",
-    "type": "mime_type",
+    "size": F("size"),
+    "modified": F("updated_at"),
+    "type": F("mime_type"),
 }
 MAX_PAGE_SIZE = 1000
 _CURSOR_SALT = "files.children-cursor"

@@ -178,7 +178,34 @@ def check(owner: User) -> list[str]:
     root = roots[0]
     if root["lft"] != 1 or root["rght"] != 2 * len(nodes):
         problems.append(f"home spans {root['lft']}..{root['rght']}, expected 1..{2 * len(nodes)}")
+    if not problems and not _matches_rebuild(tree_id):
+        problems.append("mptt's rebuild from the parent links gives different tree columns")
     return problems
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _matches_rebuild(tree_id: int) -> bool:
+    """mptt's own check: rebuilding from the parent links changes nothing (then rolled back)."""
+
+    def columns() -> list[tuple[int, int, int, int]]:
+        return list(
+            Node.objects.filter(tree_id=tree_id)
+            .order_by("pk")
+            .values_list("pk", "lft", "rght", "level")
+        )
+
+    before = columns()
+    try:
+        with transaction.atomic():
+            Node._tree_manager.partial_rebuild(tree_id)
+            after = columns()
+            raise _Rollback
+    except _Rollback:
+        pass
+    return before == after
 
 
 def rebuild(owner: User) -> None:

@@ -10,6 +10,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -112,7 +113,7 @@ class NodeViewSet(viewsets.ViewSet):
             sort=_choice_param(request, "sort", tuple(selectors.SORT_KEYS), "name"),
             descending=_choice_param(request, "order", ("asc", "desc"), "asc") == "desc",
             cursor=request.query_params.get("cursor"),
-            limit=_int_param(request, "limit", 100) or 100,
+            limit=_int_param(request, "limit", 100),  # type: ignore[arg-type]
         )
         folder_path = tree.path_of(folder)
         prefix = folder_path.rstrip("/") + "/"
@@ -329,7 +330,8 @@ def _upload_response(node: Node, started: Any) -> Response:
 
 def _discard_uploads(request: Request) -> None:
     """Remove the temp files of a multipart request that will not be stored."""
-    for upload in (getattr(request, "_files", None) or {}).values():
+    files = getattr(request, "_files", None)
+    for upload in files.values() if isinstance(files, MultiValueDict) else ():
         if isinstance(upload, ReceivedFile):
             upload.received.discard()
     for handler in request._request.upload_handlers:

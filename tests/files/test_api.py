@@ -1,0 +1,340 @@
+"""The files REST API as scripts use it."""
+
+import io
+
+import pytest
+
+from files import services, tree
+from files.models import FileVersion, Node
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(api, filename, content=b"hello", **fields):
+    data = {"file": io.BytesIO(content), **fields}
+    data["file"].name = filename
+    return api.post("/api/v1/nodes/upload/", data, format="multipart")
+
+
+def put(api, path, content=b"hello", **params):
+    query = "&".join(f"{k}={v}" for k, v in {"path": path, **params}.items())
+    return api.generic(
+        "PUT", f"/api/v1/files/content/?{query}", content, content_type="application/octet-stream"
+    )
+
+
+def test_create_folder_and_list_home(alice_api, alice):
+    created = alice_api.post("/api/v1/nodes/", {"name": "Documents"}, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["name"] == "Documents" and body["is_folder"] and body["path"] == "/Documents"
+    listing = alice_api.get("/api/v1/nodes/").json()
+    assert listing["folder"]["path"] == "/"
+    assert [n["name"] for n in listing["results"]] == ["Documents"]
+    assert listing["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("a/b", "cannot contain '/'"), ("..", "cannot be '.' or '..'"), ("", "blank")],
+)
+def test_bad_folder_names_are_400_with_the_rule(alice_api, name, message):
+    response = alice_api.post("/api/v1/nodes/", {"name": name}, format="json")
+    assert response.status_code == 400
+    assert message in str(response.json())
+
+
+def test_name_conflict_is_409(alice_api):
+    alice_api.post("/api/v1/nodes/", {"name": "x"}, format="json")
+    response = alice_api.post("/api/v1/nodes/", {"name": "x"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "name_conflict"
+
+
+def test_listing_folders_first_sorted_and_paginated(alice_api, alice, home):
+    for name in ["b-folder", "a-folder", "c-folder"]:
+        services.folder_create(owner=alice, parent=home, name=name)
+    for name, size in [("zeta.txt", 1), ("Alpha.txt", 30), ("mid.txt", 200)]:
+        alice_api.post(
+            "/api/v1/nodes/upload/", {"file": _named(name, b"x" * size)}, format="multipart"
+        )
+
+    names = [n["name"] for n in alice_api.get("/api/v1/nodes/").json()["results"]]
+    assert names == ["a-folder", "b-folder", "c-folder", "Alpha.txt", "mid.txt", "zeta.txt"]
+    by_size_desc = alice_api.get("/api/v1/nodes/?sort=size&order=desc").json()["results"]
+    assert [n["name"] for n in by_size_desc][3:] == ["mid.txt", "Alpha.txt", "zeta.txt"]
+
+    seen, url = [], "/api/v1/nodes/?limit=2"
+    while url:
+        page = alice_api.get(url).json()
+        assert len(page["results"]) <= 2
+        seen += [n["name"] for n in page["results"]]
+        url = page["next"]
+    assert seen == names
+
+
+def test_listing_by_path_and_parent(alice_api, alice):
+    folder = services.folder_ensure_path(owner=alice, path="/a/b")
+    services.folder_ensure_path(owner=alice, path="/a/b/c")
+    assert [n["name"] for n in alice_api.get("/api/v1/nodes/?path=/a/b").json()["results"]] == ["c"]
+    listing = alice_api.get(f"/api/v1/nodes/?parent={folder.pk}").json()
+    assert listing["folder"]["path"] == "/a/b"
+    assert listing["results"][0]["path"] == "/a/b/c"
+    assert alice_api.get("/api/v1/nodes/?path=/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=colour",
+        "order=sideways",
+        "limit=0",
+        "limit=abc",
+        "limit=5000",
+        "cursor=garbage",
+        "parent=abc",
+    ],
+)
+def test_bad_listing_parameters_are_4xx_with_a_message(alice_api, query):
+    response = alice_api.get(f"/api/v1/nodes/?{query}")
+    assert response.status_code in {400, 404}
+    assert response.json()["detail"]
+
+
+def test_listing_a_file_as_folder_is_400(alice_api, alice, home):
+    up = upload(alice_api, "f.txt").json()
+    assert alice_api.get(f"/api/v1/nodes/?parent={up['id']}").status_code == 400
+    assert alice_api.get("/api/v1/nodes/?path=/f.txt").status_code == 400
+
+
+def _named(name, content):
+    handle = io.BytesIO(content)
+    handle.name = name
+    return handle
+
+
+def test_multipart_upload_and_conflict_modes(alice_api, alice):
+    first = upload(alice_api, "report.pdf", b"%PDF-1.4 one")
+    assert first.status_code == 201
+    body = first.json()
+    assert body["mime_type"] == "application/pdf"
+    assert len(body["sha256"]) == 64 and body["size"] == 12
+    assert upload(alice_api, "report.pdf", b"two").status_code == 409
+    renamed = upload(alice_api, "report.pdf", b"two", on_conflict="rename")
+    assert renamed.status_code == 201 and renamed.json()["name"] == "report (1).pdf"
+    replaced = upload(alice_api, "report.pdf", b"three", on_conflict="replace")
+    assert replaced.status_code == 200 and replaced.json()["id"] == body["id"]
+    versions = alice_api.get(f"/api/v1/nodes/{body['id']}/versions/").json()
+    assert [v["size"] for v in versions] == [12]
+    assert upload(alice_api, "x", on_conflict="overwrite").status_code == 400
+
+
+def test_upload_into_a_folder_with_another_name(alice_api, alice):
+    folder = services.folder_ensure_path(owner=alice, path="/in")
+    response = upload(alice_api, "orig.txt", parent=folder.pk, name="renamed.txt")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/in/renamed.txt"
+
+
+def test_upload_with_wrong_content_type_is_415(alice_api):
+    response = alice_api.post("/api/v1/nodes/upload/", {"file": "x"}, format="json")
+    assert response.status_code == 415
+
+
+def test_upload_without_a_file_is_400(alice_api):
+    response = alice_api.post("/api/v1/nodes/upload/", {"parent": 1}, format="multipart")
+    assert response.status_code == 400
+    assert "file" in response.json()
+
+
+def test_upload_over_max_size_is_413_and_leaves_nothing(alice_api, alice, settings):
+    import os
+
+    settings.FILEFLOW_MAX_UPLOAD_SIZE = 1000
+    response = upload(alice_api, "big.bin", b"x" * 5000)
+    assert response.status_code == 413
+    assert "largest upload" in response.json()["detail"]
+    assert not Node.objects.filter(name="big.bin").exists()
+    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+    response = put(alice_api, "/big.bin", b"x" * 5000)
+    assert response.status_code == 413
+
+
+def test_upload_over_quota_is_413(alice_api, alice):
+    alice.quota_bytes = 100
+    alice.save()
+    response = upload(alice_api, "big.bin", b"x" * 500_000)
+    assert response.status_code == 413
+    assert response.json()["code"] == "quota_exceeded"
+    small = upload(alice_api, "small.bin", b"x" * 60)
+    assert small.status_code == 201
+    again = upload(alice_api, "small2.bin", b"x" * 60)
+    assert again.status_code == 413
+    assert "Not enough space" in again.json()["detail"]
+    alice.refresh_from_db()
+    assert alice.used_bytes == 60
+
+
+def test_raw_put_creates_folders(alice_api, alice):
+    response = put(alice_api, "/a/b/c.txt", b"raw bytes")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/a/b/c.txt"
+    assert put(alice_api, "/a/b/c.txt", b"again").status_code == 409
+    replaced = put(alice_api, "/a/b/c.txt", b"again", on_conflict="replace")
+    assert replaced.status_code == 200
+    assert put(alice_api, "/a/b/c.txt", b"x", on_conflict="bogus").status_code == 400
+    assert put(alice_api, "/", b"x").status_code == 400
+    assert put(alice_api, "/a/../x", b"x").status_code == 400
+
+
+def test_empty_file_is_fine(alice_api):
+    response = alice_api.generic(
+        "PUT",
+        "/api/v1/files/content/?path=/empty.txt",
+        b"",
+        content_type="application/octet-stream",
+        CONTENT_LENGTH="0",
+    )
+    assert response.status_code == 201
+    assert response.json()["size"] == 0
+
+
+def test_chunked_put_without_length_is_411(alice_api, alice):
+    response = alice_api.generic(
+        "PUT",
+        "/api/v1/files/content/?path=/c.txt",
+        b"",
+        content_type="application/octet-stream",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 411
+    assert "Content-Length" in response.json()["detail"]
+    assert not Node.objects.filter(owner=alice, name="c.txt").exists()
+
+
+def test_patch_rename_move_favourite_tags(alice_api, alice):
+    node = upload(alice_api, "a.txt").json()
+    folder = alice_api.post("/api/v1/nodes/", {"name": "dest"}, format="json").json()
+    response = alice_api.patch(
+        f"/api/v1/nodes/{node['id']}/",
+        {"name": "b.txt", "parent": folder["id"], "is_favorite": True, "tags": ["work", "2026"]},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["path"] == "/dest/b.txt"
+    assert body["is_favorite"] is True
+    assert body["tags"] == ["2026", "work"]
+    assert alice_api.patch(f"/api/v1/nodes/{node['id']}/", {}, format="json").status_code == 400
+
+
+def test_patch_is_all_or_nothing(alice_api, alice):
+    node = upload(alice_api, "a.txt").json()
+    upload(alice_api, "taken.txt")
+    folder = alice_api.post("/api/v1/nodes/", {"name": "dest"}, format="json").json()
+    upload(alice_api, "taken.txt", parent=folder["id"])
+    response = alice_api.patch(
+        f"/api/v1/nodes/{node['id']}/", {"parent": folder["id"], "name": "taken.txt"}, format="json"
+    )
+    assert response.status_code == 409
+    assert alice_api.get(f"/api/v1/nodes/{node['id']}/").json()["path"] == "/a.txt"
+
+
+def test_move_into_own_subfolder_is_400(alice_api, alice):
+    outer = services.folder_ensure_path(owner=alice, path="/outer/inner")
+    response = alice_api.patch(
+        f"/api/v1/nodes/{outer.parent_id}/", {"parent": outer.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "into itself or one of its own subfolders" in response.json()["detail"]
+
+
+def test_trash_restore_and_empty(alice_api, alice):
+    node = upload(alice_api, "a.txt").json()
+    folder = alice_api.post("/api/v1/nodes/", {"name": "f"}, format="json").json()
+    assert alice_api.delete(f"/api/v1/nodes/{node['id']}/").status_code == 204
+    assert alice_api.delete(f"/api/v1/nodes/{folder['id']}/").status_code == 204
+    assert alice_api.get("/api/v1/nodes/").json()["results"] == []
+    trash = alice_api.get("/api/v1/trash/").json()
+    assert trash["count"] == 2 and trash["retention_days"] == 30
+    assert {e["path"] for e in trash["results"]} == {"/a.txt", "/f"}
+    assert all(e["trashed_from"] == "/" and e["trashed_at"] for e in trash["results"])
+
+    restored = alice_api.post(f"/api/v1/nodes/{node['id']}/restore/")
+    assert restored.status_code == 200 and restored.json()["trashed_at"] is None
+    assert alice_api.post(f"/api/v1/nodes/{node['id']}/restore/").status_code == 400
+
+    assert alice_api.delete(f"/api/v1/trash/{node['id']}/").status_code == 400  # not in trash
+    emptied = alice_api.delete("/api/v1/trash/").json()
+    assert emptied == {"deleted": 1, "freed_bytes": 0}
+    assert alice_api.get(f"/api/v1/nodes/{folder['id']}/").status_code == 404
+
+
+def test_delete_one_trash_entry_frees_its_bytes(alice_api, alice):
+    node = upload(alice_api, "a.txt", b"12345").json()
+    alice_api.delete(f"/api/v1/nodes/{node['id']}/")
+    assert alice_api.delete(f"/api/v1/trash/{node['id']}/").json() == {
+        "deleted": 1,
+        "freed_bytes": 5,
+    }
+    assert alice_api.get("/api/v1/me/").json()["used_bytes"] == 0
+
+
+def test_copy(alice_api, alice):
+    node = upload(alice_api, "a.txt").json()
+    copy = alice_api.post(f"/api/v1/nodes/{node['id']}/copy/", {}, format="json")
+    assert copy.status_code == 201 and copy.json()["name"] == "a (1).txt"
+    folder = alice_api.post("/api/v1/nodes/", {"name": "f"}, format="json").json()
+    named = alice_api.post(
+        f"/api/v1/nodes/{node['id']}/copy/",
+        {"parent": folder["id"], "name": "b.txt"},
+        format="json",
+    )
+    assert named.json()["path"] == "/f/b.txt"
+    assert alice_api.get("/api/v1/me/").json()["used_bytes"] == 15
+
+
+def test_versions_restore_and_delete_via_api(alice_api, alice):
+    node = upload(alice_api, "doc.txt", b"one").json()
+    upload(alice_api, "doc.txt", b"two!", on_conflict="replace")
+    versions = alice_api.get(f"/api/v1/nodes/{node['id']}/versions/").json()
+    assert len(versions) == 1 and versions[0]["size"] == 3
+    vid = versions[0]["id"]
+    restored = alice_api.post(f"/api/v1/nodes/{node['id']}/versions/{vid}/restore/")
+    assert restored.status_code == 200 and restored.json()["size"] == 3
+    assert len(alice_api.get(f"/api/v1/nodes/{node['id']}/versions/").json()) == 2
+    assert alice_api.delete(f"/api/v1/nodes/{node['id']}/versions/{vid}/").status_code == 204
+    assert FileVersion.objects.filter(pk=vid).count() == 0
+    assert alice_api.delete(f"/api/v1/nodes/{node['id']}/versions/{vid}/").status_code == 404
+    assert alice_api.post(f"/api/v1/nodes/{node['id']}/versions/abc/restore/").status_code == 404
+
+
+def test_unknown_ids_are_404(alice_api):
+    assert alice_api.get("/api/v1/nodes/999999/").status_code == 404
+    assert alice_api.get("/api/v1/nodes/abc/").status_code == 404
+
+
+def test_schema_lists_the_files_endpoints(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path in [
+        "/api/v1/nodes/",
+        "/api/v1/nodes/{id}/",
+        "/api/v1/nodes/upload/",
+        "/api/v1/files/content/",
+        "/api/v1/nodes/{id}/content/",
+        "/api/v1/nodes/{id}/versions/",
+        "/api/v1/trash/",
+    ]:
+        assert path in schema["paths"], path
+
+
+def test_tree_stays_consistent_through_the_api(alice_api, alice):
+    for i in range(5):
+        put(alice_api, f"/d{i}/sub/f.txt", b"x")
+    first = Node.objects.get(owner=alice, name="d0")
+    last = Node.objects.get(owner=alice, name="d4")
+    alice_api.patch(f"/api/v1/nodes/{first.pk}/", {"parent": last.pk}, format="json")
+    alice_api.delete(f"/api/v1/nodes/{last.pk}/")
+    alice_api.delete("/api/v1/trash/")
+    assert tree.check(alice) == []
+    assert Node.objects.filter(owner=alice).count() == 1 + 4 * 3 - 3
