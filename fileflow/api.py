@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.models import User
 from fileflow.errors import DomainError
+
+
+def user_of(request: Request) -> User:
+    """The signed-in user of an API request (the views' permission requires one)."""
+    user = request.user
+    assert isinstance(user, User), "API views require an authenticated user"
+    return user
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

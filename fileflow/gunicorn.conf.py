@@ -15,3 +15,6 @@ graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket lives at one path per user ($HOME/.gunicorn/gunicorn.ctl), so two
+# servers on one machine (tests, benchmarks, several instances) would fight over it.
+control_socket_disable = True

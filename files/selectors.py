@@ -47,6 +47,33 @@ def node_get(user: User, pk: Any) -> Node:
     return node
 
 
+MAX_SELECTION = 1000
+
+
+def nodes_by_ids(user: User, raw: str) -> list[Node]:
+    """The caller's live nodes for ``"1,2,3"``, in that order; any unknown id is a 404."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts:
+        raise InvalidListing("Give the items as ids=1,2,3.", field="ids")
+    if len(parts) > MAX_SELECTION:
+        raise InvalidListing(f"At most {MAX_SELECTION} items at once.", field="ids")
+    try:
+        ids = list(dict.fromkeys(int(part) for part in parts))
+    except ValueError:
+        raise InvalidListing(
+            "ids must be whole numbers separated by commas.", field="ids"
+        ) from None
+    found = {
+        node.pk: node
+        for node in nodes_for(user)
+        .filter(pk__in=ids, trashed_at__isnull=True)
+        .select_related("blob", "parent")
+    }
+    if len(found) != len(ids):
+        raise NodeNotFound("Some of these items do not exist (or are in the trash).", field="ids")
+    return [found[pk] for pk in ids]
+
+
 def folder_get(user: User, pk: Any) -> Node:
     folder = node_get(user, pk)
     if not folder.is_folder:
@@ -62,7 +89,7 @@ def node_at_path(user: User, path: str) -> Node:
 
     node = tree.home_of(user)
     for part in split_path(path) if path.strip("/") else []:
-        child = nodes_for(user).alive().filter(parent=node, name=part).first()
+        child = nodes_for(user).filter(parent=node, name=part, trashed_at__isnull=True).first()
         if child is None:
             raise NodeNotFound(f"Nothing at {path!r}: “{part}” does not exist.", field="path")
         node = child

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fileflow.api import user_of
 from files import selectors, services, tree
 from files.api.serializers import (
     CopySerializer,
@@ -101,13 +102,13 @@ class NodeViewSet(viewsets.ViewSet):
         parent_id = request.query_params.get("parent")
         path = request.query_params.get("path")
         if parent_id:
-            folder = selectors.folder_get(request.user, parent_id)
+            folder = selectors.folder_get(user_of(request), parent_id)
         elif path:
-            folder = selectors.node_at_path(request.user, path)
+            folder = selectors.node_at_path(user_of(request), path)
             if not folder.is_folder:
                 raise InvalidListing(f"{path!r} is a file, not a folder.", field="path")
         else:
-            folder = tree.home_of(request.user)
+            folder = tree.home_of(user_of(request))
         page = selectors.children_page(
             folder=folder,
             sort=_choice_param(request, "sort", tuple(selectors.SORT_KEYS), "name"),
@@ -138,29 +139,29 @@ class NodeViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         parent_id = data.validated_data.get("parent")
         parent = (
-            selectors.folder_get(request.user, parent_id)
+            selectors.folder_get(user_of(request), parent_id)
             if parent_id is not None
-            else tree.home_of(request.user)
+            else tree.home_of(user_of(request))
         )
         node = services.folder_create(
-            owner=request.user, parent=parent, name=data.validated_data["name"]
+            owner=user_of(request), parent=parent, name=data.validated_data["name"]
         )
         return _node_response(node, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses=NodeSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        return _node_response(selectors.node_get(request.user, pk))
+        return _node_response(selectors.node_get(user_of(request), pk))
 
     @extend_schema(request=NodeUpdateSerializer, responses=NodeSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         """Rename (`name`), move (`parent`), favourite (`is_favorite`) or tag (`tags`)."""
-        node = selectors.node_get(request.user, pk)
+        node = selectors.node_get(user_of(request), pk)
         data = NodeUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = data.validated_data
         with transaction.atomic():
             if "parent" in changes:
-                target = selectors.folder_get(request.user, changes["parent"])
+                target = selectors.folder_get(user_of(request), changes["parent"])
                 node = services.node_move(node=node, new_parent=target)
             if "name" in changes:
                 node = services.node_rename(node=node, name=changes["name"])
@@ -168,24 +169,26 @@ class NodeViewSet(viewsets.ViewSet):
                 node = services.node_set_favorite(node=node, is_favorite=changes["is_favorite"])
             if "tags" in changes:
                 node = services.node_set_tags(node=node, names=changes["tags"])
-        return _node_response(selectors.node_get(request.user, node.pk))
+        return _node_response(selectors.node_get(user_of(request), node.pk))
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
         """Move to the trash (with everything inside). Restore with POST …/restore/."""
-        services.node_trash(node=selectors.node_get(request.user, pk))
+        services.node_trash(node=selectors.node_get(user_of(request), pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=CopySerializer, responses={201: NodeSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request: Request, pk: str) -> Response:
         """Copy a file or a whole folder (content is shared, quota is charged)."""
-        node = selectors.node_get(request.user, pk)
+        node = selectors.node_get(user_of(request), pk)
         data = CopySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         parent_id = data.validated_data.get("parent")
         target = (
-            selectors.folder_get(request.user, parent_id) if parent_id is not None else node.parent
+            selectors.folder_get(user_of(request), parent_id)
+            if parent_id is not None
+            else node.parent
         )
         if target is None:
             raise InvalidName("Give a target folder in `parent`.", field="parent")
@@ -198,7 +201,7 @@ class NodeViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str) -> Response:
         """Restore a trash entry to where it was."""
-        return _node_response(services.node_restore(node=selectors.node_get(request.user, pk)))
+        return _node_response(services.node_restore(node=selectors.node_get(user_of(request), pk)))
 
     @extend_schema(
         parameters=[
@@ -213,9 +216,34 @@ class NodeViewSet(viewsets.ViewSet):
         """Download a file (Range and conditional requests work) or a folder as a ZIP."""
         from files.delivery import serve_node
 
-        node = selectors.node_get(request.user, pk)
+        node = selectors.node_get(user_of(request), pk)
         inline = request.query_params.get("inline") in {"1", "true", "yes"}
         return serve_node(request._request, node, as_attachment=not inline)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ids", OpenApiTypes.STR, required=True, description="Comma-separated node ids."
+            )
+        ],
+        request=None,
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get", "post"], url_path="zip")
+    def zip(self, request: Request) -> HttpResponseBase:
+        """Download several files and folders as one ZIP (`ids=1,2,3`, at most 1000)."""
+        from files.zipstream import zip_response
+
+        raw = request.query_params.get("ids")
+        if raw is None and request.method == "POST":
+            value = cast(dict[str, Any], request.data).get("ids", "")
+            raw = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        nodes = selectors.nodes_by_ids(user_of(request), raw or "")
+        parents = {node.parent_id for node in nodes}
+        name = "FileFlow download"
+        if len(parents) == 1 and nodes[0].parent is not None and not nodes[0].parent.is_home:
+            name = nodes[0].parent.name
+        return zip_response(request._request, nodes=nodes, filename=f"{name}.zip")
 
     @extend_schema(
         parameters=[OpenApiParameter("size", OpenApiTypes.INT, default=256)],
@@ -226,7 +254,7 @@ class NodeViewSet(viewsets.ViewSet):
         """A small image of a picture or of a PDF's first page."""
         from files.thumbnails import thumbnail_response
 
-        node = selectors.node_get(request.user, pk)
+        node = selectors.node_get(user_of(request), pk)
         size = _int_param(request, "size", 256)
         assert size is not None
         return thumbnail_response(request._request, node, size=size)
@@ -235,20 +263,20 @@ class NodeViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, pk: str) -> Response:
         """Earlier contents of a file, newest first."""
-        node = selectors.node_get(request.user, pk)
+        node = selectors.node_get(user_of(request), pk)
         return Response(FileVersionSerializer(selectors.versions_of(node), many=True).data)
 
     @extend_schema(request=None, responses=NodeSerializer)
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<version_id>[^/.]+)/restore")
     def version_restore(self, request: Request, pk: str, version_id: str) -> Response:
         """Make an earlier content current; the current content becomes a version."""
-        version = selectors.version_get(request.user, pk, version_id)
-        return _node_response(services.version_restore(version=version, actor=request.user))
+        version = selectors.version_get(user_of(request), pk, version_id)
+        return _node_response(services.version_restore(version=version, actor=user_of(request)))
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"versions/(?P<version_id>[^/.]+)")
     def version_delete(self, request: Request, pk: str, version_id: str) -> Response:
-        services.version_delete(version=selectors.version_get(request.user, pk, version_id))
+        services.version_delete(version=selectors.version_get(user_of(request), pk, version_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
@@ -256,7 +284,7 @@ class NodeViewSet(viewsets.ViewSet):
     def version_content(self, request: Request, pk: str, version_id: str) -> HttpResponseBase:
         from files.delivery import serve_blob
 
-        version = selectors.version_get(request.user, pk, version_id)
+        version = selectors.version_get(user_of(request), pk, version_id)
         return serve_blob(
             request._request,
             blob=version.blob,
@@ -271,7 +299,8 @@ def _body_complete(request: HttpRequest) -> bool:
     """Did the whole declared body arrive? A dropped client leaves a short stream."""
     stream = getattr(request, "_stream", None)
     if isinstance(stream, LimitedStream):
-        return stream._pos >= stream.limit
+        # LimitedStream counts what it has read; a short body leaves it below the limit.
+        return bool(stream._pos >= stream.limit)  # type: ignore[attr-defined]
     return True
 
 
@@ -290,7 +319,7 @@ class NodeUploadView(APIView):
         responses={201: NodeSerializer, 200: NodeSerializer},
     )
     def post(self, request: Request) -> Response:
-        _precheck_space(request, request.user)
+        _precheck_space(request, user_of(request))
         try:
             form = UploadSerializer(data=request.data)
             if not _body_complete(request._request):
@@ -301,21 +330,21 @@ class NodeUploadView(APIView):
                 raise IncompleteUpload("The file could not be received; send it again.")
             parent_id = form.validated_data.get("parent")
             parent = (
-                selectors.folder_get(request.user, parent_id)
+                selectors.folder_get(user_of(request), parent_id)
                 if parent_id is not None
-                else tree.home_of(request.user)
+                else tree.home_of(user_of(request))
             )
         except BaseException:
             _discard_uploads(request)
             raise
         started = timezone.now()
         node = services.file_upload(
-            owner=request.user,
+            owner=user_of(request),
             parent=parent,
-            name=form.validated_data.get("name") or upload.name,
+            name=str(form.validated_data.get("name") or upload.name),
             received=upload.received,
             on_conflict=form.validated_data["on_conflict"],
-            actor=request.user,
+            actor=user_of(request),
         )
         return _upload_response(node, started)
 
@@ -357,7 +386,10 @@ class FileContentView(APIView):
     )
     def put(self, request: Request) -> Response:
         path = request.query_params.get("path") or ""
-        on_conflict = _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail")
+        on_conflict = cast(
+            services.OnConflict,
+            _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail"),
+        )
         django_request = request._request
         raw_length = django_request.META.get("CONTENT_LENGTH")
         chunked = "chunked" in django_request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
@@ -368,15 +400,15 @@ class FileContentView(APIView):
         if length is not None and length < 0:
             length = None
         if length is not None:
-            _precheck_space(django_request, request.user)
+            _precheck_space(django_request, user_of(request))
         received = receive_body(django_request.read, length=length)
         started = timezone.now()
         node = services.file_upload_to_path(
-            owner=request.user,
+            owner=user_of(request),
             path=path,
             received=received,
             on_conflict=on_conflict,
-            actor=request.user,
+            actor=user_of(request),
         )
         return _upload_response(node, started)
 
@@ -386,7 +418,7 @@ class TrashView(APIView):
 
     @extend_schema(responses=TrashEntrySerializer(many=True))
     def get(self, request: Request) -> Response:
-        entries = selectors.trash_entries(request.user).prefetch_related("tags")
+        entries = selectors.trash_entries(user_of(request)).prefetch_related("tags")
         limit = _int_param(request, "limit", 100) or 100
         offset = _int_param(request, "offset", 0) or 0
         if not 1 <= limit <= selectors.MAX_PAGE_SIZE or offset < 0:
@@ -405,7 +437,7 @@ class TrashView(APIView):
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     def delete(self, request: Request) -> Response:
         """Empty the trash for good."""
-        count, freed = services.trash_empty(owner=request.user)
+        count, freed = services.trash_empty(owner=user_of(request))
         return Response({"deleted": count, "freed_bytes": freed})
 
 
@@ -413,5 +445,5 @@ class TrashEntryView(APIView):
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     def delete(self, request: Request, pk: str) -> Response:
         """Delete one trash entry (and everything in it) for good."""
-        freed = services.node_delete(node=selectors.node_get(request.user, pk))
+        freed = services.node_delete(node=selectors.node_get(user_of(request), pk))
         return Response({"deleted": 1, "freed_bytes": freed})

@@ -338,3 +338,36 @@ def test_tree_stays_consistent_through_the_api(alice_api, alice):
     alice_api.delete("/api/v1/trash/")
     assert tree.check(alice) == []
     assert Node.objects.filter(owner=alice).count() == 1 + 4 * 3 - 3
+
+
+def test_zip_of_a_selection(alice_api, alice):
+    import zipfile
+
+    folder = services.folder_ensure_path(owner=alice, path="/pick")
+    a = upload(alice_api, "a.txt", b"AAA", parent=folder.pk).json()
+    b = upload(alice_api, "b.txt", b"BB", parent=folder.pk).json()
+    sub = services.folder_ensure_path(owner=alice, path="/pick/sub")
+    upload(alice_api, "c.txt", b"C", parent=sub.pk)
+    response = alice_api.get(f"/api/v1/nodes/zip/?ids={a['id']},{b['id']},{sub.pk}")
+    assert response.status_code == 200
+    assert 'filename="pick.zip"' in response["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()} == {
+        "a.txt": b"AAA",
+        "b.txt": b"BB",
+        "sub/c.txt": b"C",
+    }
+    posted = alice_api.post("/api/v1/nodes/zip/", {"ids": [a["id"]]}, format="json")
+    assert posted.status_code == 200
+
+
+@pytest.mark.parametrize("ids", ["", "x", "1,,y", ",".join(["1"] * 1001)])
+def test_zip_with_bad_ids_is_400(alice_api, ids):
+    response = alice_api.get(f"/api/v1/nodes/zip/?ids={ids}")
+    assert response.status_code == 400
+    assert response.json()["field"] == "ids"
+
+
+def test_zip_with_someone_elses_id_is_404(alice_api, mallory):
+    other = services.folder_ensure_path(owner=mallory, path="/theirs")
+    assert alice_api.get(f"/api/v1/nodes/zip/?ids={other.pk}").status_code == 404

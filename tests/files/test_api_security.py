@@ -69,6 +69,7 @@ def endpoints(things):
         ("delete", f"/api/v1/trash/{t}/", None),
         ("get", f"/api/v1/nodes/{f}/content/", None),
         ("get", f"/api/v1/nodes/{d}/content/", None),
+        ("get", f"/api/v1/nodes/zip/?ids={f},{d}", None),
         ("get", f"/api/v1/nodes/{f}/thumbnail/?size=64", None),
         ("get", f"/api/v1/nodes/{f}/versions/", None),
         ("post", f"/api/v1/nodes/{f}/versions/{v}/restore/", None),

@@ -1,0 +1,327 @@
+"""Bytes through gunicorn: big uploads and downloads, and many small uploads, each compared
+with a baseline measured in the same run on the same machine.
+
+    FILEFLOW_DATA_DIR=/tmp/ff-bench .venv/bin/python bench/transfer.py            # SQLite
+    FILEFLOW_DATA_DIR=/tmp/ff-bench scripts/with-postgres.sh .venv/bin/python bench/transfer.py
+
+Baselines: a plain Python loop that reads the file in 1 MiB chunks, hashes it and writes it to
+the same disk (uploads); Debian's nginx serving the same file on loopback (downloads);
+`rclone serve webdav` taking the same small files (small uploads). nginx and rclone come from
+Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from _setup import ROOT, django_setup
+
+MIB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, path: str = "/", timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process, in KiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in {"VmRSS", "VmHWM"}:
+            values[key] = int(rest.split()[0])
+    return values["VmRSS"], values["VmHWM"]
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def make_file(path: Path, size: int) -> str:
+    block = os.urandom(MIB)
+    digest = hashlib.sha256()
+    with path.open("wb") as handle:
+        for i in range(size // MIB):
+            chunk = i.to_bytes(8, "big") + block[8:]
+            handle.write(chunk)
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def baseline_hash_and_write(source: Path, target_dir: Path) -> float:
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    with source.open("rb") as src, (target_dir / "baseline.copy").open("wb") as dst:
+        while chunk := src.read(MIB):
+            digest.update(chunk)
+            dst.write(chunk)
+        dst.flush()
+    elapsed = time.perf_counter() - started
+    (target_dir / "baseline.copy").unlink()
+    return elapsed
+
+
+def put_file(port: int, token: str, path: str, source: Path) -> tuple[float, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=MIB)
+    size = source.stat().st_size
+    started = time.perf_counter()
+    with source.open("rb") as body:
+        conn.request(
+            "PUT",
+            f"/api/v1/files/content/?path={path}&on_conflict=replace",
+            body=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Length": str(size)},
+        )
+        response = conn.getresponse()
+        response.read()
+    return time.perf_counter() - started, response.status
+
+
+def post_multipart(port: int, token: str, name: str, source: Path) -> tuple[float, int]:
+    boundary = uuid.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="on_conflict"\r\n\r\nreplace\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    size = source.stat().st_size
+
+    def body():
+        yield head
+        with source.open("rb") as handle:
+            while chunk := handle.read(MIB):
+                yield chunk
+        yield tail
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=MIB)
+    started = time.perf_counter()
+    conn.request(
+        "POST",
+        "/api/v1/nodes/upload/",
+        body=body(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(head) + size + len(tail)),
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    return time.perf_counter() - started, response.status
+
+
+def download(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[float, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    started = time.perf_counter()
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    total = 0
+    while chunk := response.read(MIB):
+        total += len(chunk)
+    return time.perf_counter() - started, total
+
+
+def small_uploads(port: int, count: int, clients: int, url_for, headers: dict[str, str]) -> float:
+    payloads = [os.urandom(4096) for _ in range(count)]
+    errors: list[str] = []
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for i in range(index, count, clients):
+            conn.request("PUT", url_for(i), body=payloads[i], headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status >= 300:
+                errors.append(f"{response.status} for file {i}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} small uploads failed, e.g. {errors[0]}")
+    return count / elapsed
+
+
+def start_nginx(root: Path, work: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = work / "nginx.conf"
+    conf.write_text(
+        ("user root root; " if os.geteuid() == 0 else "")
+        + f"""daemon off; worker_processes 1; error_log {work}/nginx-error.log;
+pid {work}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{ access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream;
+  client_body_temp_path {work}/nginx-body; proxy_temp_path {work}/nginx-proxy;
+  fastcgi_temp_path {work}/nginx-fcgi; uwsgi_temp_path {work}/nginx-uwsgi;
+  scgi_temp_path {work}/nginx-scgi;
+  server {{ listen 127.0.0.1:{port}; root {root}; }} }}
+"""
+    )
+    process = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
+    wait_for(port)
+    return process, port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    for tool in ("nginx", "rclone"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed for the baseline: apt-get install {tool}")
+
+    data_dir = Path(os.environ.setdefault("FILEFLOW_DATA_DIR", "/tmp/fileflow-bench"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    django_setup()
+    from django.db import connection
+
+    from accounts.models import User
+    from accounts.services import token_create
+
+    user = User.objects.filter(username="bench-transfer").first() or User.objects.create_user(
+        username="bench-transfer", password=None
+    )
+    _, token = token_create(user=user, name="bench")
+    work = Path(tempfile.mkdtemp(prefix="ff-bench-", dir=data_dir))
+    source = work / "big.bin"
+    size = args.size_mib * MIB
+    print(f"database: {connection.vendor}   data dir: {data_dir}   file: {args.size_mib} MiB")
+    digest = make_file(source, size)
+    connection.close()
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"PORT": str(port), "WEB_CONCURRENCY": "1", "FILEFLOW_THREADS": "8"})
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "fileflow/gunicorn.conf.py",
+            "fileflow.wsgi",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    rclone = nginx = None
+    try:
+        wait_for(port, "/healthz")
+        (worker,) = worker_pids(gunicorn.pid)
+        rss0, _ = memory_kib(worker)
+
+        baseline = statistics.median(baseline_hash_and_write(source, work) for _ in range(3))
+        base_rate = size / baseline / MIB
+        print(f"baseline read+sha256+write loop:  {base_rate:8.0f} MiB/s")
+
+        elapsed, status = put_file(port, token, "/bench/big.bin", source)
+        assert status in (200, 201), status
+        put_rate = size / elapsed / MIB
+        rss1, hwm1 = memory_kib(worker)
+        print(
+            f"raw PUT through gunicorn:         {put_rate:8.0f} MiB/s"
+            f"   ratio {put_rate / base_rate:.2f}"
+            f"   worker RSS {rss0 // 1024} -> {rss1 // 1024} MiB (peak {hwm1 // 1024} MiB)"
+        )
+        elapsed, status = post_multipart(port, token, "big-multipart.bin", source)
+        assert status in (200, 201), status
+        mp_rate = size / elapsed / MIB
+        rss2, hwm2 = memory_kib(worker)
+        print(
+            f"multipart POST through gunicorn:  {mp_rate:8.0f} MiB/s"
+            f"   ratio {mp_rate / base_rate:.2f}"
+            f"   worker RSS {rss2 // 1024} MiB (peak {hwm2 // 1024} MiB)"
+        )
+
+        from files.models import Blob, Node
+
+        node = Node.objects.get(owner=user, name="big.bin", trashed_at__isnull=True)
+        assert node.blob.sha256 == digest, "stored content differs"
+        blob_path = Blob.key_for(digest)
+        headers = {"Authorization": f"Bearer {token}"}
+        ours = [download(port, f"/api/v1/nodes/{node.pk}/content/", headers) for _ in range(3)]
+        assert all(total == size for _, total in ours)
+        nginx, nginx_port = start_nginx(data_dir / "blobs", work)
+        theirs = [download(nginx_port, f"/{blob_path}") for _ in range(3)]
+        assert all(total == size for _, total in theirs)
+        ours_rate = size / statistics.median(t for t, _ in ours) / MIB
+        nginx_rate = size / statistics.median(t for t, _ in theirs) / MIB
+        _, hwm3 = memory_kib(worker)
+        print(
+            f"download via gunicorn:            {ours_rate:8.0f} MiB/s"
+            f"   nginx {nginx_rate:.0f} MiB/s"
+            f"   ratio {ours_rate / nginx_rate:.2f}   worker peak {hwm3 // 1024} MiB"
+        )
+
+        count, clients = args.small, args.clients
+        ff_rate = small_uploads(
+            port,
+            count,
+            clients,
+            lambda i: f"/api/v1/files/content/?path=/bench-small-{os.getpid()}/f{i:05d}.bin",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+        )
+        dav_dir = work / "dav"
+        dav_dir.mkdir()
+        dav_port = free_port()
+        rclone = subprocess.Popen(
+            ["rclone", "serve", "webdav", str(dav_dir), "--addr", f"127.0.0.1:{dav_port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(dav_port)
+        conn = http.client.HTTPConnection("127.0.0.1", dav_port)
+        conn.request("MKCOL", "/small/")
+        conn.getresponse().read()
+        dav_rate = small_uploads(dav_port, count, clients, lambda i: f"/small/f{i:05d}.bin", {})
+        print(
+            f"{count} x 4 KiB by {clients} clients:     FileFlow {ff_rate:6.0f} files/s   "
+            f"rclone webdav {dav_rate:6.0f} files/s   ratio {ff_rate / dav_rate:.2f}"
+        )
+    finally:
+        for process in (rclone, nginx, gunicorn):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
