@@ -257,6 +257,9 @@ def storages(data: Path) -> dict[str, Any]:
         # Spool reads to disk past 8 MB so a download never holds a whole object in memory.
         "max_memory_size": 8 * 1024 * 1024,
         "addressing_style": _raw("AWS_S3_ADDRESSING_STYLE") or None,
+        # Presigned URLs with Signature Version 4: the only one newer AWS regions and many
+        # S3-compatible stores accept.
+        "signature_version": _raw("AWS_S3_SIGNATURE_VERSION") or "s3v4",
     }
     return {
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},

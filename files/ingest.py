@@ -34,6 +34,8 @@ class Received:
     size: int
     sha256: str
     head: bytes
+    # Already copied to remote storage under its content key (see files.blobs.blob_stage).
+    staged: bool = False
 
     def discard(self) -> None:
         """Remove the temp file (a no-op once storage has taken it by rename)."""
@@ -88,6 +90,13 @@ class Receiver:
             os.unlink(self.path)
 
 
+def length_required() -> LengthRequired:
+    return LengthRequired(
+        "Send the file with a Content-Length header; chunked uploads without a length "
+        "are not accepted."
+    )
+
+
 def receive_body(read: Callable[[int], bytes], *, length: int | None) -> Received:
     """Stream a raw request body of ``length`` bytes (a ``PUT``) into a Receiver.
 
@@ -95,10 +104,7 @@ def receive_body(read: Callable[[int], bytes], *, length: int | None) -> Receive
     empty, and storing it would silently make an empty file.
     """
     if length is None:
-        raise LengthRequired(
-            "Send the file with a Content-Length header; chunked uploads without a length "
-            "are not accepted."
-        )
+        raise length_required()
     limit = max_upload_size()
     if limit is not None and length > limit:
         raise too_large(length, limit)

@@ -10,9 +10,14 @@ import puremagic
 _GENERIC = {"application/zip", "application/octet-stream", "text/plain", "application/x-zip"}
 
 
+# puremagic answers a few names that are not registered MIME types.
+_NOT_MIME_TYPES = {"text/ascii": "text/plain", "text/utf-8": "text/plain"}
+
+
 def _by_name(name: str) -> str | None:
     guessed, _ = mimetypes.guess_type(name, strict=False)
-    return guessed
+    # ".bin" and the like say nothing about the content.
+    return None if guessed == "application/octet-stream" else guessed
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -32,6 +37,8 @@ def sniff(head: bytes, name: str) -> str:
         found: str | None = puremagic.from_string(head, mime=True) if head else None
     except (puremagic.PureError, ValueError):
         found = None
+    if found in _NOT_MIME_TYPES:
+        found = _NOT_MIME_TYPES[found]
     by_name = _by_name(name)
     if found and (found not in _GENERIC or not by_name):
         return found

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from files import tree
-from files.blobs import blob_for
+from files.blobs import blob_for, blob_stage
 from files.errors import (
     InvalidMove,
     InvalidName,
@@ -177,7 +177,6 @@ def _replace_content(
     return node
 
 
-@transaction.atomic
 def file_upload(
     *,
     owner: User,
@@ -191,6 +190,8 @@ def file_upload(
 
     ``on_conflict`` decides what happens when the name is taken: ``fail`` (409),
     ``rename`` (“report (1).pdf”) or ``replace`` (the file gets a new version).
+    New content bound for remote storage is sent before the transaction opens, so no lock
+    is held while the bytes travel.
     """
     try:
         name = clean_name(name)
@@ -198,35 +199,55 @@ def file_upload(
             raise InvalidName(
                 f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
             )
-        tree.lock(owner.pk)
-        parent = _live_folder(tree.refresh(parent), owner=owner)
-        existing = _live_child(parent, name)
-        mime_type = sniff(received.head, name)
-        if existing is not None:
-            if on_conflict == "fail" or (on_conflict == "replace" and existing.is_folder):
-                raise _conflict(parent, existing)
-            if on_conflict == "replace":
-                blob = blob_for(received)
-                return _replace_content(
-                    existing, blob=blob, size=received.size, mime_type=mime_type, actor=actor
-                )
-            name = _free_name(parent, name)
-        _charge(owner.pk, received.size)
-        blob = blob_for(received)
-        node = Node(
+        blob_stage(received)
+        return _file_store(
             owner=owner,
+            parent=parent,
             name=name,
-            is_folder=False,
-            blob=blob,
-            size=received.size,
-            mime_type=mime_type,
+            received=received,
+            on_conflict=on_conflict,
+            actor=actor,
         )
-        return tree.insert(node, parent)
     finally:
         received.discard()
 
 
 @transaction.atomic
+def _file_store(
+    *,
+    owner: User,
+    parent: Node,
+    name: str,
+    received: Received,
+    on_conflict: OnConflict,
+    actor: User | None,
+) -> Node:
+    tree.lock(owner.pk)
+    parent = _live_folder(tree.refresh(parent), owner=owner)
+    existing = _live_child(parent, name)
+    mime_type = sniff(received.head, name)
+    if existing is not None:
+        if on_conflict == "fail" or (on_conflict == "replace" and existing.is_folder):
+            raise _conflict(parent, existing)
+        if on_conflict == "replace":
+            blob = blob_for(received)
+            return _replace_content(
+                existing, blob=blob, size=received.size, mime_type=mime_type, actor=actor
+            )
+        name = _free_name(parent, name)
+    _charge(owner.pk, received.size)
+    blob = blob_for(received)
+    node = Node(
+        owner=owner,
+        name=name,
+        is_folder=False,
+        blob=blob,
+        size=received.size,
+        mime_type=mime_type,
+    )
+    return tree.insert(node, parent)
+
+
 def file_upload_to_path(
     *,
     owner: User,
@@ -240,18 +261,24 @@ def file_upload_to_path(
         parts = split_path(path)
         if not parts:
             raise InvalidName("The path must end in a file name.", field="path")
-        folder = folder_ensure_path(owner=owner, path=parts[:-1])
-    except BaseException:
+        name = clean_name(parts[-1])
+        if on_conflict not in ON_CONFLICT_CHOICES:
+            raise InvalidName(
+                f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
+            )
+        blob_stage(received)
+        with transaction.atomic():
+            folder = folder_ensure_path(owner=owner, path=parts[:-1])
+            return _file_store(
+                owner=owner,
+                parent=folder,
+                name=name,
+                received=received,
+                on_conflict=on_conflict,
+                actor=actor,
+            )
+    finally:
         received.discard()
-        raise
-    return file_upload(
-        owner=owner,
-        parent=folder,
-        name=parts[-1],
-        received=received,
-        on_conflict=on_conflict,
-        actor=actor,
-    )
 
 
 # --- rename, move, copy --------------------------------------------------------------
@@ -450,10 +477,19 @@ def trash_empty(*, owner: User, older_than: datetime | None = None) -> tuple[int
 # --- versions, favourites, tags ------------------------------------------------------
 
 
+def _locked_version(version: FileVersion) -> tuple[FileVersion, Node]:
+    """Take the owner's lock, then re-read the version: a stale copy must not act twice."""
+    node = _locked(version.node)
+    fresh = FileVersion.objects.select_related("blob").filter(pk=version.pk, node=node).first()
+    if fresh is None:
+        raise NodeNotFound("This version no longer exists.")
+    return fresh, node
+
+
 @transaction.atomic
 def version_restore(*, version: FileVersion, actor: User | None = None) -> Node:
     """Make an earlier content current again; the content it replaces becomes a version."""
-    node = _locked(version.node)
+    version, node = _locked_version(version)
     if node.trashed_at is not None:
         raise NodeNotFound("This file is in the trash; restore it first.")
     return _replace_content(
@@ -463,10 +499,10 @@ def version_restore(*, version: FileVersion, actor: User | None = None) -> Node:
 
 @transaction.atomic
 def version_delete(*, version: FileVersion) -> int:
-    _locked(version.node)
+    version, node = _locked_version(version)
     size = version.size
     version.delete()
-    _charge(version.node.owner_id, -size)
+    _charge(node.owner_id, -size)
     return size
 
 

@@ -144,7 +144,15 @@ def paths_of(nodes: Iterable[Node]) -> dict[int, str]:
 
 
 def check(owner: User) -> list[str]:
-    """Problems in the owner's tree (empty when consistent): the nested-set invariants."""
+    """Problems in the owner's tree (empty when consistent): the nested-set invariants, then
+    mptt's own rebuild compared with what is stored. Reads under the owner's lock, so a
+    concurrent write cannot look like damage."""
+    with transaction.atomic():
+        lock(owner.pk)
+        return _problems(owner)
+
+
+def _problems(owner: User) -> list[str]:
     nodes = list(
         Node.objects.filter(owner=owner).values(
             "id", "parent_id", "tree_id", "lft", "rght", "level"
@@ -213,4 +221,7 @@ def rebuild(owner: User) -> None:
     with transaction.atomic():
         lock(owner.pk)
         home = Node.objects.get(owner=owner, parent__isnull=True)
+        # mptt rebuilds one tree_id; a node that lost it would be left out. This repair is
+        # the one place that writes a tree column directly, before mptt recomputes the rest.
+        Node.objects.filter(owner=owner).exclude(tree_id=home.tree_id).update(tree_id=home.tree_id)
         Node._tree_manager.partial_rebuild(home.tree_id)

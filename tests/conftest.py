@@ -25,6 +25,16 @@ def _storage_in_tmp(settings: Any, tmp_path: Any) -> None:
     (tmp_path / "tmp").mkdir()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Production hashes with Argon2 at full cost (~0.1–1 s a hash); tests at a tiny cost."""
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    settings.PASSWORD_HASHERS = [
+        "tests.hashers.FastArgon2PasswordHasher",
+        *settings.PASSWORD_HASHERS[1:],
+    ]
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

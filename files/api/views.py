@@ -35,6 +35,7 @@ from files.errors import IncompleteUpload, InvalidName, QuotaExceeded
 from files.ingest import (
     HashingUploadHandler,
     ReceivedFile,
+    length_required,
     max_upload_size,
     receive_body,
     too_large,
@@ -91,8 +92,14 @@ NODE_LIST_PARAMETERS = [
 ]
 
 
+VERSION_ID = OpenApiParameter("version_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
 class NodeViewSet(viewsets.ViewSet):
     """Files and folders of the signed-in user. Another user's ids answer 404."""
+
+    # Only for the schema (path parameter types); reads go through files.selectors.
+    queryset = Node.objects.none()
 
     def get_serializer_class(self) -> type:
         return NodeSerializer
@@ -266,20 +273,20 @@ class NodeViewSet(viewsets.ViewSet):
         node = selectors.node_get(user_of(request), pk)
         return Response(FileVersionSerializer(selectors.versions_of(node), many=True).data)
 
-    @extend_schema(request=None, responses=NodeSerializer)
+    @extend_schema(request=None, responses=NodeSerializer, parameters=[VERSION_ID])
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<version_id>[^/.]+)/restore")
     def version_restore(self, request: Request, pk: str, version_id: str) -> Response:
         """Make an earlier content current; the current content becomes a version."""
         version = selectors.version_get(user_of(request), pk, version_id)
         return _node_response(services.version_restore(version=version, actor=user_of(request)))
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None}, parameters=[VERSION_ID])
     @action(detail=True, methods=["delete"], url_path=r"versions/(?P<version_id>[^/.]+)")
     def version_delete(self, request: Request, pk: str, version_id: str) -> Response:
         services.version_delete(version=selectors.version_get(user_of(request), pk, version_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY}, parameters=[VERSION_ID])
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<version_id>[^/.]+)/content")
     def version_content(self, request: Request, pk: str, version_id: str) -> HttpResponseBase:
         from files.delivery import serve_blob
@@ -293,6 +300,20 @@ class NodeViewSet(viewsets.ViewSet):
             last_modified=version.created_at,
             as_attachment=True,
         )
+
+
+def _require_length(request: HttpRequest) -> int:
+    """The body's declared length. Under WSGI a chunked body (no Content-Length) reaches
+    Django empty, so it is refused rather than stored as an empty file."""
+    raw = request.META.get("CONTENT_LENGTH")
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    try:
+        length = None if chunked or raw in (None, "") else int(raw)
+    except ValueError:
+        length = None
+    if length is None or length < 0:
+        raise length_required()
+    return length
 
 
 def _body_complete(request: HttpRequest) -> bool:
@@ -319,6 +340,7 @@ class NodeUploadView(APIView):
         responses={201: NodeSerializer, 200: NodeSerializer},
     )
     def post(self, request: Request) -> Response:
+        _require_length(request._request)
         _precheck_space(request, user_of(request))
         try:
             form = UploadSerializer(data=request.data)
@@ -391,16 +413,8 @@ class FileContentView(APIView):
             _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail"),
         )
         django_request = request._request
-        raw_length = django_request.META.get("CONTENT_LENGTH")
-        chunked = "chunked" in django_request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-        try:
-            length = None if chunked or raw_length in (None, "") else int(raw_length)
-        except ValueError:
-            length = None
-        if length is not None and length < 0:
-            length = None
-        if length is not None:
-            _precheck_space(django_request, user_of(request))
+        length = _require_length(django_request)
+        _precheck_space(django_request, user_of(request))
         received = receive_body(django_request.read, length=length)
         started = timezone.now()
         node = services.file_upload_to_path(
@@ -434,7 +448,7 @@ class TrashView(APIView):
             }
         )
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, operation_id="trash_empty")
     def delete(self, request: Request) -> Response:
         """Empty the trash for good."""
         count, freed = services.trash_empty(owner=user_of(request))
@@ -442,7 +456,9 @@ class TrashView(APIView):
 
 
 class TrashEntryView(APIView):
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=None, responses={200: OpenApiTypes.OBJECT}, operation_id="trash_entry_delete"
+    )
     def delete(self, request: Request, pk: str) -> Response:
         """Delete one trash entry (and everything in it) for good."""
         freed = services.node_delete(node=selectors.node_get(user_of(request), pk))

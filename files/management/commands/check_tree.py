@@ -1,0 +1,53 @@
+"""``manage.py check_tree``: verify (and optionally rebuild) every user's folder tree."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from files import maintenance
+from files.management import MaintenanceCommand
+
+
+class Command(MaintenanceCommand):
+    help = (
+        "Verify each user's folder tree: one home folder, and nested-set columns "
+        "(lft/rght/level) that agree with the parent links. Exits with status 1 when a tree "
+        "is damaged. --repair rebuilds damaged trees from the parent links (no file or "
+        "folder is lost; a rebuild takes that user's tree lock while it runs)."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--user", metavar="NAME", help="Only this user's tree.")
+        parser.add_argument(
+            "--repair",
+            action="store_true",
+            help="Rebuild damaged trees; exit with status 1 only if one stays damaged.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = maintenance.tree_audit(
+            repair=options["repair"],
+            owners=self.owners(options["user"]),
+            progress=self.progress,
+            log=self.log(options["verbosity"]),
+        )
+        damaged = len(report.problems)
+        if not damaged:
+            self.say(f"All {report.owners} tree(s) are consistent.", self.style.SUCCESS)
+            return
+        if report.repair and report.healthy:
+            self.say(
+                f"Repaired {len(report.repaired)} damaged tree(s) of {report.owners}: "
+                f"{', '.join(report.repaired)}.",
+                self.style.WARNING,
+            )
+            return
+        broken = report.unrepaired if report.repair else report.problems
+        hint = "" if report.repair else " Run with --repair to rebuild them."
+        raise CommandError(
+            f"{len(broken)} of {report.owners} tree(s) damaged: {', '.join(broken)}.{hint}"
+        )

@@ -1,0 +1,267 @@
+"""Thumbnails of images and PDFs, made once per content and size, then served from storage.
+
+A thumbnail depends only on the bytes it is made from, so it is cached under the content's
+hash (``thumbnails/<sha256>/<size>.<ext>``): every file with that content, in any account,
+shares it, and garbage collection can drop it with the blob. It is served through the one
+delivery path with its own validator (``"<sha256>-<size>"``).
+
+Decoding untrusted images is the risky part: only a few well-known formats are opened,
+images with more pixels than ``FILEFLOW_THUMBNAIL_MAX_PIXELS`` are refused before their
+pixels are decoded (decompression bombs), and a file that fails to decode is a clear 4xx.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import tempfile
+import threading
+import warnings
+from typing import Any
+
+import pypdfium2 as pdfium
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.http import parse_etags
+from PIL import Image, ImageOps, features
+
+from fileflow.errors import DomainError
+from files.blobs import open_blob, storage
+from files.delivery import missing_blob, serve_stored
+from files.models import Node
+
+SIZES = (64, 128, 256, 512)
+# Pillow formats we decode; each MIME type we thumbnail maps onto one of them. Pillow can
+# open many more (some call out to Ghostscript), which is exactly what we do not want.
+IMAGE_FORMATS = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+    "image/bmp": "BMP",
+    "image/x-ms-bmp": "BMP",
+    "image/tiff": "TIFF",
+    "image/avif": "AVIF",
+}
+PDF_TYPES = frozenset({"application/pdf"})
+
+# pdfium is not thread-safe, and gunicorn's gthread workers run requests in threads.
+_pdfium_lock = threading.Lock()
+
+# What a damaged or hostile file makes Pillow or pdfium raise while decoding.
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
+    Image.DecompressionBombError,
+)
+
+
+class ThumbnailSizeInvalid(DomainError):
+    code = "invalid_thumbnail_size"
+
+
+class NoThumbnail(DomainError):
+    status_code = 415
+    code = "no_thumbnail"
+
+
+class ImageTooLarge(DomainError):
+    status_code = 422
+    code = "image_too_large"
+
+
+class UnreadableFile(DomainError):
+    status_code = 422
+    code = "unreadable_file"
+
+
+def thumbnail_format() -> tuple[str, str, str]:
+    """(Pillow format, extension, MIME type) thumbnails are written in."""
+    if features.check("webp"):
+        return "WEBP", "webp", "image/webp"
+    return "JPEG", "jpg", "image/jpeg"
+
+
+def thumbnail_key(sha256: str, size: int) -> str:
+    _, ext, _ = thumbnail_format()
+    return f"thumbnails/{sha256}/{size}.{ext}"
+
+
+def _too_large(limit: int, actual: str) -> ImageTooLarge:
+    return ImageTooLarge(
+        f"This image is too large for a thumbnail: thumbnails are made for images of up to "
+        f"{limit:,} pixels, and this one has {actual}."
+    )
+
+
+def _unreadable(kind: str) -> UnreadableFile:
+    return UnreadableFile(f"This file could not be read as {kind}; it may be damaged.")
+
+
+def _fit(image: Image.Image) -> Image.Image:
+    """Colours a browser shows the same everywhere, alpha kept where there is some."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if image.mode.startswith("I"):
+        # 16/32-bit greyscale: scale to 8 bits rather than clip everything to white.
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _image_thumbnail(node: Node, size: int) -> Image.Image:
+    limit = settings.FILEFLOW_THUMBNAIL_MAX_PIXELS
+    # Pillow's own guard, at the configured limit (read now, so it can change): open()
+    # raises DecompressionBombError past twice the limit. Between one and two times Pillow
+    # only warns; the explicit check below refuses those before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = limit
+    assert node.blob is not None
+    try:
+        source = open_blob(node.blob)
+    except FileNotFoundError:
+        raise missing_blob(node.blob.storage_key) from None
+    with source, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image: Any = Image.open(source, formats=[IMAGE_FORMATS[node.mime_type]])
+            width, height = image.size
+            if width * height > limit:
+                raise _too_large(limit, f"{width:,} by {height:,} pixels")
+            if image.mode in ("1", "P"):
+                # Palette images only resize with "nearest"; convert for a smooth result.
+                image = _fit(image)
+            # thumbnail() decodes at a reduced scale where the format allows (JPEG draft).
+            image.thumbnail((size, size), Image.Resampling.LANCZOS)
+            return _fit(ImageOps.exif_transpose(image))
+        except Image.DecompressionBombError:
+            raise _too_large(limit, "more than twice that") from None
+        except _DECODE_ERRORS:
+            raise _unreadable("an image") from None
+
+
+def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
+    assert node.blob is not None
+    try:
+        source = open_blob(node.blob)
+    except FileNotFoundError:
+        raise missing_blob(node.blob.storage_key) from None
+    with source, _pdfium_lock:
+        try:
+            document = pdfium.PdfDocument(source)
+        except (pdfium.PdfiumError, *_DECODE_ERRORS):
+            raise _unreadable("a PDF (or it is protected by a password)") from None
+        try:
+            if len(document) == 0:
+                raise _unreadable("a PDF")
+            page = document[0]
+            width, height = page.get_size()
+            if width <= 0 or height <= 0:
+                raise _unreadable("a PDF")
+            # Render the first page straight at thumbnail size (PDF units are 1/72 inch).
+            scale = size / max(width, height)
+            bitmap = page.render(scale=scale, may_draw_forms=False)
+            return _fit(bitmap.to_pil())
+        except (pdfium.PdfiumError, *_DECODE_ERRORS):
+            raise _unreadable("a PDF") from None
+        finally:
+            document.close()
+
+
+def _render(node: Node, size: int) -> bytes:
+    if node.mime_type in PDF_TYPES:
+        image = _pdf_thumbnail(node, size)
+    else:
+        image = _image_thumbnail(node, size)
+    pillow_format, _, _ = thumbnail_format()
+    if pillow_format == "JPEG" and image.mode == "RGBA":
+        white = Image.new("RGB", image.size, "white")
+        white.paste(image, mask=image.getchannel("A"))
+        image = white
+    out = io.BytesIO()
+    image.save(out, format=pillow_format, quality=82)
+    return out.getvalue()
+
+
+def _store(key: str, data: bytes) -> None:
+    """Put a rendered thumbnail under exactly ``key``, never half-written.
+
+    On local disk it is written beside its final place and renamed over it (a concurrent
+    reader sees the old file or the new, and two racing renders of the same bytes are
+    harmless). Elsewhere ``Storage.save`` may pick another name when ``key`` exists (a race
+    lost to another render): the extra copy is dropped.
+    """
+    store = storage()
+    if isinstance(store, FileSystemStorage):
+        target = store.path(key)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(temp, 0o640)
+            os.replace(temp, target)
+        except BaseException:
+            os.unlink(temp)
+            raise
+        return
+    saved = store.save(key, ContentFile(data))
+    if saved != key:
+        store.delete(saved)
+
+
+def thumbnail_response(request: HttpRequest, node: Node, *, size: int) -> HttpResponseBase:
+    """A ``size``-pixel (longest side) thumbnail of an image or a PDF's first page.
+
+    Made on the first request and kept in storage; later requests, and every file with
+    the same content, reuse it. A client that has it already gets a 304.
+    """
+    if size not in SIZES:
+        raise ThumbnailSizeInvalid(
+            f"Thumbnail size must be one of {', '.join(str(s) for s in SIZES)} pixels.",
+            field="size",
+        )
+    if (
+        node.is_folder
+        or node.blob is None
+        or (node.mime_type not in IMAGE_FORMATS and node.mime_type not in PDF_TYPES)
+    ):
+        raise NoThumbnail("No thumbnail for this type of file.")
+    sha256 = node.blob.sha256
+    etag = f'"{sha256}-{size}"'
+    key = thumbnail_key(sha256, size)
+    _, ext, mime_type = thumbnail_format()
+    store = storage()
+    if _client_has(request, etag):
+        length = 0  # serve_stored answers 304: nothing to render, no body to measure
+    else:
+        if not store.exists(key):
+            _store(key, _render(node, size))
+        length = store.size(key)
+    stem = os.path.splitext(node.name)[0] or "thumbnail"
+    return serve_stored(
+        request,
+        key=key,
+        size=length,
+        etag=etag,
+        filename=f"{stem}-{size}.{ext}",
+        mime_type=mime_type,
+        last_modified=node.updated_at,
+        as_attachment=False,
+    )
+
+
+def _client_has(request: HttpRequest, etag: str) -> bool:
+    """Does the client's If-None-Match already name this thumbnail?"""
+    tags = parse_etags(request.headers.get("If-None-Match", ""))
+    return tags == ["*"] or any(tag.removeprefix("W/") == etag for tag in tags)
