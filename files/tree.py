@@ -118,14 +118,18 @@ def path_of(node: Node) -> str:
 
 
 def paths_of(nodes: Iterable[Node]) -> dict[int, str]:
-    """Paths of many nodes: one query for all their ancestors, then walked in memory."""
+    """Paths of many nodes: their ancestors fetched level by level through the parent links
+    (one small ``pk IN`` query per level), then walked in memory."""
     nodes = list(nodes)
-    if not nodes:
-        return {}
-    found = Node._tree_manager.get_queryset_ancestors(
-        Node.objects.filter(pk__in=[n.pk for n in nodes]), include_self=False
-    ).values_list("id", "name", "parent_id")
-    folders = {pk: (name, parent_id) for pk, name, parent_id in found}
+    folders: dict[int, tuple[str, int | None]] = {}
+    pending = {node.parent_id for node in nodes if node.parent_id is not None}
+    while pending:
+        found = Node.objects.filter(pk__in=pending).values_list("id", "name", "parent_id")
+        pending = set()
+        for pk, name, parent_id in found:
+            folders[pk] = (name, parent_id)
+            if parent_id is not None and parent_id not in folders:
+                pending.add(parent_id)
     result: dict[int, str] = {}
     for node in nodes:
         if node.parent_id is None:
