@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from fileflow import health, views
+from fileflow import health
+from files import views as files_views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -11,7 +12,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", files_views.home, name="home"),
+    path("files/", include("files.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -262,7 +262,7 @@ def secure_user_content(response: HttpResponseBase, *, inline: bool, pdf: bool =
     # response built outside the middleware stack still carries it); _csp_config is what
     # @csp_override sets, so the middleware and anything reading it agree on the policy.
     # (django-stubs do not know that True renders a bare directive.)
-    response.headers[CSP.HEADER_ENFORCE] = build_policy(cast(Any, policy))
+    response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(cast(Any, policy))
     response._csp_config = policy  # type: ignore[attr-defined]
 
 

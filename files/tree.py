@@ -126,10 +126,10 @@ def paths_of(nodes: Iterable[Node]) -> dict[int, str]:
     while pending:
         found = Node.objects.filter(pk__in=pending).values_list("id", "name", "parent_id")
         pending = set()
-        for pk, name, parent_id in found:
-            folders[pk] = (name, parent_id)
-            if parent_id is not None and parent_id not in folders:
-                pending.add(parent_id)
+        for pk, folder_name, folder_parent in found:
+            folders[pk] = (folder_name, folder_parent)
+            if folder_parent is not None and folder_parent not in folders:
+                pending.add(folder_parent)
     result: dict[int, str] = {}
     for node in nodes:
         if node.parent_id is None:

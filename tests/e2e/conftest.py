@@ -77,3 +77,112 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+# --- the file browser ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(page: Page, alice: Any, live_server: Any) -> Page:
+    """``page`` with alice's session cookie (made by Django's test client, no log-in form)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(alice)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+    return page
+
+
+def make_file(owner: Any, path: str, content: bytes = b"hello", **kwargs: Any) -> Any:
+    """A file at ``/a/b.txt`` (folders made as needed), through the real ingest path."""
+    import io
+
+    from files import services
+    from files.ingest import receive_body
+
+    received = receive_body(io.BytesIO(content).read, length=len(content))
+    return services.file_upload_to_path(owner=owner, path=path, received=received, **kwargs)
+
+
+def make_folder(owner: Any, path: str) -> Any:
+    from files import services
+
+    return services.folder_ensure_path(owner=owner, path=path)
+
+
+def row(page: Page, name: str) -> Any:
+    """The listing row of the item called exactly ``name``."""
+    return page.locator(f'#listing-body .row[data-name="{name}"]')
+
+
+# A synthetic drop cannot carry real folder entries, so this stands in for the browser's
+# FileSystemEntry objects: DataTransferItem.webkitGetAsEntry answers with fake entries
+# (directories hand out their children in batches, like Chromium's readEntries), and the
+# page's own drop handler walks them exactly as it walks real ones.
+DROP_SCRIPT = """
+([selector, items]) => {
+  const roots = new Map();
+  function directory(name) {
+    const children = new Map();
+    return {
+      isFile: false, isDirectory: true, name, children,
+      createReader() {
+        const all = Array.from(children.values());
+        let at = 0;
+        return {
+          readEntries(ok) {
+            const batch = all.slice(at, at + 2);
+            at += 2;
+            setTimeout(() => ok(batch));
+          },
+        };
+      },
+    };
+  }
+  for (const item of items) {
+    const parts = item.path.split("/").filter(Boolean);
+    let level = roots;
+    parts.forEach((part, index) => {
+      const last = index === parts.length - 1;
+      if (last && !item.folder) {
+        const file = new File([item.content], part, { type: item.type || "" });
+        level.set(part, {
+          isFile: true, isDirectory: false, name: part, _file: file,
+          file(ok) { setTimeout(() => ok(file)); },
+        });
+      } else {
+        if (!level.has(part)) level.set(part, directory(part));
+        level = level.get(part).children;
+      }
+    });
+  }
+  const transfer = new DataTransfer();
+  for (const [name, entry] of roots) {
+    transfer.items.add(entry.isFile ? entry._file : new File([""], name));
+  }
+  const original = DataTransferItem.prototype.webkitGetAsEntry;
+  DataTransferItem.prototype.webkitGetAsEntry = function () {
+    const file = this.getAsFile();
+    return file ? roots.get(file.name) || null : null;
+  };
+  try {
+    const target = document.querySelector(selector);
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      const init = { bubbles: true, cancelable: true, dataTransfer: transfer };
+      target.dispatchEvent(new DragEvent(type, init));
+    }
+  } finally {
+    DataTransferItem.prototype.webkitGetAsEntry = original;
+  }
+}
+"""
+
+
+def drop(page: Page, items: list[dict[str, Any]], selector: str = "#drop-zone") -> None:
+    """Drop files and folders: ``[{"path": "a/b.txt", "content": "…"}, {"path": "empty",
+    "folder": True}]``."""
+    page.evaluate(DROP_SCRIPT, [selector, items])
