@@ -9,11 +9,13 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("files.api.urls")),
     path("", include("search.api.urls")),
+    path("", include("sharing.api.urls")),
 ]
 
 urlpatterns = [
     path("", files_views.home, name="home"),
     path("files/", include("files.urls")),
+    path("", include("sharing.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,163 @@
+"""Admin for share links: every link with its state, the access log, the operator policy.
+
+Links change only through :mod:`sharing.services` (revoke); the change page is read-only
+and links cannot be added here (their token exists only for their owner).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from sharing import services
+from sharing.models import ShareAccess, ShareLink, SharingPolicy
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in ShareLink.State.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value in ShareLink.State.values:
+            return queryset.in_state(value)  # type: ignore[attr-defined]
+        return queryset
+
+
+class ShareAccessInline(admin.TabularInline):
+    model = ShareAccess
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-at"]
+    fields = readonly_fields = (
+        "at",
+        "action",
+        "item_name",
+        "counted",
+        "uploader_name",
+        "client",
+        "ip_address",
+    )
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ShareAccess]:
+        # The newest lines only: a popular link's log can be long (the full log has its page).
+        ids = list(super().get_queryset(request).order_by("-at").values_list("pk", flat=True)[:50])
+        return super().get_queryset(request).filter(pk__in=ids)
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "node_name",
+        "created_by",
+        "permission",
+        "state_display",
+        "access_count",
+        "max_access_count",
+        "expires_at",
+        "last_accessed_at",
+        "created_at",
+    ]
+    list_filter = [StateFilter, "permission", "created_by"]
+    list_select_related = ["node", "created_by"]
+    search_fields = ["label", "node__name", "created_by__username"]
+    date_hierarchy = "created_at"
+    actions = ["revoke"]
+    inlines = [ShareAccessInline]
+    fields = readonly_fields = (
+        "node",
+        "created_by",
+        "label",
+        "permission",
+        "expires_at",
+        "max_access_count",
+        "access_count",
+        "last_accessed_at",
+        "has_password",
+        "revoked_at",
+        "created_at",
+        "updated_at",
+    )
+    raw_id_fields = ["node"]
+
+    @admin.display(description="item", ordering="node__name")
+    def node_name(self, link: ShareLink) -> str:
+        return link.node.name + ("/" if link.node.is_folder else "")
+
+    @admin.display(description="state")
+    def state_display(self, link: ShareLink) -> str:
+        return link.get_state_display()
+
+    @admin.display(boolean=True, description="password")
+    def has_password(self, link: ShareLink) -> bool:
+        return link.has_password
+
+    @admin.action(description="Revoke selected links", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ShareLink]) -> None:
+        count = services.shares_revoke(links=list(queryset))
+        self.message_user(request, f"Revoked {count} link{'s' if count != 1 else ''}.")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ShareAccess)
+class ShareAccessAdmin(admin.ModelAdmin):
+    list_display = [
+        "at",
+        "link",
+        "action",
+        "item_name",
+        "counted",
+        "uploader_name",
+        "client",
+        "ip_address",
+    ]
+    list_filter = ["action", "counted", "link__created_by"]
+    list_select_related = ["link", "link__node"]
+    search_fields = ["item_name", "uploader_name", "link__label"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in ShareAccess._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SharingPolicy)
+class SharingPolicyAdmin(admin.ModelAdmin):
+    """One row: the rules for new links. The list page goes straight to it."""
+
+    list_display = [
+        "__str__",
+        "default_expiry_days",
+        "max_expiry_days",
+        "allow_never_expire",
+        "require_password",
+        "ip_retention_days",
+    ]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SharingPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        SharingPolicy.current()
+        return super().changelist_view(request, extra_context)

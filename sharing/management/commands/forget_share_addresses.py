@@ -1,0 +1,36 @@
+"""``manage.py forget_share_addresses``: erase visitors' addresses past the retention."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from sharing import services
+from sharing.models import SharingPolicy
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase the IP addresses kept in share-link access logs once they are older than the "
+        "sharing policy's retention (admin → Sharing policy, default 7 days). The rest of "
+        "each log line (time, action, item, coarse client) stays. Run it daily from cron."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count what would be erased; erase nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        days = SharingPolicy.current().ip_retention_days
+        if options["dry_run"]:
+            count = services.addresses_to_forget().count()
+            self.stdout.write(
+                f"Would erase {count} address(es) older than {days} day(s). "
+                "Dry run: nothing was erased."
+            )
+            return
+        count = services.addresses_forget()
+        self.stdout.write(f"Erased {count} address(es) older than {days} day(s).")

@@ -1,0 +1,117 @@
+"""Reads for share links: the owner's links, and what a link lets a visitor reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from files import tree
+from files.models import Node
+from sharing import tokens
+from sharing.errors import ShareNotFound, ShareUnavailable
+from sharing.models import ShareAccess, ShareLink
+
+
+def links_for(
+    user: User, *, state: str | None = None, node: Node | None = None
+) -> QuerySet[ShareLink]:
+    links = ShareLink.objects.visible_to(user).select_related("node")
+    if state:
+        links = links.in_state(state)
+    if node is not None:
+        links = links.filter(node=node)
+    return links
+
+
+def link_get(user: User, pk: Any) -> ShareLink:
+    """The caller's own link; anything else (another user's, malformed id) is a 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise ShareNotFound("No such link.") from None
+    link = links_for(user).filter(pk=pk).first()
+    if link is None:
+        raise ShareNotFound("No such link.")
+    return link
+
+
+def accesses_of(link: ShareLink) -> QuerySet[ShareAccess]:
+    return link.accesses.all()
+
+
+def link_by_token(token: str) -> ShareLink:
+    """The link a visitor's token names, whatever its state (404 if there is none)."""
+    if not tokens.looks_like_token(token):
+        raise ShareNotFound("There is no shared item at this address. Check the link.")
+    link = (
+        ShareLink.objects.select_related("node", "created_by")
+        .filter(token_hash=tokens.token_hash(token))
+        .first()
+    )
+    if link is None:
+        raise ShareNotFound("There is no shared item at this address. Check the link.")
+    return link
+
+
+UNAVAILABLE = {
+    ShareLink.State.EXPIRED: "This link has expired.",
+    ShareLink.State.REVOKED: "This link was switched off by the person who shared it.",
+    ShareLink.State.USED_UP: "This link has been used as many times as it may be.",
+}
+
+
+def check_open(link: ShareLink, *, counted_before: bool = False) -> None:
+    """Refuse a link that no longer opens (410), saying why. A visitor already counted in
+    this visit may go on after the limit is reached by others, not after expiry or revoke."""
+    state = link.state
+    if state == ShareLink.State.USED_UP and counted_before:
+        state = ShareLink.State.ACTIVE
+    if state != ShareLink.State.ACTIVE:
+        raise ShareUnavailable(UNAVAILABLE[ShareLink.State(state)])
+    if link.node.trashed_at is not None:
+        raise ShareUnavailable("The shared item is no longer available.")
+
+
+def inside_share(link: ShareLink, node: Node) -> bool:
+    """Is ``node`` the shared item or below it, and alive? Moved out or trashed: no."""
+    root = link.node
+    if node.owner_id != root.owner_id or node.trashed_at is not None:
+        return False
+    return node.pk == root.pk or tree.is_inside(node, root, include_self=False)
+
+
+def shared_node(link: ShareLink, pk: Any) -> Node:
+    """A node reached through the link: the shared item or something alive below it.
+    Anything else — above, beside, trashed, another user's, a bad id — is a 404."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise ShareNotFound("No such item in this share.") from None
+    node = Node.objects.select_related("blob").filter(pk=pk).first()
+    if node is None or not inside_share(link, node):
+        raise ShareNotFound("No such item in this share.")
+    return node
+
+
+def shared_nodes(link: ShareLink, raw_ids: str) -> list[Node]:
+    """Several nodes of the share, from ``1,2,3`` (a ZIP of a selection)."""
+    parts = [part.strip() for part in raw_ids.split(",") if part.strip()]
+    if not parts:
+        raise ShareNotFound("Choose at least one item.", field="ids")
+    if len(parts) > 1000:
+        raise ShareNotFound("At most 1000 items at once.", field="ids")
+    return [shared_node(link, part) for part in parts]
+
+
+def crumbs_within(link: ShareLink, folder: Node) -> list[Node]:
+    """The folders from the shared folder down to ``folder`` (both included)."""
+    root = link.node
+    return [n for n in tree.ancestors(folder, include_self=True) if n.level >= root.level]
+
+
+def path_within(link: ShareLink, node: Node) -> str:
+    """``/sub/file.txt`` relative to the shared folder (the visitor never sees more)."""
+    names = [n.name for n in crumbs_within(link, node)][1:]
+    return "/" + "/".join(names)

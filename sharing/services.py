@@ -1,0 +1,371 @@
+"""Writes for share links: create, change, revoke, count an access, log it, take a drop.
+
+Every rule an owner can trip (expiry within the operator's policy, upload-only needs a
+folder, a password when the policy asks for one) is checked here, so the API, the web
+dialog and the admin refuse the same things with the same words.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.models import User
+from files import services as file_services
+from files.ingest import Received
+from files.models import Node
+from sharing import tokens
+from sharing.errors import InvalidShare, ShareNotFound, TooManyAttempts, WrongPassword
+from sharing.models import ShareAccess, ShareLink, SharingPolicy
+
+MAX_PASSWORD_LENGTH = 128
+MAX_LABEL_LENGTH = 100
+
+
+class Default(enum.Enum):
+    """“Not given”: use the policy's default (distinct from ``None``, which means never)."""
+
+    token = 0
+
+
+DEFAULT = Default.token
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """What the access log keeps of who made a request."""
+
+    address: str
+    client: str
+
+
+# --- checks ----------------------------------------------------------------------------
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j M Y, H:i")
+
+
+def _check_expiry(
+    expires_at: datetime | Default | None, policy: SharingPolicy, now: datetime
+) -> datetime | None:
+    if expires_at is DEFAULT:
+        expires_at = now + timedelta(days=policy.default_expiry_days)
+        if policy.max_expiry_days is not None:
+            expires_at = min(expires_at, now + timedelta(days=policy.max_expiry_days))
+        return expires_at
+    if expires_at is None:
+        if not policy.allow_never_expire:
+            limit = policy.max_expiry_days
+            raise InvalidShare(
+                "Links must expire on this server"
+                + (f" (at most {limit} days from now)." if limit is not None else ".")
+                + " Pick an expiry date.",
+                field="expires_at",
+            )
+        return None
+    if timezone.is_naive(expires_at):
+        raise InvalidShare(
+            "Give the expiry with a time zone, e.g. 2026-12-31T18:00:00Z.", field="expires_at"
+        )
+    if expires_at <= now:
+        raise InvalidShare("The expiry must be in the future.", field="expires_at")
+    if policy.max_expiry_days is not None:
+        latest = now + timedelta(days=policy.max_expiry_days)
+        if expires_at > latest:
+            raise InvalidShare(
+                f"Links can last at most {policy.max_expiry_days} days on this server: pick "
+                f"a date before {_when(latest)}.",
+                field="expires_at",
+            )
+    return expires_at
+
+
+def _check_limit(max_access_count: int | None) -> int | None:
+    if max_access_count is None:
+        return None
+    if isinstance(max_access_count, bool) or not isinstance(max_access_count, int):
+        raise InvalidShare("The access limit must be a whole number.", field="max_access_count")
+    if max_access_count < 1:
+        raise InvalidShare(
+            "The access limit must be at least 1 (leave it empty for no limit).",
+            field="max_access_count",
+        )
+    if max_access_count > 1_000_000_000:
+        raise InvalidShare("The access limit is too large.", field="max_access_count")
+    return max_access_count
+
+
+def _check_password(password: str) -> str:
+    if not password.strip():
+        raise InvalidShare("A password cannot be only spaces.", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidShare(
+            f"A password can be at most {MAX_PASSWORD_LENGTH} characters.", field="password"
+        )
+    return make_password(password)
+
+
+def _check_label(label: str) -> str:
+    label = " ".join(label.split())
+    if len(label) > MAX_LABEL_LENGTH:
+        raise InvalidShare(f"A label can be at most {MAX_LABEL_LENGTH} characters.", field="label")
+    return label
+
+
+def _check_permission(permission: str, node: Node) -> str:
+    if permission not in ShareLink.Permission.values:
+        choices = ", ".join(ShareLink.Permission.values)
+        raise InvalidShare(f"permission must be one of {choices}.", field="permission")
+    if permission == ShareLink.Permission.UPLOAD and not node.is_folder:
+        raise InvalidShare("Only a folder can be an upload-only drop folder.", field="permission")
+    return permission
+
+
+def _check_node(node: Node, owner: User) -> Node:
+    if node.owner_id != owner.pk:
+        raise ShareNotFound("No such file or folder.", field="node")
+    if node.is_home:
+        raise InvalidShare(
+            "Your home folder cannot be shared as a whole; share the folders or files in it.",
+            field="node",
+        )
+    if node.trashed_at is not None:
+        raise InvalidShare(f"“{node.name}” is in the trash; restore it first.", field="node")
+    return node
+
+
+# --- owner side ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def share_create(
+    *,
+    owner: User,
+    node: Node,
+    permission: str = ShareLink.Permission.DOWNLOAD,
+    expires_at: datetime | Default | None = DEFAULT,
+    max_access_count: int | None = None,
+    password: str = "",
+    label: str = "",
+) -> tuple[ShareLink, str]:
+    """Create a link; returns it with its token (also derivable later by its owner)."""
+    policy = SharingPolicy.current()
+    now = timezone.now()
+    node = _check_node(node, owner)
+    if policy.require_password and not password:
+        raise InvalidShare("This server requires a password on every link.", field="password")
+    seed = tokens.new_seed()
+    token = tokens.token_for(seed)
+    link = ShareLink.objects.create(
+        node=node,
+        created_by=owner,
+        label=_check_label(label),
+        permission=_check_permission(permission, node),
+        seed=seed,
+        token_hash=tokens.token_hash(token),
+        password=_check_password(password) if password else "",
+        expires_at=_check_expiry(expires_at, policy, now),
+        max_access_count=_check_limit(max_access_count),
+    )
+    return link, token
+
+
+def share_token(link: ShareLink) -> str:
+    """The link's token, derived again (the owner's “copy link”)."""
+    return tokens.token_for(link.seed)
+
+
+@transaction.atomic
+def share_update(
+    *,
+    link: ShareLink,
+    permission: str | None = None,
+    expires_at: datetime | Default | None = DEFAULT,
+    max_access_count: int | Default | None = DEFAULT,
+    password: str | Default | None = DEFAULT,
+    label: str | None = None,
+) -> ShareLink:
+    """Change a live link. ``DEFAULT`` leaves a field as it is; a ``None`` expiry means
+    never (if allowed), a ``None`` limit means unlimited, a ``None`` password removes it."""
+    link = ShareLink.objects.select_for_update().select_related("node").get(pk=link.pk)
+    if link.revoked_at is not None:
+        raise InvalidShare("This link was revoked; create a new one instead.")
+    policy = SharingPolicy.current()
+    now = timezone.now()
+    if permission is not None:
+        link.permission = _check_permission(permission, link.node)
+    if expires_at is not DEFAULT:
+        link.expires_at = _check_expiry(expires_at, policy, now)
+    if max_access_count is not DEFAULT:
+        link.max_access_count = _check_limit(max_access_count)
+    if password is not DEFAULT:
+        if password is None or password == "":
+            if policy.require_password:
+                raise InvalidShare(
+                    "This server requires a password on every link.", field="password"
+                )
+            link.password = ""
+        else:
+            link.password = _check_password(password)
+    if label is not None:
+        link.label = _check_label(label)
+    link.save()
+    return link
+
+
+@transaction.atomic
+def share_revoke(*, link: ShareLink) -> ShareLink:
+    """Stop a link for good (idempotent). Its access log stays."""
+    updated = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    link.refresh_from_db()
+    if not updated and link.revoked_at is None:  # pragma: no cover - the row vanished
+        raise ShareNotFound("This link no longer exists.")
+    return link
+
+
+def shares_revoke(*, links: list[ShareLink]) -> int:
+    """Revoke many (the admin's bulk action); returns how many were still live."""
+    count = 0
+    for link in links:
+        was_live = link.revoked_at is None
+        share_revoke(link=link)
+        count += int(was_live)
+    return count
+
+
+# --- visitor side ----------------------------------------------------------------------
+
+
+def share_count_access(*, link: ShareLink) -> bool:
+    """Count one access, only if the link is still usable at this moment.
+
+    One conditional ``UPDATE``: the database decides, so with a limit of 10 and 50
+    simultaneous requests exactly 10 are counted (and served), whatever the isolation
+    level or database."""
+    now = timezone.now()
+    counted = (
+        ShareLink.objects.filter(pk=link.pk)
+        .usable(now)
+        .update(access_count=F("access_count") + 1, last_accessed_at=now)
+    )
+    if counted:
+        link.access_count += 1
+        link.last_accessed_at = now
+    return bool(counted)
+
+
+def share_touch(*, link: ShareLink) -> None:
+    """Record the time of an access that is not counted again (same visit)."""
+    now = timezone.now()
+    ShareLink.objects.filter(pk=link.pk).update(last_accessed_at=now)
+    link.last_accessed_at = now
+
+
+def access_log(
+    *,
+    link: ShareLink,
+    action: str,
+    visitor: Visitor,
+    node: Node | None = None,
+    counted: bool = False,
+    uploader_name: str = "",
+) -> ShareAccess:
+    policy = SharingPolicy.current()
+    # Retention is enforced as the log grows (an indexed UPDATE that usually touches no
+    # row), so a server without the nightly cron job keeps no address too long either.
+    addresses_forget()
+    return ShareAccess.objects.create(
+        link=link,
+        action=action,
+        node=node,
+        item_name=(node.name if node is not None else "")[:255],
+        counted=counted,
+        uploader_name=uploader_name[:100],
+        client=visitor.client[:100],
+        client_key=tokens.client_key(visitor.address) if visitor.address else "",
+        ip_address=(visitor.address or None) if policy.ip_retention_days > 0 else None,
+    )
+
+
+def share_check_password(*, link: ShareLink, password: str, visitor: Visitor) -> None:
+    """Accept the link's password or refuse it; wrong guesses are paused per link and
+    address after the policy's number of attempts."""
+    policy = SharingPolicy.current()
+    key = tokens.client_key(visitor.address)
+    window_start = timezone.now() - timedelta(minutes=policy.password_pause_minutes)
+    failures = list(
+        ShareAccess.objects.filter(
+            link=link,
+            client_key=key,
+            action=ShareAccess.Action.PASSWORD_FAILED,
+            at__gt=window_start,
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)[: policy.password_attempts]
+    )
+    if len(failures) >= policy.password_attempts:
+        retry_at = failures[-1] + timedelta(minutes=policy.password_pause_minutes)
+        minutes = max(1, round((retry_at - timezone.now()).total_seconds() / 60))
+        raise TooManyAttempts(
+            f"Too many wrong passwords. Try again in {minutes} minute"
+            f"{'s' if minutes != 1 else ''} (after {_when(retry_at)}).",
+            field="password",
+        )
+    if not password or not link.password or not check_password(password, link.password):
+        access_log(link=link, action=ShareAccess.Action.PASSWORD_FAILED, visitor=visitor)
+        left = policy.password_attempts - len(failures) - 1
+        hint = f" {left} more tries before a pause." if 0 < left <= 2 else ""
+        raise WrongPassword("That password is not right." + hint, field="password")
+
+
+def share_receive_upload(
+    *,
+    link: ShareLink,
+    name: str,
+    received: Received,
+    uploader_name: str,
+    visitor: Visitor,
+    counted: bool,
+) -> Node:
+    """Store a file dropped through an upload-only link: in the shared folder, owned and
+    paid for (quota) by the link's owner, never replacing anything (a taken name gets a
+    new one)."""
+    folder = link.node
+    node = file_services.file_upload(
+        owner=folder.owner,
+        parent=folder,
+        name=name,
+        received=received,
+        on_conflict="rename",
+        actor=None,
+    )
+    access_log(
+        link=link,
+        action=ShareAccess.Action.UPLOAD,
+        visitor=visitor,
+        node=node,
+        counted=counted,
+        uploader_name=" ".join(uploader_name.split()),
+    )
+    return node
+
+
+def addresses_to_forget(*, now: datetime | None = None) -> QuerySet[ShareAccess]:
+    """Log lines whose visitor address is older than the policy's retention."""
+    cutoff = (now or timezone.now()) - timedelta(days=SharingPolicy.current().ip_retention_days)
+    return ShareAccess.objects.filter(ip_address__isnull=False, at__lt=cutoff)
+
+
+def addresses_forget(*, now: datetime | None = None) -> int:
+    """Erase visitors' addresses older than the policy's retention. Returns how many."""
+    return addresses_to_forget(now=now).update(ip_address=None)

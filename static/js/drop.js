@@ -1,0 +1,104 @@
+// Drop folder page: send each chosen file as its own streamed PUT (the file is read from
+// disk by the browser, never held in memory), with a progress bar per file. Without this
+// script the form posts the files as a plain multipart upload.
+(function () {
+  "use strict";
+  var form = document.getElementById("drop-form");
+  if (!form || !window.XMLHttpRequest) return;
+  var input = document.getElementById("drop-files");
+  var uploader = document.getElementById("drop-uploader");
+  var list = document.getElementById("drop-list");
+  var submit = document.getElementById("drop-submit");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function size(bytes) {
+    var units = ["bytes", "KB", "MB", "GB", "TB"];
+    var i = 0;
+    while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i++; }
+    return (i ? bytes.toFixed(1) : bytes) + " " + units[i];
+  }
+
+  function row(file) {
+    var item = document.createElement("li");
+    item.className = "upload-item";
+    var name = document.createElement("span");
+    name.className = "upload-name";
+    name.textContent = file.name + " (" + size(file.size) + ")";
+    var bar = document.createElement("progress");
+    bar.max = file.size || 1;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Progress of " + file.name);
+    var status = document.createElement("span");
+    status.className = "upload-status";
+    status.textContent = "Waiting";
+    item.append(name, bar, status);
+    list.appendChild(item);
+    return { item: item, bar: bar, status: status };
+  }
+
+  function send(file, view) {
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      var query = "?name=" + encodeURIComponent(file.name) + "&uploader=" + encodeURIComponent(uploader.value);
+      xhr.open("PUT", form.dataset.uploadUrl + query);
+      xhr.setRequestHeader("X-CSRFToken", csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (event) {
+        if (event.lengthComputable) {
+          view.bar.max = event.total;
+          view.bar.value = event.loaded;
+          view.status.textContent = Math.floor((100 * event.loaded) / event.total) + " %";
+        }
+      };
+      xhr.onload = function () {
+        if (xhr.status === 201) {
+          view.bar.value = view.bar.max;
+          view.status.textContent = "Sent";
+          view.item.classList.add("done");
+          resolve(true);
+          return;
+        }
+        var message = "Not sent (error " + xhr.status + ")";
+        try { message = JSON.parse(xhr.responseText).detail || message; } catch (e) { /* not JSON */ }
+        view.status.textContent = message;
+        view.item.classList.add("failed");
+        view.status.setAttribute("role", "alert");
+        resolve(false);
+      };
+      xhr.onerror = function () {
+        view.status.textContent = "Not sent: the connection was lost. Try again.";
+        view.item.classList.add("failed");
+        resolve(false);
+      };
+      view.status.textContent = "Sending";
+      xhr.send(file);
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var files = Array.prototype.slice.call(input.files || []);
+    if (!files.length) {
+      input.focus();
+      return;
+    }
+    submit.disabled = true;
+    var views = files.map(row);
+    var sent = 0;
+    files.reduce(function (chain, file, index) {
+      return chain.then(function () {
+        return send(file, views[index]).then(function (ok) { if (ok) sent++; });
+      });
+    }, Promise.resolve()).then(function () {
+      submit.disabled = false;
+      input.value = "";
+      var summary = document.createElement("li");
+      summary.className = "upload-summary";
+      summary.setAttribute("role", "status");
+      summary.textContent = sent === files.length
+        ? "Thank you: " + (sent === 1 ? "1 file" : sent + " files") + " received."
+        : sent + " of " + files.length + " files received.";
+      list.appendChild(summary);
+    });
+  });
+})();
