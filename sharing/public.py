@@ -8,7 +8,7 @@ again. A client without a session cookie (``curl``, a download manager) counts o
 request that returns content. ``HEAD`` and ``304 Not Modified`` answers count too when they
 are the first of a visit; nothing is counted for a refused request.
 
-Every answer carries ``noindex``, ``Referrer-Policy: no-referrer`` and ``private`` caching,
+Every answer carries ``noindex``, ``Referrer-Policy: same-origin`` and ``private`` caching,
 and names nothing outside the shared item: not the owner's e-mail, not the folders above.
 """
 
@@ -98,7 +98,10 @@ def visitor_of(request: HttpRequest) -> services.Visitor:
 
 def _public_headers(response: HttpResponseBase) -> HttpResponseBase:
     response.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": with it browsers send ``Origin: null`` on the page's own POSTs
+    # (password form, drop uploads) and Django's CSRF check refuses them. "same-origin"
+    # still never sends the token-bearing URL to another site.
+    response.headers["Referrer-Policy"] = "same-origin"
     if "Cache-Control" not in response:
         response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -344,7 +347,7 @@ def _folder_page(request: HttpRequest, link: ShareLink, token: str, folder: Node
     rows = [
         {
             "node": child,
-            "kind": kind_of(child)[1],
+            "icon": kind_of(child)[0],
             "url": _item_url(token, child, link),
             "download_url": _content_url(token, child) if not child.is_folder else "",
         }
@@ -360,7 +363,7 @@ def _folder_page(request: HttpRequest, link: ShareLink, token: str, folder: Node
         folder=folder,
         rows=rows,
         next_url=next_url,
-        crumbs=_crumbs(link, token, folder),
+        crumbs=_crumbs(link, token, folder)[:-1],
         zip_url=reverse("sharing:public-zip", args=[token])
         + ("" if folder.pk == link.node_id else f"?ids={folder.pk}"),
     )
