@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +20,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.template.defaultfilters import filesizeformat
 
-from files.errors import IncompleteUpload, LengthRequired, UploadTooLarge
+from accounts.models import User
+from files.errors import IncompleteUpload, LengthRequired, QuotaExceeded, UploadTooLarge
 
 CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 8192
+# What a multipart body may carry beyond its files (boundaries, headers, small fields).
+FRAMING_ALLOWANCE = 64 * 1024
 
 
 @dataclass
@@ -94,6 +97,43 @@ def length_required() -> LengthRequired:
     return LengthRequired(
         "Send the file with a Content-Length header; chunked uploads without a length "
         "are not accepted."
+    )
+
+
+def declared_length(meta: Mapping[str, Any]) -> int | None:
+    """The body's ``Content-Length``; None when it is missing, malformed or the body is
+    chunked (under WSGI a chunked body reaches Django empty)."""
+    raw = meta.get("CONTENT_LENGTH")
+    if "chunked" in str(meta.get("HTTP_TRANSFER_ENCODING", "")).lower() or raw in (None, ""):
+        return None
+    try:
+        length = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return length if length >= 0 else None
+
+
+def refuse_early(meta: Mapping[str, Any], owner: User, *, visitor: bool = False) -> None:
+    """Refuse a body that cannot fit — over the upload limit or the owner's free space —
+    before reading a byte of it. The services check again, exactly, when they store it.
+
+    ``visitor``: the uploader is not the owner (a drop folder), so the message names no
+    figure of the owner's account."""
+    length = declared_length(meta)
+    if length is None:
+        return
+    limit = max_upload_size()
+    if limit is not None and length > limit + FRAMING_ALLOWANCE:
+        raise too_large(length, limit)
+    owner.refresh_from_db(fields=["quota_bytes", "used_bytes"])
+    free = owner.free_bytes
+    if free is None or length <= free + FRAMING_ALLOWANCE:
+        return
+    if visitor:
+        raise QuotaExceeded("There is not enough space left in this folder for this upload.")
+    raise QuotaExceeded(
+        f"Not enough space for this upload: {filesizeformat(free)} is free. "
+        "Empty the trash or delete old versions to make room."
     )
 
 

@@ -45,7 +45,7 @@ from files.forms import (
     UploadForm,
     selected_ids,
 )
-from files.ingest import HashingUploadHandler, ReceivedFile, max_upload_size, too_large
+from files.ingest import HashingUploadHandler, ReceivedFile, refuse_early
 from files.models import FileVersion, Node, NodeQuerySet, Tag
 from files.selectors import InvalidListing
 
@@ -502,7 +502,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
     pattern Django's "Modifying upload handlers on the fly" documents)."""
     try:
         parent = _folder(request, pk)
-        _refuse_if_too_big(request, _user(request))
+        refuse_early(request.META, _user(request))
     except DomainError as exc:
         return _error_page(request, exc.message, status=exc.status_code)
     request.upload_handlers = [HashingUploadHandler(request)]
@@ -513,24 +513,6 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
         _discard(request)
         return _folder_page(
             request, parent, _defaults(), status=exc.status_code, upload_error=exc.message
-        )
-
-
-def _refuse_if_too_big(request: HttpRequest, user: User) -> None:
-    """Refuse a body that cannot fit before reading a byte of it."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return
-    allowance = 64 * 1024  # multipart framing
-    limit = max_upload_size()
-    if limit is not None and length > limit + allowance:
-        raise too_large(length, limit)
-    user.refresh_from_db(fields=["quota_bytes", "used_bytes"])
-    if user.quota_bytes is not None and length > user.quota_bytes - user.used_bytes + allowance:
-        raise QuotaExceeded(
-            f"Not enough space for this upload: {filesizeformat(user.free_bytes or 0)} is free. "
-            "Empty the trash or delete old versions to make room."
         )
 
 

@@ -8,7 +8,7 @@ again. A client without a session cookie (``curl``, a download manager) counts o
 request that returns content. ``HEAD`` and ``304 Not Modified`` answers count too when they
 are the first of a visit; nothing is counted for a refused request.
 
-Every answer carries ``noindex``, ``Referrer-Policy: same-origin`` and ``private`` caching,
+Every answer carries ``noindex``, ``Referrer-Policy: no-referrer`` and ``private`` caching,
 and names nothing outside the shared item: not the owner's e-mail, not the folders above.
 """
 
@@ -38,13 +38,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from fileflow.errors import DomainError
 from files import delivery
 from files import selectors as file_selectors
-from files.errors import IncompleteUpload, QuotaExceeded
+from files.errors import IncompleteUpload
 from files.ingest import (
     HashingUploadHandler,
     ReceivedFile,
+    declared_length,
     max_upload_size,
     receive_body,
-    too_large,
+    refuse_early,
 )
 from files.models import Node
 from files.views import kind_of, preview_of
@@ -98,10 +99,8 @@ def visitor_of(request: HttpRequest) -> services.Visitor:
 
 def _public_headers(response: HttpResponseBase) -> HttpResponseBase:
     response.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
-    # Not "no-referrer": with it browsers send ``Origin: null`` on the page's own POSTs
-    # (password form, drop uploads) and Django's CSRF check refuses them. "same-origin"
-    # still never sends the token-bearing URL to another site.
-    response.headers["Referrer-Policy"] = "same-origin"
+    if "Referrer-Policy" not in response:
+        response.headers["Referrer-Policy"] = "no-referrer"
     if "Cache-Control" not in response:
         response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -257,7 +256,16 @@ def _password_page(
     request: HttpRequest, link: ShareLink, token: str, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     context = {"token": token, "urls": _urls(token), "error": error}
-    return render(request, "sharing/public/password.html", context, status=status)
+    return _posting_page(render(request, "sharing/public/password.html", context, status=status))
+
+
+def _posting_page(response: HttpResponse) -> HttpResponse:
+    """A page that sends data back to us (the password form, drop uploads). Under
+    ``no-referrer`` browsers send ``Origin: null`` with its POST and PUT requests, which
+    Django's CSRF check rightly refuses; ``same-origin`` sends the real origin to us and
+    still nothing — not the token-bearing URL — to any other site."""
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -382,7 +390,7 @@ def _drop_page(
         uploaded=_visit(request, link).get("uploaded", []),
         max_upload_size=max_upload_size(),
     )
-    return render(request, "sharing/public/drop.html", context, status=status)
+    return _posting_page(render(request, "sharing/public/drop.html", context, status=status))
 
 
 # --- content -----------------------------------------------------------------------------
@@ -465,21 +473,6 @@ def _drop_link(request: HttpRequest, token: str) -> ShareLink:
     return link
 
 
-def _refuse_if_too_big(request: HttpRequest, link: ShareLink) -> None:
-    """Refuse a body that cannot fit (size limit, the owner's quota) before reading it."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return
-    limit = max_upload_size()
-    if limit is not None and length > limit + 64 * 1024:
-        raise too_large(length, limit)
-    owner = link.node.owner
-    owner.refresh_from_db(fields=["quota_bytes", "used_bytes"])
-    if owner.quota_bytes is not None and length > owner.quota_bytes - owner.used_bytes + 64 * 1024:
-        raise QuotaExceeded("There is not enough space left in this folder for this upload.")
-
-
 def _remember_upload(request: HttpRequest, link: ShareLink, name: str) -> None:
     uploaded = list(_visit(request, link).get("uploaded", []))[-49:]
     _remember(request, link, uploaded=[*uploaded, name])
@@ -495,7 +488,7 @@ def public_upload(request: HttpRequest, token: str) -> HttpResponseBase:
     The answer never names what the folder already holds: a taken name is stored as
     “name (1)” silently, and only the name that was sent is echoed back."""
     link = _drop_link(request, token)
-    _refuse_if_too_big(request, link)
+    refuse_early(request.META, link.node.owner, visitor=True)
     if request.method == "PUT":
         return _csrf_checked(_upload_raw)(request, link)
     request.upload_handlers = [HashingUploadHandler(request)]
@@ -511,12 +504,7 @@ def _csrf_checked(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
 def _upload_raw(request: HttpRequest, link: ShareLink) -> HttpResponseBase:
     name = request.GET.get("name", "")
     uploader = request.GET.get("uploader", "")
-    raw_length = request.META.get("CONTENT_LENGTH")
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    try:
-        length = None if chunked or raw_length in (None, "") else int(raw_length)
-    except ValueError:
-        length = None
+    length = declared_length(request.META)
     counted = _admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
     received = receive_body(request.read, length=length)
     services.share_receive_upload(

@@ -31,14 +31,14 @@ from files.api.serializers import (
     TrashEntrySerializer,
     UploadSerializer,
 )
-from files.errors import IncompleteUpload, InvalidName, QuotaExceeded
+from files.errors import IncompleteUpload, InvalidName
 from files.ingest import (
     HashingUploadHandler,
     ReceivedFile,
+    declared_length,
     length_required,
-    max_upload_size,
     receive_body,
-    too_large,
+    refuse_early,
 )
 from files.models import Node
 from files.selectors import InvalidListing
@@ -60,22 +60,6 @@ def _choice_param(request: Request, name: str, choices: tuple[str, ...], default
     if value not in choices:
         raise InvalidListing(f"{name} must be one of {', '.join(choices)}.", field=name)
     return value
-
-
-def _precheck_space(request: HttpRequest | Request, user: Any) -> None:
-    """Refuse a body that cannot fit before reading a byte of it (final check is in the service)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return
-    limit = max_upload_size()
-    if limit is not None and length > limit + 64 * 1024:  # multipart framing allowance
-        raise too_large(length, limit)
-    user.refresh_from_db(fields=["quota_bytes", "used_bytes"])
-    if user.quota_bytes is not None and length > user.quota_bytes - user.used_bytes + 64 * 1024:
-        raise QuotaExceeded(
-            "Not enough space for this upload: empty the trash or delete old versions to make room."
-        )
 
 
 def _node_response(node: Node, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -303,15 +287,10 @@ class NodeViewSet(viewsets.ViewSet):
 
 
 def _require_length(request: HttpRequest) -> int:
-    """The body's declared length. Under WSGI a chunked body (no Content-Length) reaches
-    Django empty, so it is refused rather than stored as an empty file."""
-    raw = request.META.get("CONTENT_LENGTH")
-    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-    try:
-        length = None if chunked or raw in (None, "") else int(raw)
-    except ValueError:
-        length = None
-    if length is None or length < 0:
+    """The body's declared length; a chunked body (which reaches Django empty under WSGI)
+    or one without a length is refused rather than stored as an empty file."""
+    length = declared_length(request.META)
+    if length is None:
         raise length_required()
     return length
 
@@ -341,7 +320,7 @@ class NodeUploadView(APIView):
     )
     def post(self, request: Request) -> Response:
         _require_length(request._request)
-        _precheck_space(request, user_of(request))
+        refuse_early(request.META, user_of(request))
         try:
             form = UploadSerializer(data=request.data)
             if not _body_complete(request._request):
@@ -414,7 +393,7 @@ class FileContentView(APIView):
         )
         django_request = request._request
         length = _require_length(django_request)
-        _precheck_space(django_request, user_of(request))
+        refuse_early(django_request.META, user_of(request))
         received = receive_body(django_request.read, length=length)
         started = timezone.now()
         node = services.file_upload_to_path(

@@ -135,6 +135,8 @@ def test_a_password_link_opens_only_with_its_password(drive, share, visitor):
     page = visitor.get(url)
     assert page.status_code == 200
     assert "This link is protected" in page.content.decode()
+    # Its form posts back to us, so the origin goes with it (never the URL elsewhere).
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert "report.txt" not in page.content.decode()
     assert visitor.get(item(url, drive["report"], "content/")).status_code == 403
     assert visitor.get(f"{url}zip/").status_code == 403
