@@ -160,7 +160,7 @@ def web_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespo
 
 def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     title = "Not found" if status == 404 else "That did not work"
-    context = {"message": message, "title": title, "page_config": _page_config(request)}
+    context = {"message": message, "title": title, "page_config": page_config(request)}
     return render(request, "files/error.html", context, status=status)
 
 
@@ -265,7 +265,7 @@ def rows_for(nodes: list[Node], *, with_location: bool = False) -> list[Row]:
     return rows
 
 
-def _blank_row() -> Row:
+def blank_row() -> Row:
     """The row the scripts clone for items they load (a ``<template>``)."""
     return Row(
         node=Node(id=0, name=""),
@@ -278,14 +278,14 @@ def _blank_row() -> Row:
     )
 
 
-def _view_mode(request: HttpRequest, asked: str | None) -> str:
+def view_mode(request: HttpRequest, asked: str | None) -> str:
     if asked in {"list", "grid"}:
         return asked
     remembered = request.COOKIES.get(VIEW_COOKIE)
     return remembered if remembered in {"list", "grid"} else "list"
 
 
-def _remember_view(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def remember_view(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     asked = request.GET.get("view")
     if asked in {"list", "grid"}:
         response.set_cookie(VIEW_COOKIE, asked, max_age=365 * 86400, samesite="Lax")
@@ -310,7 +310,7 @@ def _sort_links(base: dict[str, str], sort: str, order: str) -> list[dict[str, s
     return links
 
 
-def _page_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def page_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     """Facts the page's scripts need, handed over with ``json_script``."""
     return {
         "kinds": [[kind, label, list(patterns)] for kind, label, patterns in KIND_RULES],
@@ -331,7 +331,7 @@ def _page_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _known_tags(user: User) -> QuerySet[Tag]:
+def known_tags(user: User) -> QuerySet[Tag]:
     return Tag.objects.filter(owner=user).order_by("name")[:500]
 
 
@@ -360,7 +360,7 @@ def _browse(request: HttpRequest, folder: Node) -> HttpResponse:
     if not query.is_valid():
         raise InvalidListing(f"This listing cannot be shown: {query.first_error()}")
     response = _folder_page(request, folder, query.cleaned_data)
-    return _remember_view(request, response)
+    return remember_view(request, response)
 
 
 def _tagged_children(
@@ -395,7 +395,7 @@ def _folder_page(
     sort, order = params["sort"], params["order"]
     descending = order == "desc"
     tag_name: str = params.get("tag") or ""
-    view = _view_mode(request, params.get("view"))
+    view = view_mode(request, params.get("view"))
     base = {"view": view, **({"tag": tag_name} if tag_name else {})}
     base_sorted = {**base, "sort": sort, "order": order}
     tag: Tag | None = None
@@ -435,12 +435,12 @@ def _folder_page(
         "sort_links": _sort_links(base, sort, order),
         "tag_name": tag_name,
         "tag": tag,
-        "known_tags": _known_tags(user),
+        "known_tags": known_tags(user),
         "next_url": next_url,
         "is_later_page": bool(params.get("cursor")),
         "first_page_url": "?" + urlencode(base_sorted),
         "clear_tag_url": "?" + urlencode({"view": view, "sort": sort, "order": order}),
-        "blank_row": _blank_row(),
+        "blank_row": blank_row(),
         "view_links": {
             mode: "?" + urlencode({**base_sorted, "view": mode}) for mode in ("list", "grid")
         },
@@ -448,7 +448,7 @@ def _folder_page(
         "upload_form": upload_form or UploadForm(),
         "upload_error": upload_error,
         "section": "files",
-        "page_config": _page_config(
+        "page_config": page_config(
             request,
             folder={"id": folder.pk, "path": path, "name": folder.name or "Your files"},
             listing={
@@ -612,9 +612,9 @@ def _detail_page(
         "versions": versions,
         "rename_form": rename_form or RenameForm(initial={"name": node.name}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(row.tags)}),
-        "known_tags": _known_tags(_user(request)),
+        "known_tags": known_tags(_user(request)),
         "section": "files",
-        "page_config": _page_config(request),
+        "page_config": page_config(request),
     }
     return render(request, "files/node.html", context, status=status)
 
@@ -738,7 +738,7 @@ def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
         "blocked": node.is_folder and tree.is_inside(browsing, node),
         "error": error,
         "section": "files",
-        "page_config": _page_config(request),
+        "page_config": page_config(request),
     }
     return render(request, "files/move.html", context, status=status)
 
@@ -831,14 +831,14 @@ def _collection_page(
         "rows": rows_for(rows[:PAGE_SIZE], with_location=True),
         "next_url": f"?page={page + 1}" if len(rows) > PAGE_SIZE else "",
         "prev_url": f"?page={page - 1}" if page > 1 else "",
-        "view": _view_mode(request, request.GET.get("view")),
-        "blank_row": _blank_row(),
+        "view": view_mode(request, request.GET.get("view")),
+        "blank_row": blank_row(),
         "section": section,
-        "known_tags": _known_tags(_user(request)),
-        "page_config": _page_config(request, listing={"filtered": True, "cursor": None}),
+        "known_tags": known_tags(_user(request)),
+        "page_config": page_config(request, listing={"filtered": True, "cursor": None}),
         **extra,
     }
-    return _remember_view(request, render(request, "files/collection.html", context))
+    return remember_view(request, render(request, "files/collection.html", context))
 
 
 @login_required
@@ -868,7 +868,7 @@ def tags(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "files/tags.html",
-        {"tags": counted, "section": "tags", "page_config": _page_config(request)},
+        {"tags": counted, "section": "tags", "page_config": page_config(request)},
     )
 
 
@@ -914,7 +914,7 @@ def trash_list(request: HttpRequest) -> HttpResponse:
         "next_url": f"?page={page + 1}" if len(rows) > PAGE_SIZE else "",
         "prev_url": f"?page={page - 1}" if page > 1 else "",
         "section": "trash",
-        "page_config": _page_config(request),
+        "page_config": page_config(request),
     }
     return render(request, "files/trash.html", context)
 
@@ -970,5 +970,5 @@ def trash_empty(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "files/trash_empty.html",
-        {"count": count, "section": "trash", "page_config": _page_config(request)},
+        {"count": count, "section": "trash", "page_config": page_config(request)},
     )

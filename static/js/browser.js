@@ -38,7 +38,11 @@
     };
     node.kind = FF.kindOf(node).kind;
     node.preview = FF.previewOf(node);
-    node.url = node.is_folder ? FF.url("folder", node.id) : FF.url("node", node.id);
+    // The row's own link decides where it opens (a trashed folder in search results
+    // opens its details page, having no folder page to show).
+    var link = row.querySelector(".name-link");
+    node.url = link && link.getAttribute("href") ? link.getAttribute("href")
+      : node.is_folder ? FF.url("folder", node.id) : FF.url("node", node.id);
     node.has_thumbnail = FF.hasThumbnail(node);
     return node;
   };
@@ -261,10 +265,10 @@
     var current = rows.filter(function (row) { return row.getAttribute("tabindex") === "0"; });
     if (!current.length) { rows[0].setAttribute("tabindex", "0"); }
   }
-  L.focusRow = function (row) {
+  L.focusRow = function (row, options) {
     if (!row) { return; }
     L.rows().forEach(function (other) { other.setAttribute("tabindex", other === row ? "0" : "-1"); });
-    row.focus();
+    row.focus(options);
   };
   L.focusedRow = function () {
     var active = document.activeElement;
