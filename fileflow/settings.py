@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fileflow.context_processors.fileflow",
+                "search.context_processors.saved_searches",
             ],
         },
     },

@@ -15,6 +15,7 @@ api_v1 = [
 urlpatterns = [
     path("", files_views.home, name="home"),
     path("files/", include("files.urls")),
+    path("search/", include("search.urls")),
     path("", include("sharing.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("account/", include("accounts.urls")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts.models import User
 from files import tree
@@ -39,6 +41,13 @@ def link_get(user: User, pk: Any) -> ShareLink:
 
 def accesses_of(link: ShareLink) -> QuerySet[ShareAccess]:
     return link.accesses.all()
+
+
+def public_url(link: ShareLink, request: HttpRequest | None = None) -> str:
+    """The link's public address, derived again from its seed (the owner's "copy link");
+    absolute when the request is known."""
+    path = reverse("sharing:public", args=[tokens.token_for(link.seed)])
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 def link_by_token(token: str) -> ShareLink:

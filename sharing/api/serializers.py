@@ -2,18 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from files import tree
-from sharing import services
+from sharing import selectors
 from sharing.models import ShareAccess, ShareLink
-
-
-def share_url(link: ShareLink, request: Any) -> str:
-    """The public address of a link, derived again from its seed (the owner's copy)."""
-    path = reverse("sharing:public", args=[services.share_token(link)])
-    return request.build_absolute_uri(path) if request is not None else path
 
 
 class ShareLinkSerializer(serializers.ModelSerializer):
@@ -50,7 +43,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, link: ShareLink) -> str:
-        return share_url(link, self.context.get("request"))
+        return selectors.public_url(link, self.context.get("request"))
 
     def get_node_path(self, link: ShareLink) -> str:
         node = link.node

@@ -412,6 +412,7 @@
       case "copy": A.copy(rows); break;
       case "favorite": A.favorite(rows); break;
       case "tags": A.tags(rows); break;
+      case "share": if (rows[0] && window.FileFlowShare) { window.FileFlowShare.open(L.nodeOf(rows[0])); } break;
       case "details": if (FF.details) { FF.details.show(); } break;
       case "trash": A.trash(rows); break;
       case "new-folder": A.newFolder(); break;
@@ -491,7 +492,9 @@
     if (row) {
       event.preventDefault();
       if (L.selectedRows().indexOf(row) === -1) { L.selectOnly(row); }
-      L.focusRow(row);
+      // The row under the pointer is on screen: scrolling it into view would move the
+      // page under the menu (and scrolling closes the menu).
+      L.focusRow(row, { preventScroll: true });
       FF.openContextMenu(event.clientX, event.clientY, "row");
     } else if (inZone && L.folder) {
       event.preventDefault();
