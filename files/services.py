@@ -350,10 +350,9 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
         .prefetch_related("tags")
     )
     _charge(node.owner_id, sum(s.size for s in sources if not s.is_folder))
-    copies: dict[int, Node] = {}
-    for source in sources:
-        target_parent = new_parent if source.pk == node.pk else copies[source.parent_id]  # type: ignore[index]
-        copy = Node(
+
+    def make(source: Node) -> Node:
+        return Node(
             owner_id=source.owner_id,
             name=top_name if source.pk == node.pk else source.name,
             is_folder=source.is_folder,
@@ -362,11 +361,18 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
             mime_type=source.mime_type,
             is_favorite=False,
         )
-        tree.insert(copy, target_parent)
-        tags = list(source.tags.all())
-        if tags:
-            copy.tags.set(tags)
-        copies[source.pk] = copy
+
+    copies = tree.insert_copies(sources, new_parent, make)
+    Tagged = Node.tags.through
+    Tagged.objects.bulk_create(
+        [
+            Tagged(node_id=copies[source.pk].pk, tag_id=tag.pk)
+            for source in sources
+            if source.pk in copies
+            for tag in source.tags.all()
+        ],
+        batch_size=500,
+    )
     return copies[node.pk]
 
 

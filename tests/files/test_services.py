@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.storage import default_storage
 
-from files import services, tree
+from files import selectors, services, tree
 from files.errors import (
     InvalidMove,
     InvalidName,
@@ -245,6 +245,47 @@ def test_copy_a_folder_shares_blobs_and_charges_quota(alice, home, upload, mkdir
     with pytest.raises(InvalidMove):
         services.node_copy(node=top, new_parent=src)
     assert tree.check(alice) == []
+
+
+def test_copy_of_a_deep_folder_keeps_its_shape_and_the_tree_consistent(alice, home, upload, mkdir):
+    """The copy lands before other folders' nodes (they must shift) and leaves out what
+    is in the trash, with everything below it."""
+    for path in ("/a/b/c", "/a/b/d", "/a/e", "/a/gone/deeper", "/z/after"):
+        mkdir(path)
+    upload("1.txt", b"one", parent=selectors.node_at_path(alice, "/a/b/c"))
+    upload("2.txt", b"two", parent=selectors.node_at_path(alice, "/a/b"))
+    services.node_set_tags(
+        node=upload("3.txt", b"three", parent=selectors.node_at_path(alice, "/a/e")),
+        names=["keep", "this"],
+    )
+    upload("old.txt", b"old", parent=selectors.node_at_path(alice, "/a/gone/deeper"))
+    services.node_trash(node=selectors.node_at_path(alice, "/a/gone"))
+    target = mkdir("/a/e/into")  # inside the source's own neighbour, left of /z
+    before = used(alice)
+
+    copy = services.node_copy(node=selectors.node_at_path(alice, "/a/b"), new_parent=target)
+    assert tree.check(alice) == []
+    assert sorted(tree.path_of(n) for n in tree.descendants(copy, include_self=True)) == [
+        "/a/e/into/b",
+        "/a/e/into/b/2.txt",
+        "/a/e/into/b/c",
+        "/a/e/into/b/c/1.txt",
+        "/a/e/into/b/d",
+    ]
+    assert used(alice) == before + 6
+    whole = services.node_copy(node=selectors.node_at_path(alice, "/a"), new_parent=home)
+    assert tree.check(alice) == []
+    copied = {tree.path_of(n) for n in tree.descendants(whole)}
+    assert "/a (1)/e/3.txt" in copied and "/a (1)/e/into/b/c/1.txt" in copied
+    assert not any("gone" in path or "old.txt" in path for path in copied)
+    tags = selectors.node_at_path(alice, "/a (1)/e/3.txt").tags.all()
+    assert sorted(tag.name for tag in tags) == ["keep", "this"]
+    # The copies behave like saved nodes: renamed, moved and written beside afterwards.
+    services.node_rename(node=whole, name="a copy")
+    services.node_move(node=copy, new_parent=selectors.node_at_path(alice, "/z"))
+    upload("late.txt", b"late", parent=selectors.node_at_path(alice, "/a copy/b"))
+    assert tree.check(alice) == []
+    assert selectors.node_at_path(alice, "/z/b/c/1.txt").size == 3
 
 
 def test_copy_over_quota_is_refused_whole(alice, home, upload, mkdir):
