@@ -41,6 +41,7 @@ from files.ingest import (
     refuse_early,
 )
 from files.models import Node
+from files.names import split_path
 from files.selectors import InvalidListing
 from files.services import ON_CONFLICT_CHOICES
 
@@ -62,8 +63,11 @@ def _choice_param(request: Request, name: str, choices: tuple[str, ...], default
     return value
 
 
-def _node_response(node: Node, *, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(NodeSerializer(node).data, status=status_code)
+def _node_response(
+    node: Node, *, status_code: int = status.HTTP_200_OK, path: str | None = None
+) -> Response:
+    context = {"paths": {node.pk: path}} if path is not None else {}
+    return Response(NodeSerializer(node, context=context).data, status=status_code)
 
 
 NODE_LIST_PARAMETERS = [
@@ -350,11 +354,11 @@ class NodeUploadView(APIView):
         return _upload_response(node, started)
 
 
-def _upload_response(node: Node, started: Any) -> Response:
+def _upload_response(node: Node, started: Any, *, path: str | None = None) -> Response:
     """201 for a new file, 200 when an existing file got a new version."""
     created = node.created_at >= started
     return _node_response(
-        node, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        node, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK, path=path
     )
 
 
@@ -403,7 +407,9 @@ class FileContentView(APIView):
             on_conflict=on_conflict,
             actor=user_of(request),
         )
-        return _upload_response(node, started)
+        # The folders are those of the path asked for; the name may have become “x (1)”.
+        stored_path = "/" + "/".join([*split_path(path)[:-1], node.name])
+        return _upload_response(node, started, path=stored_path)
 
 
 class TrashView(APIView):

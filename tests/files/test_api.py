@@ -182,6 +182,12 @@ def test_raw_put_creates_folders(alice_api, alice):
     assert put(alice_api, "/a/b/c.txt", b"again").status_code == 409
     replaced = put(alice_api, "/a/b/c.txt", b"again", on_conflict="replace")
     assert replaced.status_code == 200
+    assert replaced.json()["path"] == "/a/b/c.txt"
+    # The path answered is where the file is: normalised, and with its new name.
+    kept = put(alice_api, "//a/b//c.txt", b"both", on_conflict="rename")
+    assert kept.status_code == 201
+    assert kept.json()["path"] == "/a/b/c (1).txt"
+    assert kept.json()["path"] == tree.path_of(Node.objects.get(pk=kept.json()["id"]))
     assert put(alice_api, "/a/b/c.txt", b"x", on_conflict="bogus").status_code == 400
     assert put(alice_api, "/", b"x").status_code == 400
     assert put(alice_api, "/a/../x", b"x").status_code == 400
