@@ -80,6 +80,10 @@ class PasswordNeeded(DomainError):
     status_code = 403
     code = "password_required"
 
+    def __init__(self, link: ShareLink) -> None:
+        super().__init__("This link is protected by a password.")
+        self.link = link
+
 
 def coarse_client(user_agent: str) -> str:
     """“Firefox on Linux”: enough for an owner to tell visits apart, no fingerprint."""
@@ -167,20 +171,24 @@ def _remember(request: HttpRequest, link: ShareLink, **changes: Any) -> None:
     request.session[SESSION_KEY] = visits
 
 
-def _open(request: HttpRequest, token: str) -> ShareLink:
+def _open(request: HttpRequest, token: str, *, reading: bool = True) -> ShareLink:
     """The link behind ``token`` if it still opens and, when it has a password, this visit
-    has given it. Raises 404, 410 or :class:`PasswordNeeded`."""
+    has given it. Raises 404, 410 or :class:`PasswordNeeded`. ``reading``: the request
+    wants to see content, which a drop folder never shows (404, as for anything hidden)."""
     link = selectors.link_by_token(token)
-    visit = _visit(request, link)
-    if link.state != ShareLink.State.ACTIVE:
+    try:
+        selectors.check_open(link, counted_before=bool(_visit(request, link).get("counted")))
+    except ShareUnavailable:
         services.access_log(
             link=link, action=ShareAccess.Action.REFUSED, visitor=visitor_of(request)
         )
-    selectors.check_open(link, counted_before=bool(visit.get("counted")))
+        raise
     if link.has_password and not constant_time_compare(
-        str(visit.get("unlock", "")), _unlock_mark(link)
+        str(_visit(request, link).get("unlock", "")), _unlock_mark(link)
     ):
-        raise PasswordNeeded("This link is protected by a password.")
+        raise PasswordNeeded(link)
+    if reading and link.permission == ShareLink.Permission.UPLOAD:
+        raise ShareNotFound("No such item in this share.")
     return link
 
 
@@ -241,7 +249,7 @@ def _content_url(token: str, node: Node, *, inline: bool = False) -> str:
     return url + "?inline=1" if inline else url
 
 
-def _context(request: HttpRequest, link: ShareLink, token: str, **extra: Any) -> dict[str, Any]:
+def _context(link: ShareLink, token: str, **extra: Any) -> dict[str, Any]:
     return {
         "link": link,
         "token": token,
@@ -253,9 +261,9 @@ def _context(request: HttpRequest, link: ShareLink, token: str, **extra: Any) ->
 
 
 def _password_page(
-    request: HttpRequest, link: ShareLink, token: str, *, error: str = "", status: int = 200
+    request: HttpRequest, token: str, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    context = {"token": token, "urls": _urls(token), "error": error}
+    context = {"urls": _urls(token), "error": error}
     return _posting_page(render(request, "sharing/public/password.html", context, status=status))
 
 
@@ -275,10 +283,9 @@ def public(request: HttpRequest, token: str) -> HttpResponseBase:
     if request.method == "POST":
         return _unlock(request, token)
     try:
-        link = _open(request, token)
+        link = _open(request, token, reading=False)
     except PasswordNeeded:
-        link = selectors.link_by_token(token)
-        return _password_page(request, link, token)
+        return _password_page(request, token)
     root = link.node
     if link.permission == ShareLink.Permission.UPLOAD:
         _admit(request, link, action=ShareAccess.Action.VISIT, page=True, log=False)
@@ -300,7 +307,7 @@ def _unlock(request: HttpRequest, token: str) -> HttpResponseBase:
             link=link, password=request.POST.get("password", ""), visitor=visitor_of(request)
         )
     except DomainError as exc:
-        return _password_page(request, link, token, error=exc.message, status=exc.status_code)
+        return _password_page(request, token, error=exc.message, status=exc.status_code)
     _remember(request, link, unlock=_unlock_mark(link), page=True)
     request.session.cycle_key()
     return HttpResponseRedirect(reverse("sharing:public", args=[token]), status=303)
@@ -311,8 +318,6 @@ def _unlock(request: HttpRequest, token: str) -> HttpResponseBase:
 def public_item(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     """A subfolder or a file inside a shared folder."""
     link = _open(request, token)
-    if link.permission == ShareLink.Permission.UPLOAD:
-        raise ShareNotFound("No such item in this share.")
     node = selectors.shared_node(link, pk)
     if node.pk == link.node_id:
         return HttpResponseRedirect(reverse("sharing:public", args=[token]))
@@ -329,7 +334,6 @@ def _file_page(request: HttpRequest, link: ShareLink, token: str, node: Node) ->
     previewable = bool(mode) and shown.inline
     folder = node.parent if node.pk != link.node_id else None
     context = _context(
-        request,
         link,
         token,
         node=node,
@@ -365,7 +369,6 @@ def _folder_page(request: HttpRequest, link: ShareLink, token: str, folder: Node
         request.path + "?" + urlencode({"cursor": page.next_cursor}) if page.next_cursor else ""
     )
     context = _context(
-        request,
         link,
         token,
         folder=folder,
@@ -382,7 +385,6 @@ def _drop_page(
     request: HttpRequest, link: ShareLink, token: str, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     context = _context(
-        request,
         link,
         token,
         folder_name=link.node.name,
@@ -406,21 +408,10 @@ def _first_of_range(request: HttpRequest) -> bool:
 @require_http_methods(["GET", "HEAD"])
 @public_view
 def public_content(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
-    """One file of the share: downloaded, or shown inline (``?inline=1``) where safe."""
+    """One item of the share: a file downloaded, or shown inline (``?inline=1``) where
+    safe; a folder as a ZIP."""
     link = _open(request, token)
-    if link.permission == ShareLink.Permission.UPLOAD:
-        raise ShareNotFound("No such item in this share.")
-    node = selectors.shared_node(link, pk)
-    inline = request.GET.get("inline") == "1"
-    if node.is_folder:
-        return _zip(request, link, [node], f"{node.name}.zip")
-    if link.permission == ShareLink.Permission.VIEW:
-        shown = delivery.presentation(node.mime_type, as_attachment=None)
-        if not (inline and shown.inline):
-            raise ShareForbidden("This link lets you view files, not download them.")
-    action = ShareAccess.Action.PREVIEW if inline else ShareAccess.Action.DOWNLOAD
-    _admit(request, link, action=action, node=node, log=_first_of_range(request))
-    return delivery.serve_node(request, node, as_attachment=None if inline else True)
+    return _deliver(request, link, selectors.shared_node(link, pk))
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -428,17 +419,7 @@ def public_content(request: HttpRequest, token: str, pk: int) -> HttpResponseBas
 def public_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """The shared item itself: the file, or the whole folder as a ZIP."""
     link = _open(request, token)
-    if link.permission == ShareLink.Permission.UPLOAD:
-        raise ShareNotFound("Files in a drop folder cannot be downloaded.")
-    root = link.node
-    if root.is_folder:
-        return _zip(request, link, [root], f"{root.name}.zip")
-    if link.permission == ShareLink.Permission.VIEW:
-        raise ShareForbidden("This link lets you view files, not download them.")
-    _admit(
-        request, link, action=ShareAccess.Action.DOWNLOAD, node=root, log=_first_of_range(request)
-    )
-    return delivery.serve_node(request, root, as_attachment=True)
+    return _deliver(request, link, link.node)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -446,19 +427,33 @@ def public_download(request: HttpRequest, token: str) -> HttpResponseBase:
 def public_zip(request: HttpRequest, token: str) -> HttpResponseBase:
     """A ZIP of the shared folder, or of a selection in it (``?ids=1,2,3`` or repeated)."""
     link = _open(request, token)
-    if link.permission == ShareLink.Permission.UPLOAD:
-        raise ShareNotFound("Files in a drop folder cannot be downloaded.")
     raw = ",".join(request.GET.getlist("ids"))
     nodes = [link.node] if not raw else selectors.shared_nodes(link, raw)
     name = nodes[0].name if len(nodes) == 1 else link.node.name
     return _zip(request, link, nodes, f"{name}.zip")
 
 
+def _deliver(request: HttpRequest, link: ShareLink, node: Node) -> HttpResponseBase:
+    if node.is_folder:
+        return _zip(request, link, [node], f"{node.name}.zip")
+    inline = request.GET.get("inline") == "1"
+    shown = delivery.presentation(node.mime_type, as_attachment=None)
+    if link.permission == ShareLink.Permission.VIEW and not (inline and shown.inline):
+        raise _view_only()
+    action = ShareAccess.Action.PREVIEW if inline else ShareAccess.Action.DOWNLOAD
+    _admit(request, link, action=action, node=node, log=_first_of_range(request))
+    return delivery.serve_node(request, node, as_attachment=None if inline else True)
+
+
+def _view_only() -> ShareForbidden:
+    return ShareForbidden("This link lets you view files, not download them.")
+
+
 def _zip(
     request: HttpRequest, link: ShareLink, nodes: list[Node], filename: str
 ) -> HttpResponseBase:
     if link.permission != ShareLink.Permission.DOWNLOAD:
-        raise ShareForbidden("This link lets you view files, not download them.")
+        raise _view_only()
     _admit(request, link, action=ShareAccess.Action.ZIP, node=nodes[0] if len(nodes) == 1 else None)
     return zip_response(request, nodes=nodes, filename=filename)
 
@@ -467,7 +462,7 @@ def _zip(
 
 
 def _drop_link(request: HttpRequest, token: str) -> ShareLink:
-    link = _open(request, token)
+    link = _open(request, token, reading=False)
     if link.permission != ShareLink.Permission.UPLOAD:
         raise ShareForbidden("This link does not take uploads.")
     return link
@@ -490,17 +485,15 @@ def public_upload(request: HttpRequest, token: str) -> HttpResponseBase:
     link = _drop_link(request, token)
     refuse_early(request.META, link.node.owner, visitor=True)
     if request.method == "PUT":
-        return _csrf_checked(_upload_raw)(request, link)
+        return _upload_raw(request, link)
     request.upload_handlers = [HashingUploadHandler(request)]
-    return _csrf_checked(_upload_form)(request, link, token)
+    return _upload_form(request, link, token)
 
 
-def _csrf_checked(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """CSRF for the upload, checked after the upload handler is in place (the CSRF check
-    reads the body of a POST; see Django's "Modifying upload handlers on the fly")."""
-    return csrf_protect(view)
-
-
+# CSRF is checked here, not before the view: for a POST the check reads the body, which
+# must wait until the hashing upload handler is in place (Django's "Modifying upload
+# handlers on the fly").
+@csrf_protect
 def _upload_raw(request: HttpRequest, link: ShareLink) -> HttpResponseBase:
     name = request.GET.get("name", "")
     uploader = request.GET.get("uploader", "")
@@ -519,6 +512,7 @@ def _upload_raw(request: HttpRequest, link: ShareLink) -> HttpResponseBase:
     return JsonResponse({"received": name, "size": received.size}, status=201)
 
 
+@csrf_protect
 def _upload_form(request: HttpRequest, link: ShareLink, token: str) -> HttpResponseBase:
     uploads = [f for f in request.FILES.getlist("file") if isinstance(f, ReceivedFile)]
     try:

@@ -125,6 +125,9 @@ def test_the_limit_counts_visits_not_every_click(drive, share):
     assert first.get(item(url, drive["deep"], "content/")).status_code == 200
     counted = ShareAccess.objects.filter(link=link, counted=True).count()
     assert counted == 2
+    # Only the visitor turned away is logged as refused, not the one who went on.
+    refused = ShareAccess.objects.filter(link=link, action="refused")
+    assert refused.count() == 1
 
 
 # --- passwords ---------------------------------------------------------------------------
