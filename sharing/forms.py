@@ -7,7 +7,7 @@ upload-only needs a folder, password and label lengths — is decided by
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -20,23 +20,8 @@ from sharing.models import ShareLink, SharingPolicy
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 
 
-def default_expiry(policy: SharingPolicy, now: datetime | None = None) -> datetime:
-    """The expiry a new link gets when its owner does not pick one (as the services do)."""
-    now = now or timezone.now()
-    expires_at = now + timedelta(days=policy.default_expiry_days)
-    if policy.max_expiry_days is not None:
-        expires_at = min(expires_at, now + timedelta(days=policy.max_expiry_days))
-    return expires_at
-
-
-def latest_expiry(policy: SharingPolicy, now: datetime | None = None) -> datetime | None:
-    if policy.max_expiry_days is None:
-        return None
-    return (now or timezone.now()) + timedelta(days=policy.max_expiry_days)
-
-
 def expiry_help(policy: SharingPolicy, *, new: bool = True) -> str:
-    latest = latest_expiry(policy)
+    latest = services.latest_expiry(policy)
     parts = []
     if new:
         parts.append(
@@ -106,7 +91,7 @@ class ShareFieldsForm(forms.Form):
         permission.choices = choices
         expires = self.fields["expires_at"]
         expires.help_text = expiry_help(policy)
-        latest = latest_expiry(policy)
+        latest = services.latest_expiry(policy)
         expires.widget.attrs["min"] = _local_minute(timezone.now())
         if latest is not None:
             expires.widget.attrs["max"] = _local_minute(latest)
@@ -133,7 +118,7 @@ class ShareCreateForm(ShareFieldsForm):
             "initial",
             {
                 "permission": ShareLink.Permission.DOWNLOAD,
-                "expires_at": timezone.localtime(default_expiry(policy)).replace(
+                "expires_at": timezone.localtime(services.default_expiry(policy)).replace(
                     second=0, microsecond=0
                 ),
             },

@@ -53,14 +53,26 @@ def _when(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "j M Y, H:i")
 
 
+def latest_expiry(policy: SharingPolicy, now: datetime | None = None) -> datetime | None:
+    """The latest expiry the operator allows for a link made or changed now."""
+    if policy.max_expiry_days is None:
+        return None
+    return (now or timezone.now()) + timedelta(days=policy.max_expiry_days)
+
+
+def default_expiry(policy: SharingPolicy, now: datetime | None = None) -> datetime:
+    """The expiry a new link gets when its owner picks none."""
+    now = now or timezone.now()
+    expires_at = now + timedelta(days=policy.default_expiry_days)
+    latest = latest_expiry(policy, now)
+    return min(expires_at, latest) if latest is not None else expires_at
+
+
 def _check_expiry(
     expires_at: datetime | Default | None, policy: SharingPolicy, now: datetime
 ) -> datetime | None:
     if expires_at is DEFAULT:
-        expires_at = now + timedelta(days=policy.default_expiry_days)
-        if policy.max_expiry_days is not None:
-            expires_at = min(expires_at, now + timedelta(days=policy.max_expiry_days))
-        return expires_at
+        return default_expiry(policy, now)
     if expires_at is None:
         if not policy.allow_never_expire:
             limit = policy.max_expiry_days
@@ -77,14 +89,13 @@ def _check_expiry(
         )
     if expires_at <= now:
         raise InvalidShare("The expiry must be in the future.", field="expires_at")
-    if policy.max_expiry_days is not None:
-        latest = now + timedelta(days=policy.max_expiry_days)
-        if expires_at > latest:
-            raise InvalidShare(
-                f"Links can last at most {policy.max_expiry_days} days on this server: pick "
-                f"a date before {_when(latest)}.",
-                field="expires_at",
-            )
+    latest = latest_expiry(policy, now)
+    if latest is not None and expires_at > latest:
+        raise InvalidShare(
+            f"Links can last at most {policy.max_expiry_days} days on this server: pick "
+            f"a date before {_when(latest)}.",
+            field="expires_at",
+        )
     return expires_at
 
 
@@ -224,12 +235,8 @@ def share_update(
 @transaction.atomic
 def share_revoke(*, link: ShareLink) -> ShareLink:
     """Stop a link for good (idempotent). Its access log stays."""
-    updated = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    link.refresh_from_db()
-    if not updated and link.revoked_at is None:  # pragma: no cover - the row vanished
-        raise ShareNotFound("This link no longer exists.")
+    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    link.refresh_from_db(fields=["revoked_at", "updated_at"])
     return link
 
 
@@ -264,9 +271,16 @@ def share_count_access(*, link: ShareLink) -> bool:
     return bool(counted)
 
 
+# A visit's later requests (folder pages, video ranges) move "last access" at most this
+# often: one write per minute, not one per request.
+LAST_ACCESS_RESOLUTION = timedelta(minutes=1)
+
+
 def share_touch(*, link: ShareLink) -> None:
     """Record the time of an access that is not counted again (same visit)."""
     now = timezone.now()
+    if link.last_accessed_at is not None and now - link.last_accessed_at < LAST_ACCESS_RESOLUTION:
+        return
     ShareLink.objects.filter(pk=link.pk).update(last_accessed_at=now)
     link.last_accessed_at = now
 
@@ -283,7 +297,7 @@ def access_log(
     policy = SharingPolicy.current()
     # Retention is enforced as the log grows (an indexed UPDATE that usually touches no
     # row), so a server without the nightly cron job keeps no address too long either.
-    addresses_forget()
+    addresses_forget(policy=policy)
     return ShareAccess.objects.create(
         link=link,
         action=action,
@@ -360,12 +374,13 @@ def share_receive_upload(
     return node
 
 
-def addresses_to_forget(*, now: datetime | None = None) -> QuerySet[ShareAccess]:
+def addresses_to_forget(*, policy: SharingPolicy | None = None) -> QuerySet[ShareAccess]:
     """Log lines whose visitor address is older than the policy's retention."""
-    cutoff = (now or timezone.now()) - timedelta(days=SharingPolicy.current().ip_retention_days)
+    days = (policy or SharingPolicy.current()).ip_retention_days
+    cutoff = timezone.now() - timedelta(days=days)
     return ShareAccess.objects.filter(ip_address__isnull=False, at__lt=cutoff)
 
 
-def addresses_forget(*, now: datetime | None = None) -> int:
+def addresses_forget(*, policy: SharingPolicy | None = None) -> int:
     """Erase visitors' addresses older than the policy's retention. Returns how many."""
-    return addresses_to_forget(now=now).update(ip_address=None)
+    return addresses_to_forget(policy=policy).update(ip_address=None)

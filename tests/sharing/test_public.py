@@ -359,3 +359,19 @@ def test_addresses_are_forgotten_after_the_retention_period(drive, share, visito
     SharingPolicy.objects.filter(pk=1).update(ip_retention_days=0)
     Client().get(url)
     assert ShareAccess.objects.order_by("-id").first().ip_address is None
+
+
+def test_last_access_moves_at_most_once_a_minute_within_a_visit(drive, share, visitor):
+    link, url = share(drive["shared"])
+    visitor.get(url)
+    earlier = timezone.now() - timedelta(minutes=2)
+    ShareLink.objects.filter(pk=link.pk).update(last_accessed_at=earlier)
+    visitor.get(item(url, drive["sub"]))
+    link.refresh_from_db()
+    moved = link.last_accessed_at
+    assert moved > earlier
+    for _ in range(3):  # a video's ranges, more folder pages: no write each time
+        visitor.get(item(url, drive["report"], "content/"), headers={"Range": "bytes=0-1"})
+    link.refresh_from_db()
+    assert link.last_accessed_at == moved
+    assert link.access_count == 1
