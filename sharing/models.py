@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -30,30 +30,37 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
 
     def usable(self, now: datetime | None = None) -> ShareLinkQuerySet:
         """Links that still open: not revoked, not expired, not used up."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            Q(max_access_count__isnull=True) | Q(access_count__lt=F("max_access_count")),
-            revoked_at__isnull=True,
-        )
+        return self.in_state(ShareLink.State.ACTIVE, now)
 
     def in_state(self, state: str, now: datetime | None = None) -> ShareLinkQuerySet:
         """Links in one of :class:`ShareLink.State` (the admin's and the API's filter)."""
+        if state not in ShareLink.State.values:
+            return self.none()
+        return self.filter(_state_condition(state, now or timezone.now()))
+
+    def state_counts(self, now: datetime | None = None) -> dict[str, int]:
+        """How many links are in each state, in one query (the “Shared by me” tabs)."""
         now = now or timezone.now()
-        if state == ShareLink.State.ACTIVE:
-            return self.usable(now)
-        if state == ShareLink.State.REVOKED:
-            return self.filter(revoked_at__isnull=False)
-        live = self.filter(revoked_at__isnull=True)
-        if state == ShareLink.State.EXPIRED:
-            return live.filter(expires_at__lte=now)
-        if state == ShareLink.State.USED_UP:
-            return live.filter(
-                Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-                max_access_count__isnull=False,
-                access_count__gte=F("max_access_count"),
-            )
-        return self.none()
+        return self.aggregate(
+            **{
+                state: Count("pk", filter=_state_condition(state, now))
+                for state in ShareLink.State.values
+            }
+        )
+
+
+def _state_condition(state: str, now: datetime) -> Q:
+    """The condition for one state; the states do not overlap (see ``ShareLink.state_at``)."""
+    live = Q(revoked_at__isnull=True)
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    used_up = Q(max_access_count__isnull=False, access_count__gte=F("max_access_count"))
+    if state == ShareLink.State.REVOKED:
+        return ~live
+    if state == ShareLink.State.EXPIRED:
+        return live & ~unexpired
+    if state == ShareLink.State.USED_UP:
+        return live & unexpired & used_up
+    return live & unexpired & ~used_up
 
 
 class ShareLink(models.Model):

@@ -13,12 +13,12 @@ from files import tree
 from files.models import Node
 from sharing import tokens
 from sharing.errors import ShareNotFound, ShareUnavailable
-from sharing.models import ShareAccess, ShareLink
+from sharing.models import ShareAccess, ShareLink, ShareLinkQuerySet
 
 
 def links_for(
     user: User, *, state: str | None = None, node: Node | None = None
-) -> QuerySet[ShareLink]:
+) -> ShareLinkQuerySet:
     links = ShareLink.objects.visible_to(user).select_related("node")
     if state:
         links = links.in_state(state)

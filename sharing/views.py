@@ -170,6 +170,8 @@ def _list_page(
     offset = (page - 1) * PAGE_SIZE
     found = list(links[offset : offset + PAGE_SIZE + 1])
     base: dict[str, Any] = {"node": node.pk} if node is not None else {}
+    counts = selectors.links_for(user, node=node).state_counts()
+    counts[""] = sum(counts.values())
     tabs = []
     for value, label in [("", "All"), *ShareLink.State.choices]:
         query = urlencode({**base, **({"state": value} if value else {})})
@@ -178,7 +180,7 @@ def _list_page(
                 "value": value,
                 "label": label,
                 "href": "?" + query if query else reverse("sharing:list"),
-                "count": selectors.links_for(user, state=value or None, node=node).count(),
+                "count": counts[value],
                 "current": value == state,
             }
         )

@@ -140,3 +140,5 @@ def test_states_match_the_queryset_filters(alice, drive):
     for state, link in expected.items():
         assert list(ShareLink.objects.in_state(state)) == [link]
         assert ShareLink.objects.get(pk=link.pk).state == state
+    assert ShareLink.objects.state_counts() == dict.fromkeys(ShareLink.State.values, 1)
+    assert list(ShareLink.objects.usable()) == [active]
