@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -12,10 +13,11 @@ from accounts.models import User
 from fileflow.errors import DomainError
 
 
-def user_of(request: Request) -> User:
-    """The signed-in user of an API request (the views' permission requires one)."""
+def user_of(request: Request | HttpRequest) -> User:
+    """The signed-in user of a request whose view requires one (the API's permission,
+    ``login_required`` on pages)."""
     user = request.user
-    assert isinstance(user, User), "API views require an authenticated user"
+    assert isinstance(user, User), "this view requires an authenticated user"
     return user
 
 

@@ -33,6 +33,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from fileflow.api import user_of
 from fileflow.errors import DomainError
 from files import delivery, selectors, services, thumbnails, tree
 from files.errors import NameConflict, NodeNotFound, NotAFolder, QuotaExceeded
@@ -140,11 +141,6 @@ def _thumbnail_types() -> list[str]:
 # --- plumbing ------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def web_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Turn a service's refusal into an error page with its status code and message."""
 
@@ -165,12 +161,12 @@ def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpRespo
 
 
 def _folder(request: HttpRequest, pk: Any) -> Node:
-    return selectors.folder_get(_user(request), pk)
+    return selectors.folder_get(user_of(request), pk)
 
 
 def _node(request: HttpRequest, pk: Any) -> Node:
     """The caller's live item, not the home folder (which cannot be renamed, moved, …)."""
-    node = selectors.node_get(_user(request), pk)
+    node = selectors.node_get(user_of(request), pk)
     if node.trashed_at is not None:
         raise NodeNotFound(f"“{node.name}” is in the trash; restore it first.")
     if node.is_home:
@@ -342,7 +338,7 @@ def known_tags(user: User) -> QuerySet[Tag]:
 @require_GET
 @web_errors
 def home(request: HttpRequest) -> HttpResponse:
-    return _browse(request, tree.home_of(_user(request)))
+    return _browse(request, tree.home_of(user_of(request)))
 
 
 @login_required
@@ -391,7 +387,7 @@ def _folder_page(
     upload_form: UploadForm | None = None,
     upload_error: str = "",
 ) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     sort, order = params["sort"], params["order"]
     descending = order == "desc"
     tag_name: str = params.get("tag") or ""
@@ -472,7 +468,7 @@ def folder_create(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             created = services.folder_create(
-                owner=_user(request), parent=parent, name=form.cleaned_data["name"]
+                owner=user_of(request), parent=parent, name=form.cleaned_data["name"]
             )
         except DomainError as exc:
             _add_service_error(form, exc)
@@ -502,7 +498,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
     pattern Django's "Modifying upload handlers on the fly" documents)."""
     try:
         parent = _folder(request, pk)
-        refuse_early(request.META, _user(request))
+        refuse_early(request.META, user_of(request))
     except DomainError as exc:
         return _error_page(request, exc.message, status=exc.status_code)
     request.upload_handlers = [HashingUploadHandler(request)]
@@ -542,12 +538,12 @@ def _upload(request: HttpRequest, parent: Node) -> HttpResponse:
         name = received_file.name or "upload"
         try:
             services.file_upload(
-                owner=_user(request),
+                owner=user_of(request),
                 parent=parent,
                 name=name,
                 received=received_file.received,
                 on_conflict="fail" if choice == "skip" else choice,
-                actor=_user(request),
+                actor=user_of(request),
             )
             stored.append(name)
         except NameConflict:
@@ -582,7 +578,7 @@ def _upload(request: HttpRequest, parent: Node) -> HttpResponse:
 @require_GET
 @web_errors
 def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    node = selectors.node_get(_user(request), pk)
+    node = selectors.node_get(user_of(request), pk)
     if node.is_home:
         return redirect("home")
     return _detail_page(request, node)
@@ -612,7 +608,7 @@ def _detail_page(
         "versions": versions,
         "rename_form": rename_form or RenameForm(initial={"name": node.name}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(row.tags)}),
-        "known_tags": known_tags(_user(request)),
+        "known_tags": known_tags(user_of(request)),
         "section": "files",
         "page_config": page_config(request),
     }
@@ -624,7 +620,7 @@ def _detail_page(
 @web_errors
 def download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A file as an attachment, or a folder as a ZIP."""
-    node = selectors.node_get(_user(request), pk)
+    node = selectors.node_get(user_of(request), pk)
     if node.trashed_at is not None:
         raise NodeNotFound(f"“{node.name}” is in the trash; restore it to download it.")
     return delivery.serve_node(request, node, as_attachment=True)
@@ -751,9 +747,9 @@ def _label(folder: Node) -> str:
 @require_POST
 @web_errors
 def version_restore(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
-    version = selectors.version_get(_user(request), pk, version_pk)
+    version = selectors.version_get(user_of(request), pk, version_pk)
     when = version.created_at
-    node = services.version_restore(version=version, actor=_user(request))
+    node = services.version_restore(version=version, actor=user_of(request))
     messages.success(
         request,
         f"Restored the version of “{node.name}” from {when:%Y-%m-%d %H:%M}. "
@@ -766,7 +762,7 @@ def version_restore(request: HttpRequest, pk: int, version_pk: int) -> HttpRespo
 @require_POST
 @web_errors
 def version_delete(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
-    version: FileVersion = selectors.version_get(_user(request), pk, version_pk)
+    version: FileVersion = selectors.version_get(user_of(request), pk, version_pk)
     freed = services.version_delete(version=version)
     messages.success(request, f"Version deleted; {filesizeformat(freed)} freed.")
     return redirect("files:node", pk=pk)
@@ -834,7 +830,7 @@ def _collection_page(
         "view": view_mode(request, request.GET.get("view")),
         "blank_row": blank_row(),
         "section": section,
-        "known_tags": known_tags(_user(request)),
+        "known_tags": known_tags(user_of(request)),
         "page_config": page_config(request, listing={"filtered": True, "cursor": None}),
         **extra,
     }
@@ -847,7 +843,7 @@ def _collection_page(
 def favorites(request: HttpRequest) -> HttpResponse:
     return _collection_page(
         request,
-        Node.objects.visible_to(_user(request)).filter(is_favorite=True),
+        Node.objects.visible_to(user_of(request)).filter(is_favorite=True),
         title="Favourites",
         empty="Nothing here yet. Star a file or folder (right-click → Add to favourites, "
         "or the star on its details page) to find it here quickly.",
@@ -859,7 +855,7 @@ def favorites(request: HttpRequest) -> HttpResponse:
 @require_GET
 @web_errors
 def tags(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     counted = (
         Tag.objects.filter(owner=user)
         .annotate(live=Count("nodes", filter=Q(nodes__trashed_at__isnull=True)))
@@ -876,12 +872,12 @@ def tags(request: HttpRequest) -> HttpResponse:
 @require_GET
 @web_errors
 def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    tag = Tag.objects.filter(owner=_user(request), pk=pk).first()
+    tag = Tag.objects.filter(owner=user_of(request), pk=pk).first()
     if tag is None:
         raise NodeNotFound("No such tag.")
     return _collection_page(
         request,
-        Node.objects.visible_to(_user(request)).filter(tags=tag),
+        Node.objects.visible_to(user_of(request)).filter(tags=tag),
         title=f"Tagged “{tag.name}”",
         empty="No files or folders have this tag any more.",
         section="tags",
@@ -901,7 +897,7 @@ def trash_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         raise InvalidListing("page must be a whole number.", field="page") from None
     offset = (page - 1) * PAGE_SIZE
-    rows = list(selectors.trash_entries(_user(request))[offset : offset + PAGE_SIZE + 1])
+    rows = list(selectors.trash_entries(user_of(request))[offset : offset + PAGE_SIZE + 1])
     entries = rows_for(rows[:PAGE_SIZE])
     days = settings.FILEFLOW_TRASH_DAYS
     for entry in entries:
@@ -925,7 +921,7 @@ def trash_list(request: HttpRequest) -> HttpResponse:
 def trash_bulk(request: HttpRequest) -> HttpResponse:
     """Restore or delete for good: ``restore=<id>`` / ``delete=<id>`` for one entry, or
     ``ids`` with ``action=restore|delete`` for the checked ones."""
-    user = _user(request)
+    user = user_of(request)
     action = request.POST.get("action")
     raw: list[str] = request.POST.getlist("ids")
     for single in ("restore", "delete"):
@@ -958,7 +954,7 @@ def trash_bulk(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @web_errors
 def trash_empty(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     if request.method == "POST":
         count, freed = services.trash_empty(owner=user)
         messages.success(

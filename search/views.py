@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
+from fileflow.api import user_of
 from fileflow.errors import DomainError
 from files.views import (
     blank_row,
@@ -39,14 +39,9 @@ from search.selectors import profile_list, profile_run
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _profile(request: HttpRequest, pk: int) -> SearchProfile:
     """The caller's saved search; another person's is a 404, like one that never existed."""
-    profile = profile_list(user=_user(request)).filter(pk=pk).first()
+    profile = profile_list(user=user_of(request)).filter(pk=pk).first()
     if profile is None:
         raise ProfileNotFound("No such saved search.")
     return profile
@@ -110,10 +105,12 @@ def _render(
         number = _page_number(request)
         offset = (number - 1) * PAGE_SIZE
         if profile is not None:
-            page = profile_run(user=_user(request), profile=profile, limit=PAGE_SIZE, offset=offset)
+            page = profile_run(
+                user=user_of(request), profile=profile, limit=PAGE_SIZE, offset=offset
+            )
         elif run and form.has_criteria:
             page = search(
-                user=_user(request),
+                user=user_of(request),
                 query=form.search_query(),
                 limit=PAGE_SIZE,
                 offset=offset,
@@ -141,7 +138,7 @@ def _render(
         "view_links": {mode: _link(base, view=mode) for mode in ("list", "grid")},
         "view": view_mode(request, request.GET.get("view")),
         "blank_row": blank_row(),
-        "known_tags": known_tags(_user(request)),
+        "known_tags": known_tags(user_of(request)),
         "section": "search",
         "current_profile_id": current.pk if current else None,
         "search_q": form.data.get("q", "") if form.is_bound else "",
@@ -167,7 +164,7 @@ def _refining(request: HttpRequest, raw: str | None) -> SearchProfile | None:
 @require_GET
 @web_errors
 def results(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET, user=_user(request))
+    form = SearchForm(request.GET, user=user_of(request))
     return _render(request, form, refining=_refining(request, request.GET.get("saved")))
 
 
@@ -177,7 +174,7 @@ def results(request: HttpRequest) -> HttpResponse:
 def saved(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a saved search: the results page, its filters filled in from the profile."""
     profile = _profile(request, pk)
-    form = SearchForm(profile_params(profile), user=_user(request))
+    form = SearchForm(profile_params(profile), user=user_of(request))
     return _render(request, form, profile=profile)
 
 
@@ -186,13 +183,13 @@ def saved(request: HttpRequest, pk: int) -> HttpResponse:
 @web_errors
 def profile_create(request: HttpRequest) -> HttpResponse:
     """Save this search: the name, plus the search as the page's hidden inputs."""
-    form = SearchForm(request.POST, user=_user(request))
+    form = SearchForm(request.POST, user=user_of(request))
     name_form = ProfileNameForm(request.POST)
     if not name_form.is_valid() or not form.shape_ok:
         return _render(request, form, name_form=name_form, status=400)
     try:
         profile = services.profile_create(
-            owner=_user(request), name=name_form.cleaned_data["name"], **profile_fields(form)
+            owner=user_of(request), name=name_form.cleaned_data["name"], **profile_fields(form)
         )
     except DomainError as exc:
         return _refused(request, form, exc, name_form=name_form)
@@ -206,7 +203,7 @@ def profile_create(request: HttpRequest) -> HttpResponse:
 def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the page's current filters into an existing saved search."""
     profile = _profile(request, pk)
-    form = SearchForm(request.POST, user=_user(request))
+    form = SearchForm(request.POST, user=user_of(request))
     if not form.shape_ok:
         return _render(request, form, refining=profile, status=400)
     try:
@@ -236,7 +233,7 @@ def profile_rename(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Renamed “{old}” to “{profile.name}”.")
             return redirect("search:saved", pk=profile.pk)
-    form = SearchForm(profile_params(profile), user=_user(request))
+    form = SearchForm(profile_params(profile), user=user_of(request))
     return _render(request, form, profile=profile, rename_form=rename_form, status=status)
 
 

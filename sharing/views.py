@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
+from fileflow.api import user_of
 from fileflow.errors import DomainError
 from files import selectors as file_selectors
 from files import tree
@@ -34,11 +35,6 @@ from sharing.models import ShareAccess, ShareLink, SharingPolicy
 
 PAGE_SIZE = 50
 LOG_PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -109,7 +105,7 @@ def _rows(request: HttpRequest, links: list[ShareLink]) -> list[LinkRow]:
 def share_list(request: HttpRequest) -> HttpResponse:
     """Every link of the user, filtered by state (``?state=``) or item (``?node=``); a POST
     creates a link for ``node``."""
-    user = _user(request)
+    user = user_of(request)
     if request.method == "POST":
         return _create(request, user)
     filters = StateFilterForm(request.GET)
@@ -215,7 +211,7 @@ def _list_page(
 @web_errors
 def share_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One link: its address, facts, edit form, revoke, and its access log (``?page=``)."""
-    user = _user(request)
+    user = user_of(request)
     link = selectors.link_get(user, pk)
     page = _page_number(request.GET.get("page"))
     here = reverse("sharing:detail", args=[link.pk])
