@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import timedelta
 
@@ -375,3 +376,19 @@ def test_last_access_moves_at_most_once_a_minute_within_a_visit(drive, share, vi
     link.refresh_from_db()
     assert link.last_accessed_at == moved
     assert link.access_count == 1
+
+
+def test_public_pages_load_nothing_from_elsewhere(drive, share, visitor):
+    """No third-party resources: every src/href on the pages stays on our origin."""
+    pages = [
+        share(drive["photo"])[1],
+        share(drive["shared"])[1],
+        share(drive["shared"], permission="upload")[1],
+        share(drive["report"], password="pw")[1],
+    ]
+    for url in pages:
+        html = visitor.get(url).content.decode()
+        references = re.findall(r'(?:src|href|action)="([^"]*)"', html)
+        assert references, url
+        outside = [r for r in references if not r.startswith(("/", "#", "data:", "?"))]
+        assert outside == [], (url, outside)
