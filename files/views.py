@@ -233,9 +233,18 @@ def rows_for(nodes: list[Node], *, with_location: bool = False) -> list[Row]:
         reverse(name, args=[0])
         for name in ("files:folder", "files:node", "files:download", "api:node-thumbnail")
     )
+    # What follows from the type is worked out once per type: a page rarely holds many.
+    by_type: dict[tuple[bool, str], tuple[str, str, str, bool]] = {}
     rows = []
     for node in nodes:
-        kind, label = kind_of(node)
+        key = (node.is_folder, node.mime_type)
+        if key not in by_type:
+            by_type[key] = (
+                *kind_of(node),
+                preview_of(node, previews),
+                node.mime_type in thumbnail_types,
+            )
+        kind, label, preview, thumbnail = by_type[key]
         pk = f"/{node.pk}/"
         location = ""
         if with_location:
@@ -246,9 +255,9 @@ def rows_for(nodes: list[Node], *, with_location: bool = False) -> list[Row]:
                 node=node,
                 kind=kind,
                 kind_label=label,
-                preview=preview_of(node, previews),
+                preview=preview,
                 url=(folder_url if node.is_folder else node_url).replace("/0/", pk),
-                thumbnail=node.mime_type in thumbnail_types,
+                thumbnail=thumbnail,
                 tags=sorted(tag.name for tag in node.tags.all()),
                 location=location,
                 size_text="—" if node.is_folder else filesizeformat(node.size),
