@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fileflow import health
-from files import views as files_views
+from files.views import browser as files_browser
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -13,7 +13,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", files_views.home, name="home"),
+    path("", files_browser.home, name="home"),
     path("files/", include("files.urls")),
     path("search/", include("search.urls")),
     path("", include("sharing.urls")),

@@ -2,37 +2,37 @@
 
 from django.urls import path
 
-from files import views
+from files.views import browser, collections, items
 
 app_name = "files"
 
 urlpatterns = [
-    path("folders/<int:pk>/", views.folder, name="folder"),
-    path("folders/<int:pk>/new-folder/", views.folder_create, name="folder-create"),
-    path("folders/<int:pk>/upload/", views.upload, name="upload"),
-    path("items/<int:pk>/", views.node_detail, name="node"),
-    path("items/<int:pk>/download/", views.download, name="download"),
-    path("items/<int:pk>/rename/", views.rename, name="rename"),
-    path("items/<int:pk>/move/", views.move, name="move"),
-    path("items/<int:pk>/copy/", views.move, {"mode": "copy"}, name="copy"),
-    path("items/<int:pk>/trash/", views.trash, name="trash-node"),
-    path("items/<int:pk>/favorite/", views.set_favorite, name="favorite"),
-    path("items/<int:pk>/tags/", views.set_tags, name="tags-set"),
+    path("folders/<int:pk>/", browser.folder, name="folder"),
+    path("folders/<int:pk>/new-folder/", browser.folder_create, name="folder-create"),
+    path("folders/<int:pk>/upload/", browser.upload, name="upload"),
+    path("items/<int:pk>/", items.node_detail, name="node"),
+    path("items/<int:pk>/download/", items.download, name="download"),
+    path("items/<int:pk>/rename/", items.rename, name="rename"),
+    path("items/<int:pk>/move/", items.move, name="move"),
+    path("items/<int:pk>/copy/", items.move, {"mode": "copy"}, name="copy"),
+    path("items/<int:pk>/trash/", items.trash, name="trash-node"),
+    path("items/<int:pk>/favorite/", items.set_favorite, name="favorite"),
+    path("items/<int:pk>/tags/", items.set_tags, name="tags-set"),
     path(
         "items/<int:pk>/versions/<int:version_pk>/restore/",
-        views.version_restore,
+        items.version_restore,
         name="version-restore",
     ),
     path(
         "items/<int:pk>/versions/<int:version_pk>/delete/",
-        views.version_delete,
+        items.version_delete,
         name="version-delete",
     ),
-    path("selection/", views.bulk, name="bulk"),
-    path("favourites/", views.favorites, name="favorites"),
-    path("tags/", views.tags, name="tags"),
-    path("tags/<int:pk>/", views.tag_detail, name="tag"),
-    path("trash/", views.trash_list, name="trash"),
-    path("trash/act/", views.trash_bulk, name="trash-act"),
-    path("trash/empty/", views.trash_empty, name="trash-empty"),
+    path("selection/", items.bulk, name="bulk"),
+    path("favourites/", collections.favorites, name="favorites"),
+    path("tags/", collections.tags, name="tags"),
+    path("tags/<int:pk>/", collections.tag_detail, name="tag"),
+    path("trash/", collections.trash_list, name="trash"),
+    path("trash/act/", collections.trash_bulk, name="trash-act"),
+    path("trash/empty/", collections.trash_empty, name="trash-empty"),
 ]

@@ -19,14 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fileflow.api import user_of
 from fileflow.errors import DomainError
-from files.views import (
+from files.views.common import web_errors
+from files.views.rows import (
     blank_row,
     known_tags,
     page_config,
     remember_view,
     rows_for,
     view_mode,
-    web_errors,
 )
 from search import services
 from search.engine import SearchHit, SearchPage, search

@@ -48,7 +48,7 @@ from files.ingest import (
     refuse_early,
 )
 from files.models import Node
-from files.views import kind_of, preview_of
+from files.views.rows import kind_of, preview_of
 from files.zipstream import zip_response
 from sharing import selectors, services
 from sharing.errors import ShareForbidden, ShareNotFound, ShareUnavailable

@@ -27,7 +27,8 @@ from fileflow.errors import DomainError
 from files import selectors as file_selectors
 from files import tree
 from files.models import Node
-from files.views import folder_url, kind_of, page_config, web_errors
+from files.views.common import folder_url, web_errors
+from files.views.rows import kind_of, page_config
 from sharing import selectors, services
 from sharing.errors import InvalidShare
 from sharing.forms import ShareCreateForm, ShareEditForm, StateFilterForm

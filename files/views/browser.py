@@ -1,0 +1,301 @@
+"""The folder page: browse, sort, filter by tag, new folder and the no-script upload."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from fileflow.api import user_of
+from fileflow.errors import DomainError
+from files import selectors, services, tree
+from files.errors import NameConflict, QuotaExceeded
+from files.forms import (
+    FolderCreateForm,
+    ListingForm,
+    UploadForm,
+)
+from files.ingest import HashingUploadHandler, ReceivedFile, refuse_early
+from files.models import Node, Tag
+from files.selectors import InvalidListing
+from files.views.common import (
+    add_service_error,
+    error_page,
+    folder_label,
+    folder_url,
+    form_error,
+    own_folder,
+    web_errors,
+)
+from files.views.rows import (
+    PAGE_SIZE,
+    blank_row,
+    known_tags,
+    page_config,
+    remember_view,
+    rows_for,
+    view_mode,
+)
+
+# --- the browser ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@web_errors
+def home(request: HttpRequest) -> HttpResponse:
+    return _browse(request, tree.home_of(user_of(request)))
+
+
+@login_required
+@require_GET
+@web_errors
+def folder(request: HttpRequest, pk: int) -> HttpResponse:
+    found = own_folder(request, pk)
+    if found.is_home:
+        return redirect("home")
+    return _browse(request, found)
+
+
+def _browse(request: HttpRequest, folder: Node) -> HttpResponse:
+    query = ListingForm(request.GET)
+    if not query.is_valid():
+        raise InvalidListing(f"This listing cannot be shown: {query.first_error()}")
+    response = _folder_page(request, folder, query.cleaned_data)
+    return remember_view(request, response)
+
+
+def _tagged_children(
+    folder: Node, tag: Tag, *, sort: str, descending: bool, offset: int
+) -> tuple[list[Node], bool]:
+    """A folder's live children with ``tag``: usually few, so offset paging is fine."""
+    direction = "-" if descending else ""
+    rows = list(
+        Node.objects.alive()
+        .filter(parent=folder, tags=tag)
+        .annotate(sort_value=selectors.SORT_KEYS[sort])
+        .select_related("blob")
+        .prefetch_related("tags")
+        .order_by("-is_folder", f"{direction}sort_value", f"{direction}pk")[
+            offset : offset + PAGE_SIZE + 1
+        ]
+    )
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _folder_page(
+    request: HttpRequest,
+    folder: Node,
+    params: dict[str, Any],
+    *,
+    status: int = 200,
+    new_folder_form: FolderCreateForm | None = None,
+    upload_form: UploadForm | None = None,
+    upload_error: str = "",
+) -> HttpResponse:
+    user = user_of(request)
+    sort, order = params["sort"], params["order"]
+    descending = order == "desc"
+    tag_name: str = params.get("tag") or ""
+    view = view_mode(request, params.get("view"))
+    base = {"view": view, **({"tag": tag_name} if tag_name else {})}
+    base_sorted = {**base, "sort": sort, "order": order}
+    tag: Tag | None = None
+    next_url = ""
+    next_cursor: str | None = None
+    if tag_name:
+        tag = Tag.objects.filter(owner=user, name__iexact=tag_name).first()
+        offset = int(params["cursor"]) if (params.get("cursor") or "").isdigit() else 0
+        items, more = (
+            _tagged_children(folder, tag, sort=sort, descending=descending, offset=offset)
+            if tag
+            else ([], False)
+        )
+        if more:
+            next_url = "?" + urlencode({**base_sorted, "cursor": offset + PAGE_SIZE})
+    else:
+        page = selectors.children_page(
+            folder=folder,
+            sort=sort,
+            descending=descending,
+            cursor=params.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+        items, next_cursor = page.items, page.next_cursor
+        if next_cursor:
+            next_url = "?" + urlencode({**base_sorted, "cursor": next_cursor})
+    crumbs = list(tree.ancestors(folder, include_self=True))
+    path = tree.path_of(folder)
+    context = {
+        "folder": folder,
+        "crumbs": crumbs,
+        "folder_path": path,
+        "rows": rows_for(items),
+        "view": view,
+        "sort": sort,
+        "order": order,
+        "sort_links": _sort_links(base, sort, order),
+        "tag_name": tag_name,
+        "tag": tag,
+        "known_tags": known_tags(user),
+        "next_url": next_url,
+        "is_later_page": bool(params.get("cursor")),
+        "first_page_url": "?" + urlencode(base_sorted),
+        "clear_tag_url": "?" + urlencode({"view": view, "sort": sort, "order": order}),
+        "blank_row": blank_row(),
+        "view_links": {
+            mode: "?" + urlencode({**base_sorted, "view": mode}) for mode in ("list", "grid")
+        },
+        "new_folder_form": new_folder_form or FolderCreateForm(),
+        "upload_form": upload_form or UploadForm(),
+        "upload_error": upload_error,
+        "section": "files",
+        "page_config": page_config(
+            request,
+            folder={"id": folder.pk, "path": path, "name": folder.name or "Your files"},
+            listing={
+                "sort": sort,
+                "order": order,
+                "tag": tag_name,
+                "cursor": next_cursor,
+                "filtered": bool(tag_name),
+            },
+        ),
+    }
+    return render(request, "files/browser.html", context, status=status)
+
+
+@login_required
+@require_POST
+@web_errors
+def folder_create(request: HttpRequest, pk: int) -> HttpResponse:
+    parent = own_folder(request, pk)
+    form = FolderCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            created = services.folder_create(
+                owner=user_of(request), parent=parent, name=form.cleaned_data["name"]
+            )
+        except DomainError as exc:
+            add_service_error(form, exc)
+            return _folder_page(
+                request, parent, _defaults(), status=exc.status_code, new_folder_form=form
+            )
+        messages.success(request, f"Folder “{created.name}” created.")
+        return redirect(folder_url(parent))
+    return _folder_page(request, parent, _defaults(), status=400, new_folder_form=form)
+
+
+def _defaults() -> dict[str, Any]:
+    return {"sort": "name", "order": "asc", "view": None, "tag": "", "cursor": ""}
+
+
+# --- uploads without script ------------------------------------------------------------
+
+
+@login_required
+@csrf_exempt
+@require_POST
+def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A plain multipart upload of one or more files into a folder.
+
+    The hashing upload handler must be in place before anything reads the body, and the
+    CSRF check reads it; so this view is exempt and the real one checks CSRF itself (the
+    pattern Django's "Modifying upload handlers on the fly" documents)."""
+    try:
+        parent = own_folder(request, pk)
+        refuse_early(request.META, user_of(request))
+    except DomainError as exc:
+        return error_page(request, exc.message, status=exc.status_code)
+    request.upload_handlers = [HashingUploadHandler(request)]
+    try:
+        return _upload(request, parent)
+    except DomainError as exc:
+        # Raised while the body was read (too large, quota): nothing was stored.
+        _discard(request)
+        return _folder_page(
+            request, parent, _defaults(), status=exc.status_code, upload_error=exc.message
+        )
+
+
+def _discard(request: HttpRequest) -> None:
+    files = getattr(request, "_files", None)
+    for upload in files.values() if files is not None else ():
+        if isinstance(upload, ReceivedFile):
+            upload.received.discard()
+
+
+@csrf_protect
+def _upload(request: HttpRequest, parent: Node) -> HttpResponse:
+    form = UploadForm(request.POST)
+    uploads = [f for f in request.FILES.getlist("file") if isinstance(f, ReceivedFile)]
+    if not form.is_valid() or not uploads:
+        _discard(request)
+        message = form_error(form) if not form.is_valid() else "Choose one or more files first."
+        return _folder_page(
+            request, parent, _defaults(), status=400, upload_form=form, upload_error=message
+        )
+    choice = form.cleaned_data["on_conflict"]
+    stored: list[str] = []
+    skipped: list[str] = []
+    failed: list[str] = []
+    status = 400
+    for index, received_file in enumerate(uploads):
+        name = received_file.name or "upload"
+        try:
+            services.file_upload(
+                owner=user_of(request),
+                parent=parent,
+                name=name,
+                received=received_file.received,
+                on_conflict="fail" if choice == "skip" else choice,
+                actor=user_of(request),
+            )
+            stored.append(name)
+        except NameConflict:
+            skipped.append(name)
+        except DomainError as exc:
+            failed.append(f"“{name}”: {exc.message}")
+            status = exc.status_code
+            if isinstance(exc, QuotaExceeded):
+                for later in uploads[index + 1 :]:
+                    later.received.discard()
+                    failed.append(f"“{later.name}” was not uploaded (no space left).")
+                break
+    if stored:
+        count = "1 file" if len(stored) == 1 else f"{len(stored)} files"
+        messages.success(request, f"Uploaded {count} to {folder_label(parent)}.")
+    if skipped:
+        names = ", ".join(f"“{name}”" for name in skipped)
+        messages.info(request, f"Skipped because a file with the same name exists: {names}.")
+    if failed and not stored:
+        return _folder_page(
+            request, parent, _defaults(), status=status, upload_error=" ".join(failed)
+        )
+    for failure in failed:
+        messages.error(request, failure)
+    return redirect(folder_url(parent))
+
+
+def _sort_links(base: dict[str, str], sort: str, order: str) -> list[dict[str, str]]:
+    columns = [("name", "Name"), ("size", "Size"), ("modified", "Modified"), ("type", "Type")]
+    links = []
+    for key, label in columns:
+        active = key == sort
+        flipped = "desc" if active and order == "asc" else "asc"
+        query = urlencode({**base, "sort": key, "order": flipped})
+        links.append(
+            {
+                "key": key,
+                "label": label,
+                "href": f"?{query}",
+                "aria_sort": ("ascending" if order == "asc" else "descending") if active else "",
+            }
+        )
+    return links
