@@ -134,8 +134,12 @@
     });
   }
 
+  // Other scripts add to the panel (sharing shows the item's active links).
+  var refreshListeners = [];
+  D.onRefresh = function (listener) { refreshListeners.push(listener); };
   D.refresh = function () {
     if (!D.isOpen()) { return; }
+    refreshListeners.forEach(function (listener) { listener(); });
     var rows = L.selectedRows();
     var mine = ++generation;
     if (rows.length > 1) { showMany(rows); return; }

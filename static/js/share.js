@@ -429,6 +429,22 @@
       }
       return null;
     };
+    var countFor = null;
+    // How many of the item's links still work, asked for only while the panel is open.
+    var showCount = function () {
+      var target = detailsTarget();
+      if (!target || !(FF.details && FF.details.isOpen())) { return; }
+      var id = String(target.id);
+      if (countFor !== id) { detailsLinks.textContent = "Links you made"; }
+      countFor = id;
+      call("GET", urls.api + FF.query({ node: id, state: "active", limit: 1 })).then(function (data) {
+        if (countFor !== id) { return; }
+        var n = data.count;
+        detailsLinks.textContent = n === 0 ? "No active links" : n === 1 ? "1 active link" : n + " active links";
+      }, function () {
+        if (countFor === id) { detailsLinks.textContent = "Links you made"; }
+      });
+    };
     var syncDetails = function () {
       var target = detailsTarget();
       detailsSection.hidden = !target;
@@ -436,6 +452,8 @@
     };
     L.onChange(syncDetails);
     syncDetails();
+    if (FF.details) { FF.details.onRefresh(showCount); }
+    if (dialog) { dialog.addEventListener("close", showCount); }
     document.getElementById("details-share").addEventListener("click", function () {
       var target = detailsTarget();
       if (target) { S.open(target); }

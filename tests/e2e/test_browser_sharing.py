@@ -186,6 +186,8 @@ def test_drop_folder_collects_files_without_showing_them(
     page.keyboard.press("i")
     details = page.locator("#details")
     expect(details).to_be_visible()
+    links = details.locator("#details-share-links")
+    expect(links).to_have_text("No active links")
     details.get_by_role("button", name="Share…").click()
     dialog = page.locator("#share-dialog")
     expect(dialog.get_by_role("heading", name="Share “Inbox”")).to_be_visible()
@@ -194,6 +196,10 @@ def test_drop_folder_collects_files_without_showing_them(
     url = create_link_in_dialog(page)
     assert ShareLink.objects.get().permission == "upload"
     page.keyboard.press("Escape")
+    # The panel counts the item's working links and leads to them.
+    expect(links).to_have_text("1 active link")
+    inbox = selectors.node_at_path(alice, "/Inbox")
+    assert links.get_attribute("href") == f"/shares/?node={inbox.pk}"
 
     visitor = visitor_context(browser, live_server)
     guest = visitor.new_page()
