@@ -7,7 +7,9 @@ with a baseline measured in the same run on the same machine.
 Baselines: a plain Python loop that reads the file in 1 MiB chunks, hashes it and writes it to
 the same disk (uploads); Debian's nginx serving the same file on loopback (downloads);
 `rclone serve webdav` taking the same small files (small uploads). nginx and rclone come from
-Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000).
+Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000),
+--clients (4), --batch (50: the small files are sent once a request each with PUT, and once
+in requests of that many files to POST /api/v1/nodes/upload-many/).
 """
 
 from __future__ import annotations
@@ -177,6 +179,55 @@ def small_uploads(port: int, count: int, clients: int, url_for, headers: dict[st
     return count / elapsed
 
 
+def batch_uploads(
+    port: int, count: int, clients: int, batch: int, token: str, parent: int
+) -> float:
+    """``count`` files of 4 KiB, ``batch`` to a multipart request, by ``clients`` at once."""
+    payloads = [os.urandom(4096) for _ in range(count)]
+    boundary = uuid.uuid4().hex
+    errors: list[str] = []
+
+    def body(numbers: list[int]) -> bytes:
+        field = f'Content-Disposition: form-data; name="parent"\r\n\r\n{parent}\r\n'
+        parts = [f"--{boundary}\r\n{field}".encode()]
+        for i in numbers:
+            head = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="b{i:05d}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            )
+            parts += [head.encode(), payloads[i], b"\r\n"]
+        parts.append(f"--{boundary}--\r\n".encode())
+        return b"".join(parts)
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = list(range(index, count, clients))
+        for start in range(0, len(mine), batch):
+            numbers = mine[start : start + batch]
+            payload = body(numbers)
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(payload)),
+            }
+            conn.request("POST", "/api/v1/nodes/upload-many/", body=payload, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 201:
+                errors.append(f"{response.status} for files {numbers[0]}..{numbers[-1]}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} batch uploads failed, e.g. {errors[0]}")
+    return count / elapsed
+
+
 def start_nginx(root: Path, work: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     conf = work / "nginx.conf"
@@ -202,6 +253,7 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=50, help="files per upload-many request")
     args = parser.parse_args()
     for tool in ("nginx", "rclone"):
         if not shutil.which(tool):
@@ -311,9 +363,20 @@ def main() -> None:
         conn.request("MKCOL", "/small/")
         conn.getresponse().read()
         dav_rate = small_uploads(dav_port, count, clients, lambda i: f"/small/f{i:05d}.bin", {})
+        from files import services
+
+        folder = services.folder_ensure_path(owner=user, path=f"/bench-batch-{os.getpid()}")
+        connection.close()
+        batch_rate = batch_uploads(port, count, clients, args.batch, token, folder.pk)
+        assert Node.objects.filter(parent=folder).count() == count
         print(
             f"{count} x 4 KiB by {clients} clients:     FileFlow {ff_rate:6.0f} files/s   "
-            f"rclone webdav {dav_rate:6.0f} files/s   ratio {ff_rate / dav_rate:.2f}"
+            f"rclone webdav {dav_rate:6.0f} files/s   ratio {ff_rate / dav_rate:.2f}   "
+            "(a PUT per file)"
+        )
+        print(
+            f"  the same, {args.batch} files per request: FileFlow {batch_rate:6.0f} files/s   "
+            f"ratio {batch_rate / dav_rate:.2f}   (POST /api/v1/nodes/upload-many/)"
         )
     finally:
         for process in (rclone, nginx, gunicorn):

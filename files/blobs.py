@@ -7,7 +7,6 @@ from typing import BinaryIO, cast
 
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
-from django.db import IntegrityError, transaction
 
 from files.ingest import Received
 from files.models import Blob
@@ -59,24 +58,32 @@ def blob_stage(received: Received) -> None:
 
 
 def blob_for(received: Received) -> Blob:
-    """Find or create the Blob for ``received``, inside the caller's transaction.
+    """Find or create the Blob for ``received``, inside the caller's transaction."""
+    return blobs_for([received])[received.sha256]
 
-    Known content is not stored again. The row of an existing blob is locked until the
-    caller commits, so garbage collection cannot remove it from under a new reference.
+
+def blobs_for(received: list[Received]) -> dict[str, Blob]:
+    """Find or create the Blobs for several uploads (by SHA-256), in the caller's transaction.
+
+    Known content is not stored again, nor content sent twice in one batch. The rows are
+    locked until the caller commits, so garbage collection cannot remove a blob from under
+    a new reference. Three queries, however many uploads.
     """
-    blob = Blob.objects.select_for_update().filter(sha256=received.sha256).first()
-    if blob is not None:
-        received.discard()
-        return blob
-    key = Blob.key_for(received.sha256)
-    # Always write: an object left behind by a rolled-back upload has the same bytes.
-    _put(received, key)
-    try:
-        with transaction.atomic():
-            return Blob.objects.create(sha256=received.sha256, size=received.size)
-    except IntegrityError:
-        # A concurrent upload of the same content created the row first.
-        return Blob.objects.select_for_update().get(sha256=received.sha256)
+    locked = Blob.objects.select_for_update()
+    found = {blob.sha256: blob for blob in locked.filter(sha256__in={r.sha256 for r in received})}
+    new: dict[str, Blob] = {}
+    for item in received:
+        if item.sha256 in found or item.sha256 in new:
+            item.discard()
+            continue
+        # Always write: an object left behind by a rolled-back upload has the same bytes.
+        _put(item, Blob.key_for(item.sha256))
+        new[item.sha256] = Blob(sha256=item.sha256, size=item.size)
+    if new:
+        # A concurrent upload of the same content may create a row first: it is then used.
+        Blob.objects.bulk_create(new.values(), ignore_conflicts=True)
+        found.update((blob.sha256, blob) for blob in locked.filter(sha256__in=new))
+    return found
 
 
 def open_blob(blob: Blob) -> File:

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
@@ -113,17 +114,20 @@ def declared_length(meta: Mapping[str, Any]) -> int | None:
     return length if length >= 0 else None
 
 
-def refuse_early(meta: Mapping[str, Any], owner: User, *, visitor: bool = False) -> None:
+def refuse_early(
+    meta: Mapping[str, Any], owner: User, *, visitor: bool = False, one_file: bool = True
+) -> None:
     """Refuse a body that cannot fit — over the upload limit or the owner's free space —
     before reading a byte of it. The services check again, exactly, when they store it.
 
     ``visitor``: the uploader is not the owner (a drop folder), so the message names no
-    figure of the owner's account."""
+    figure of the owner's account. ``one_file=False``: the body carries several files, so
+    the per-file limit is left to the Receiver of each."""
     length = declared_length(meta)
     if length is None:
         return
     limit = max_upload_size()
-    if limit is not None and length > limit + FRAMING_ALLOWANCE:
+    if one_file and limit is not None and length > limit + FRAMING_ALLOWANCE:
         raise too_large(length, limit)
     owner.refresh_from_db(fields=["quota_bytes", "used_bytes"])
     free = owner.free_bytes
@@ -191,6 +195,7 @@ class HashingUploadHandler(FileUploadHandler):
     def __init__(self, request: Any = None) -> None:
         super().__init__(request)
         self.receiver: Receiver | None = None
+        self.finished: list[Received] = []
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -206,9 +211,26 @@ class HashingUploadHandler(FileUploadHandler):
             return None
         received = self.receiver.finish()
         self.receiver = None
+        self.finished.append(received)
         return ReceivedFile(received, self.file_name or "upload", self.content_type)
 
     def upload_interrupted(self) -> None:
         if self.receiver is not None:
             self.receiver.abort()
             self.receiver = None
+
+    def discard_all(self) -> None:
+        """Remove every temp file of this request: for a request refused before storing
+        (also when the parse itself was cut short and Django never handed the files over)."""
+        self.upload_interrupted()
+        for received in self.finished:
+            received.discard()
+
+
+def discard_uploads(request: HttpRequest) -> None:
+    """Remove the temp files of a multipart request whose files will not be stored."""
+    for handler in request.upload_handlers:
+        if isinstance(handler, HashingUploadHandler):
+            handler.discard_all()
+        else:
+            handler.upload_interrupted()

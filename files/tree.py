@@ -82,8 +82,8 @@ def insert_copies(
     keeps every version until the transaction ends, so a long copy gets slower with every
     node (about 19 s for 2,000 nodes). Here mptt makes room for the whole subtree in one
     shift, and the copies, numbered depth-first into that room, are written one level at a
-    time so that each level knows its parents' ids. This is the one place that writes tree
-    columns without mptt's ``insert_node``; ``check`` proves the result.
+    time so that each level knows its parents' ids. This and ``insert_leaves`` are the places
+    that write tree columns without mptt's ``insert_node``; ``check`` proves the result.
     """
     top = sources[0]
     children: dict[int, list[Node]] = {}
@@ -122,14 +122,37 @@ def insert_copies(
             copy.parent = parent if source.pk == top.pk else copies[source.parent_id]  # type: ignore[index]
             copies[source.pk] = copy
             batch.append(copy)
-        Node.objects.bulk_create(batch, batch_size=500)
-        for copy in batch:
-            if copy.pk is None:  # pragma: no cover - SQLite before 3.35 returns no ids
-                raise RuntimeError("the database did not return the ids of the copies")
-            # What mptt records after a save, so a later save() sees no move.
-            Node._mptt_meta.update_mptt_cached_fields(copy)
+        _write(batch)
     refresh(parent)
     return copies
+
+
+def insert_leaves(nodes: list[Node], parent: Node) -> list[Node]:
+    """Save new files as the last children of ``parent`` in one shift (caller holds the lock).
+
+    What :func:`insert` does for one node, for many at once: mptt would shift every node to
+    the right of ``parent`` once per file; here room for all of them is made once."""
+    if not nodes:
+        return nodes
+    parent = refresh(parent)
+    start = parent.rght  # the first new node takes the place of parent's old rght
+    Node._tree_manager._create_space(2 * len(nodes), parent.rght - 1, parent.tree_id)
+    for index, node in enumerate(nodes):
+        node.lft, node.rght = start + 2 * index, start + 2 * index + 1
+        node.level, node.tree_id, node.parent = parent.level + 1, parent.tree_id, parent
+    _write(nodes)
+    refresh(parent)
+    return nodes
+
+
+def _write(nodes: list[Node]) -> None:
+    """Insert nodes whose tree columns are set (``insert_copies``, ``insert_leaves``)."""
+    Node.objects.bulk_create(nodes, batch_size=500)
+    for node in nodes:
+        if node.pk is None:  # pragma: no cover - SQLite before 3.35 returns no ids
+            raise RuntimeError("the database did not return the ids of the new nodes")
+        # What mptt records after a save, so a later save() sees no move.
+        Node._mptt_meta.update_mptt_cached_fields(node)
 
 
 def move(node: Node, new_parent: Node) -> Node:

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from files import tree
 from files.models import FileVersion, Node
-from files.services import ON_CONFLICT_CHOICES
+from files.services import MAX_BATCH, ON_CONFLICT_CHOICES
 
 
 class NodeSerializer(serializers.ModelSerializer):
@@ -97,6 +97,24 @@ class UploadSerializer(serializers.Serializer):
         help_text="Default: the file's name.",
     )
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT_CHOICES, default="fail")
+
+
+class UploadManySerializer(serializers.Serializer):
+    file = serializers.ListField(
+        child=serializers.FileField(),
+        allow_empty=False,
+        max_length=MAX_BATCH,
+        help_text=f"The files (repeat the part, up to {MAX_BATCH}); each keeps its own name.",
+    )
+    parent = serializers.IntegerField(required=False, help_text="Folder id; default: home.")
+    on_conflict = serializers.ChoiceField(choices=ON_CONFLICT_CHOICES, default="fail")
+
+
+class NodeListSerializer(serializers.Serializer):
+    """What a batch upload answers: the stored files in the order they were sent."""
+
+    count = serializers.IntegerField()
+    results = NodeSerializer(many=True)
 
 
 class FileVersionSerializer(serializers.ModelSerializer):

@@ -1,7 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from files.api.views import FileContentView, NodeUploadView, NodeViewSet, TrashEntryView, TrashView
+from files.api.views import (
+    FileContentView,
+    NodeUploadManyView,
+    NodeUploadView,
+    NodeViewSet,
+    TrashEntryView,
+    TrashView,
+)
 
 router = SimpleRouter()
 router.register("nodes", NodeViewSet, basename="node")
@@ -9,6 +16,7 @@ router.register("nodes", NodeViewSet, basename="node")
 urlpatterns = [
     # Before the router, whose detail route would otherwise read "upload" as an id.
     path("nodes/upload/", NodeUploadView.as_view(), name="node-upload"),
+    path("nodes/upload-many/", NodeUploadManyView.as_view(), name="node-upload-many"),
     path("files/content/", FileContentView.as_view(), name="file-content"),
     path("trash/", TrashView.as_view(), name="trash"),
     path("trash/<int:pk>/", TrashEntryView.as_view(), name="trash-entry"),

@@ -21,7 +21,7 @@ from files.forms import (
     ListingForm,
     UploadForm,
 )
-from files.ingest import HashingUploadHandler, ReceivedFile, refuse_early
+from files.ingest import HashingUploadHandler, ReceivedFile, discard_uploads, refuse_early
 from files.models import Node, Tag
 from files.selectors import InvalidListing
 from files.views.common import (
@@ -218,17 +218,10 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
         return _upload(request, parent)
     except DomainError as exc:
         # Raised while the body was read (too large, quota): nothing was stored.
-        _discard(request)
+        discard_uploads(request)
         return _folder_page(
             request, parent, _defaults(), status=exc.status_code, upload_error=exc.message
         )
-
-
-def _discard(request: HttpRequest) -> None:
-    files = getattr(request, "_files", None)
-    for upload in files.values() if files is not None else ():
-        if isinstance(upload, ReceivedFile):
-            upload.received.discard()
 
 
 @csrf_protect
@@ -236,7 +229,7 @@ def _upload(request: HttpRequest, parent: Node) -> HttpResponse:
     form = UploadForm(request.POST)
     uploads = [f for f in request.FILES.getlist("file") if isinstance(f, ReceivedFile)]
     if not form.is_valid() or not uploads:
-        _discard(request)
+        discard_uploads(request)
         message = form_error(form) if not form.is_valid() else "Choose one or more files first."
         return _folder_page(
             request, parent, _defaults(), status=400, upload_form=form, upload_error=message

@@ -253,15 +253,18 @@ def test_plain_upload_checks_csrf(alice: Any) -> None:
         ({"on_conflict": "explode", "file": "x"}, "Select a valid choice."),
     ],
 )
-def test_plain_upload_bad_input(web: Client, alice: Any, data: dict, message: str) -> None:
+def test_plain_upload_bad_input(
+    web: Client, alice: Any, data: dict, message: str, settings: Any
+) -> None:
     home = tree.home_of(alice)
     if "file" in data:
-        data["file"] = _upload_files(("a.txt", b"a"))
+        data["file"] = _upload_files(("a.txt", b"a"), ("b.txt", b"b"))
     response = web.post(f"/files/folders/{home.pk}/upload/", data)
     assert response.status_code == 400
     assert message in text(response)
     assert '<details class="popover" id="upload-popover" open>' in text(response)
     assert not Node.objects.filter(name="a.txt").exists()
+    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []  # every file's, not the last one's
 
 
 def test_plain_upload_over_quota_is_refused_with_a_message(
