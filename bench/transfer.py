@@ -9,7 +9,8 @@ the same disk (uploads); Debian's nginx serving the same file on loopback (downl
 `rclone serve webdav` taking the same small files (small uploads). nginx and rclone come from
 Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000),
 --clients (4), --batch (50: the small files are sent once a request each with PUT, and once
-in requests of that many files to POST /api/v1/nodes/upload-many/).
+in requests of that many files to POST /api/v1/nodes/upload-many/), --workers (1: gunicorn
+workers; the memory figures need 1, the deployed default is 2).
 """
 
 from __future__ import annotations
@@ -54,14 +55,17 @@ def wait_for(port: int, path: str = "/", timeout: float = 30) -> None:
     raise RuntimeError(f"nothing answered on port {port}")
 
 
-def memory_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of a process, in KiB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in {"VmRSS", "VmHWM"}:
-            values[key] = int(rest.split()[0])
-    return values["VmRSS"], values["VmHWM"]
+def memory_kib(pids: list[int]) -> tuple[int, int]:
+    """The largest (VmRSS, VmHWM) among processes, in KiB."""
+    rss = hwm = 0
+    for pid in pids:
+        values = {}
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in {"VmRSS", "VmHWM"}:
+                values[key] = int(rest.split()[0])
+        rss, hwm = max(rss, values["VmRSS"]), max(hwm, values["VmHWM"])
+    return rss, hwm
 
 
 def worker_pids(master: int) -> list[int]:
@@ -254,6 +258,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=50, help="files per upload-many request")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gunicorn workers (1: the memory figures are one's)"
+    )
     args = parser.parse_args()
     for tool in ("nginx", "rclone"):
         if not shutil.which(tool):
@@ -280,7 +287,7 @@ def main() -> None:
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update({"PORT": str(port), "WEB_CONCURRENCY": "1", "FILEFLOW_THREADS": "8"})
+    env.update({"PORT": str(port), "WEB_CONCURRENCY": str(args.workers), "FILEFLOW_THREADS": "8"})
     gunicorn = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -296,8 +303,8 @@ def main() -> None:
     rclone = nginx = None
     try:
         wait_for(port, "/healthz")
-        (worker,) = worker_pids(gunicorn.pid)
-        rss0, _ = memory_kib(worker)
+        workers = worker_pids(gunicorn.pid)
+        rss0, _ = memory_kib(workers)
 
         baseline = statistics.median(baseline_hash_and_write(source, work) for _ in range(3))
         base_rate = size / baseline / MIB
@@ -306,7 +313,7 @@ def main() -> None:
         elapsed, status = put_file(port, token, "/bench/big.bin", source)
         assert status in (200, 201), status
         put_rate = size / elapsed / MIB
-        rss1, hwm1 = memory_kib(worker)
+        rss1, hwm1 = memory_kib(workers)
         print(
             f"raw PUT through gunicorn:         {put_rate:8.0f} MiB/s"
             f"   ratio {put_rate / base_rate:.2f}"
@@ -315,7 +322,7 @@ def main() -> None:
         elapsed, status = post_multipart(port, token, "big-multipart.bin", source)
         assert status in (200, 201), status
         mp_rate = size / elapsed / MIB
-        rss2, hwm2 = memory_kib(worker)
+        rss2, hwm2 = memory_kib(workers)
         print(
             f"multipart POST through gunicorn:  {mp_rate:8.0f} MiB/s"
             f"   ratio {mp_rate / base_rate:.2f}"
@@ -335,7 +342,7 @@ def main() -> None:
         assert all(total == size for _, total in theirs)
         ours_rate = size / statistics.median(t for t, _ in ours) / MIB
         nginx_rate = size / statistics.median(t for t, _ in theirs) / MIB
-        _, hwm3 = memory_kib(worker)
+        _, hwm3 = memory_kib(workers)
         print(
             f"download via gunicorn:            {ours_rate:8.0f} MiB/s"
             f"   nginx {nginx_rate:.0f} MiB/s"
