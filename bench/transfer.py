@@ -171,16 +171,21 @@ def small_uploads(port: int, count: int, clients: int, url_for, headers: dict[st
             if response.status >= 300:
                 errors.append(f"{response.status} for file {i}")
 
+    elapsed = run_clients(clients, client)
+    if errors:
+        raise RuntimeError(f"{len(errors)} small uploads failed, e.g. {errors[0]}")
+    return count / elapsed
+
+
+def run_clients(clients: int, client) -> float:
+    """Seconds until ``client(0)`` … ``client(clients - 1)``, run at once in threads, are done."""
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} small uploads failed, e.g. {errors[0]}")
-    return count / elapsed
+    return time.perf_counter() - started
 
 
 def batch_uploads(
@@ -220,13 +225,7 @@ def batch_uploads(
             if response.status != 201:
                 errors.append(f"{response.status} for files {numbers[0]}..{numbers[-1]}")
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(clients, client)
     if errors:
         raise RuntimeError(f"{len(errors)} batch uploads failed, e.g. {errors[0]}")
     return count / elapsed
