@@ -2,8 +2,12 @@
 // Upload button, a progress bar per file and in total with speed and time left, cancel,
 // retry, and one question per batch when names already exist (keep both / replace / skip).
 //
-// Each file goes up alone with XMLHttpRequest PUT /api/v1/files/content/?path=…, sending the
-// File object itself: the browser streams it from disk, it is never read into memory.
+// A file goes up with XMLHttpRequest PUT /api/v1/files/content/?path=…, sending the File
+// object itself: the browser streams it from disk, it is never read into memory. Small files
+// bound for the same folder go up together, up to 50 in one POST /api/v1/nodes/upload-many/
+// (one request, transaction and tree update instead of one each); if such a batch is refused
+// for any reason, its files go up one by one, so that each gets its own answer (a name that
+// exists, no space left, …) exactly as if they had never been grouped.
 (function () {
   "use strict";
   var FF = window.FF;
@@ -12,6 +16,9 @@
   if (!folder || !L) { return; }
 
   var PARALLEL = 3;
+  var BATCH_FILES = 50;
+  var BATCH_BYTES = 8 * 1024 * 1024;
+  var SMALL = 1024 * 1024;
   var panel = document.getElementById("upload-panel");
   var list = document.getElementById("upload-list");
   var totalBar = document.getElementById("upload-total-progress");
@@ -109,8 +116,107 @@
     render();
   };
   function pump() {
-    while (active < PARALLEL && queue.length) { start(queue.shift()); }
+    while (active < PARALLEL && queue.length) {
+      var item = queue.shift();
+      var group = batchable(item) ? groupWith(item) : [item];
+      if (group.length > 1) { startGroup(group); } else { start(item); }
+    }
     render();
+  }
+
+  // --- small files, several to a request --------------------------------------------------
+  function dirOf(item) { return item.relativePath.split("/").filter(Boolean).slice(0, -1).join("/"); }
+  // A multipart part's file name is escaped by the browser and cleaned by the server (quotes,
+  // backslashes, "&…;", unprintable characters), so only plain names travel that way.
+  function plainName(name) { return !/["\\&\p{C}]/u.test(name) && !/\p{Z}/u.test(name.replace(/ /g, "")); }
+  function batchable(item) {
+    return !item.single && item.onConflict === "fail" && item.total <= SMALL && plainName(item.file.name);
+  }
+  function groupWith(first) {
+    var group = [first];
+    var bytes = first.total;
+    var dir = dirOf(first);
+    queue = queue.filter(function (other) {
+      if (group.length < BATCH_FILES && batchable(other) && dirOf(other) === dir && bytes + other.total <= BATCH_BYTES) {
+        group.push(other);
+        bytes += other.total;
+        return false;
+      }
+      return true;
+    });
+    return group;
+  }
+  function startGroup(group) {
+    active++;
+    var bytes = 0;
+    group.forEach(function (item) {
+      item.state = "uploading";
+      item.loaded = 0;
+      item.error = "";
+      item.samples = [];
+      item.group = group;
+      bytes += item.total;
+    });
+    folderIdFor(dirOf(group[0])).then(function (parentId) {
+      if (group.ended) { return; }
+      var form = new FormData();
+      form.append("parent", parentId);
+      form.append("on_conflict", "fail");
+      group.forEach(function (item) { form.append("file", item.file, item.file.name); });
+      var xhr = (group.xhr = new XMLHttpRequest());
+      xhr.open("POST", FF.config.urls.uploadMany);
+      xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", function (event) {
+        var share = Math.min(1, event.loaded / (event.total || bytes || 1));
+        group.forEach(function (item) {
+          item.loaded = Math.round(item.total * share);
+          sample(item.samples, item.loaded);
+        });
+        render();
+      });
+      xhr.addEventListener("load", function () {
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+        var stored = (xhr.status === 200 || xhr.status === 201) && body && body.results && body.results.length === group.length;
+        if (stored) { group.forEach(function (item, index) { item.result = body.results[index]; }); }
+        endGroup(group, stored);
+        if (stored) { uploadedInto(); }
+      });
+      xhr.addEventListener("error", function () { endGroup(group, false); });
+      xhr.addEventListener("abort", function () { endGroup(group, false); });
+      xhr.send(form);
+    }, function () { endGroup(group, false); });
+  }
+  // Stored: every file is done. Else every file not cancelled meanwhile goes up on its own.
+  function endGroup(group, stored) {
+    if (group.ended) { return; }
+    group.ended = true;
+    active--;
+    var again = [];
+    group.forEach(function (item) {
+      item.group = null;
+      if (item.state !== "uploading") { return; }
+      if (stored) {
+        item.state = "done";
+        item.loaded = item.total;
+        return;
+      }
+      item.state = "queued";
+      item.loaded = 0;
+      item.single = true;
+      again.push(item);
+    });
+    queue = again.concat(queue);
+    pump();
+  }
+  // Cancelling one file of a group stops the request; the others go up on their own.
+  function cancelInGroup(item) {
+    item.state = "cancelled";
+    stopGroup(item.group);
+  }
+  function stopGroup(group) {
+    if (group.xhr) { group.xhr.abort(); } else { endGroup(group, false); }
   }
   function start(item) {
     active++;
@@ -161,6 +267,7 @@
     pump();
   }
   function cancel(item) {
+    if (item.state === "uploading" && item.group) { cancelInGroup(item); return; }
     if (item.state === "uploading" && item.xhr) { item.xhr.abort(); return; }
     if (item.state === "queued" || item.state === "conflict") {
       queue = queue.filter(function (other) { return other !== item; });
@@ -209,23 +316,36 @@
     pump();
   }
 
-  // --- folders with nothing in them ------------------------------------------------------
-  // Files create their folders on the way (the PUT makes missing folders); an empty folder
-  // is made here, one level at a time.
+  // --- folders -------------------------------------------------------------------------------
+  // A PUT makes missing folders on the way. A group of small files and an empty folder need
+  // the folder first: made here one level at a time, each level asked for once per page.
+  var folderIds = { "": Promise.resolve(folder.id) };
+  function folderIdFor(relativeDir) {
+    var key = "";
+    var chain = folderIds[""];
+    relativeDir.split("/").filter(Boolean).forEach(function (name) {
+      var parent = chain;
+      key = key ? key + "/" + name : name;
+      var path = targetPath(key);
+      if (!folderIds[key]) {
+        var mine = (folderIds[key] = parent.then(function (parentId) {
+          return FF.api("POST", FF.config.urls.nodes, { parent: parentId, name: name }).then(function (made) {
+            return made.id;
+          }, function (error) {
+            if (error.status !== 409) { throw error; }
+            return FF.api("GET", FF.config.urls.nodes + FF.query({ path: path, limit: 1 })).then(function (data) { return data.folder.id; });
+          });
+        }));
+        var remembered = key;
+        // A failure is not remembered: the next file may try again.
+        mine.catch(function () { if (folderIds[remembered] === mine) { delete folderIds[remembered]; } });
+      }
+      chain = folderIds[key];
+    });
+    return chain;
+  }
   function ensureFolder(relativePath) {
-    var names = relativePath.split("/").filter(Boolean);
-    var path = folder.path === "/" ? "" : folder.path;
-    return names.reduce(function (chain, name) {
-      return chain.then(function (parentId) {
-        path += "/" + name;
-        return FF.api("POST", FF.config.urls.nodes, { parent: parentId, name: name }).then(function (made) {
-          return made.id;
-        }, function (error) {
-          if (error.status !== 409) { throw error; }
-          return FF.api("GET", FF.config.urls.nodes + FF.query({ path: path, limit: 1 })).then(function (data) { return data.folder.id; });
-        });
-      });
-    }, Promise.resolve(folder.id)).then(scheduleReload, function (error) {
+    return folderIdFor(relativePath).then(scheduleReload, function (error) {
       FF.toast("Could not create the folder “" + relativePath + "”: " + error.message, { error: true });
     });
   }
@@ -339,7 +459,16 @@
 
   cancelAll.addEventListener("click", function () {
     queue.slice().forEach(cancel);
+    // Groups are stopped with all their files marked first, so that none goes up again alone.
+    var groups = [];
+    items.forEach(function (item) {
+      if (item.state !== "uploading" || !item.group) { return; }
+      item.state = "cancelled";
+      if (groups.indexOf(item.group) === -1) { groups.push(item.group); }
+    });
+    groups.forEach(stopGroup);
     items.forEach(function (item) { if (item.state === "uploading" || item.state === "conflict") { cancel(item); } });
+    render();
   });
   retryAll.addEventListener("click", function () {
     items.forEach(function (item) { if (item.state === "error") { retry(item); } });

@@ -161,3 +161,65 @@ def test_upload_button_picks_files(signed_in: Page, alice: Any) -> None:
     expect(row(page, "two.txt")).to_be_visible()
     # The storage bar follows.
     expect(page.locator("#side-usage .usage-text")).to_contain_text("3\u00a0bytes")
+
+
+def test_small_files_go_up_many_to_a_request(signed_in: Page, alice: Any) -> None:
+    page = signed_in
+    page.goto("/")
+    requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            requests.append(f"{request.method} {request.url.split('?')[0]}")
+            if "/api/v1/" in request.url and request.method in {"PUT", "POST"}
+            else None
+        ),
+    )
+    files = [{"path": f"note {n:02d}.txt", "content": f"note {n}"} for n in range(60)]
+    files += [{"path": f"Docs/Notes/page {n}.md", "content": f"# page {n}"} for n in range(12)]
+    files.append({"path": 'say "hi".txt', "content": "quoted"})  # travels alone, by PUT
+    drop(page, files)
+    expect(page.locator("#upload-total-text")).to_contain_text("73 of 73 files uploaded")
+    batches = [r for r in requests if r.endswith("/api/v1/nodes/upload-many/")]
+    singles = [r for r in requests if r.endswith("/api/v1/files/content/")]
+    # 50 + 10 into this folder, 12 into Docs/Notes; the odd name alone.
+    assert len(batches) == 3, requests
+    assert len(singles) == 1 and singles[0].startswith("PUT "), requests
+    assert content_of(selectors.node_at_path(alice, "/note 07.txt")) == b"note 7"
+    assert content_of(selectors.node_at_path(alice, "/Docs/Notes/page 11.md")) == b"# page 11"
+    assert content_of(selectors.node_at_path(alice, '/say "hi".txt')) == b"quoted"
+    assert tree.check(alice) == []
+    expect(row(page, "Docs")).to_be_visible()
+
+
+def test_cancelling_one_file_of_a_group_sends_the_others_alone(signed_in: Page, alice: Any) -> None:
+    page = signed_in
+    page.goto("/")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 128 * 1024},
+    )
+    page.evaluate(
+        """() => {
+            const files = [1, 2, 3, 4].map(n =>
+                ({ file: new File([new Uint8Array(200 * 1024).fill(n)], `part ${n}.bin`),
+                   relativePath: `part ${n}.bin` }));
+            FF.upload.enqueue(files);
+        }"""
+    )
+    third = page.locator(".upload-item", has_text="part 3.bin")
+    expect(third.locator(".upload-status")).to_contain_text("/s", timeout=15_000)
+    third.get_by_role("button", name="Cancel part 3.bin").click()
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    expect(third.locator(".upload-status")).to_have_text("Cancelled")
+    expect(page.locator("#upload-total-text")).to_contain_text("3 of 3 files uploaded")
+    for n in (1, 2, 4):
+        assert (
+            content_of(selectors.node_at_path(alice, f"/part {n}.bin")) == bytes([n]) * 200 * 1024
+        )
+    assert not Node.objects.filter(name="part 3.bin").exists()
