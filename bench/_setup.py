@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -42,3 +45,48 @@ def summary(samples: list[float]) -> str:
 
 def median(samples: list[float]) -> float:
     return statistics.median(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, path: str = "/", timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
+    """FileFlow under gunicorn as deployed (fileflow/gunicorn.conf.py), on a free port,
+    against the same database and data dir; returns once /healthz answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"PORT": str(port), "WEB_CONCURRENCY": str(workers), "FILEFLOW_THREADS": "8"})
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "fileflow/gunicorn.conf.py",
+            "fileflow.wsgi",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_for(port, "/healthz")
+    except BaseException:
+        server.terminate()
+        raise
+    return server, port

@@ -21,7 +21,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,28 +30,9 @@ import time
 import uuid
 from pathlib import Path
 
-from _setup import ROOT, django_setup
+from _setup import django_setup, free_port, start_gunicorn, wait_for
 
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, path: str = "/", timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing answered on port {port}")
 
 
 def memory_kib(pids: list[int]) -> tuple[int, int]:
@@ -284,24 +264,9 @@ def main() -> None:
     digest = make_file(source, size)
     connection.close()
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update({"PORT": str(port), "WEB_CONCURRENCY": str(args.workers), "FILEFLOW_THREADS": "8"})
-    gunicorn = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-c",
-            "fileflow/gunicorn.conf.py",
-            "fileflow.wsgi",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    gunicorn, port = start_gunicorn(args.workers)
     rclone = nginx = None
     try:
-        wait_for(port, "/healthz")
         workers = worker_pids(gunicorn.pid)
         rss0, _ = memory_kib(workers)
 
