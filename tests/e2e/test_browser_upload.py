@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import CDPSession, Page, expect
 
 from files import selectors, tree
 from files.models import Node
@@ -19,6 +19,26 @@ def content_of(node: Node) -> bytes:
     assert node.blob is not None
     with open_blob(node.blob) as handle:
         return handle.read()
+
+
+def throttle(page: Page, upload_bytes_per_second: int) -> CDPSession:
+    """Slow the page's uploads down, so that they can be watched and cancelled."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    set_upload_speed(cdp, upload_bytes_per_second)
+    return cdp
+
+
+def unthrottle(cdp: CDPSession) -> None:
+    set_upload_speed(cdp, -1)
+
+
+def set_upload_speed(cdp: CDPSession, upload_bytes_per_second: int) -> None:
+    conditions = {"offline": False, "latency": 0, "downloadThroughput": -1}
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {**conditions, "uploadThroughput": upload_bytes_per_second},
+    )
 
 
 def test_drop_files_and_a_nested_folder_recreates_the_tree(signed_in: Page, alice: Any) -> None:
@@ -67,12 +87,7 @@ def test_drop_files_and_a_nested_folder_recreates_the_tree(signed_in: Page, alic
 def test_progress_speed_cancel_and_retry(signed_in: Page, alice: Any) -> None:
     page = signed_in
     page.goto("/")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256 * 1024},
-    )
+    cdp = throttle(page, 256 * 1024)
     page.evaluate(
         """() => {
             const big = new File([new Uint8Array(3 * 1024 * 1024)], "big.bin");
@@ -91,10 +106,7 @@ def test_progress_speed_cancel_and_retry(signed_in: Page, alice: Any) -> None:
     expect(item.locator(".upload-status")).to_have_text("Cancelled")
     assert not Node.objects.filter(name="big.bin").exists()
 
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
+    unthrottle(cdp)
     item.get_by_role("button", name="Retry big.bin").click()
     expect(item.locator(".upload-status")).to_have_text("Uploaded")
     expect(row(page, "big.bin")).to_be_visible()
@@ -195,12 +207,7 @@ def test_small_files_go_up_many_to_a_request(signed_in: Page, alice: Any) -> Non
 def test_cancelling_one_file_of_a_group_sends_the_others_alone(signed_in: Page, alice: Any) -> None:
     page = signed_in
     page.goto("/")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 128 * 1024},
-    )
+    cdp = throttle(page, 128 * 1024)
     page.evaluate(
         """() => {
             const files = [1, 2, 3, 4].map(n =>
@@ -212,10 +219,7 @@ def test_cancelling_one_file_of_a_group_sends_the_others_alone(signed_in: Page, 
     third = page.locator(".upload-item", has_text="part 3.bin")
     expect(third.locator(".upload-status")).to_contain_text("/s", timeout=15_000)
     third.get_by_role("button", name="Cancel part 3.bin").click()
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
+    unthrottle(cdp)
     expect(third.locator(".upload-status")).to_have_text("Cancelled")
     expect(page.locator("#upload-total-text")).to_contain_text("3 of 3 files uploaded")
     for n in (1, 2, 4):
