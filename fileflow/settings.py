@@ -136,8 +136,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # file system so that a finished upload moves into local blob storage by rename.
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
-# One request may carry a batch of files (POST /api/v1/nodes/upload-many/, files.services.
-# MAX_BATCH); more are refused with a message saying so.
+# The most files one request may carry, and so the largest batch of
+# files.services.file_upload_many (POST /api/v1/nodes/upload-many/); more are refused with a
+# message saying so.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 FILEFLOW_DEFAULT_QUOTA = config.size("FILEFLOW_DEFAULT_QUOTA", "unlimited")

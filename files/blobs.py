@@ -82,7 +82,7 @@ def blobs_for(received: list[Received]) -> dict[str, Blob]:
     if new:
         # A concurrent upload of the same content may create a row first: it is then used.
         Blob.objects.bulk_create(new.values(), ignore_conflicts=True)
-        found.update((blob.sha256, blob) for blob in locked.filter(sha256__in=new))
+        found.update((blob.sha256, blob) for blob in locked.filter(sha256__in=list(new)))
     return found
 
 

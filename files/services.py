@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Literal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.template.defaultfilters import filesizeformat
@@ -283,9 +284,6 @@ def file_upload_to_path(
         received.discard()
 
 
-MAX_BATCH = 1000
-
-
 def file_upload_many(
     *,
     owner: User,
@@ -304,8 +302,9 @@ def file_upload_many(
     try:
         if not files:
             raise InvalidName("Send at least one file.", field="file")
-        if len(files) > MAX_BATCH:
-            raise InvalidName(f"Send at most {MAX_BATCH} files at once.", field="file")
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        if len(files) > most:
+            raise InvalidName(f"Send at most {most} files at once.", field="file")
         if on_conflict not in ON_CONFLICT_CHOICES:
             raise InvalidName(
                 f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
@@ -316,7 +315,7 @@ def file_upload_many(
             try:
                 name = clean_name(raw)
             except InvalidName as exc:
-                raise InvalidName(f"File {number} ({raw!r}): {exc.message}", field="file") from None
+                raise InvalidName(f"File {number} (“{raw}”): {exc.message}", field="file") from None
             if name in seen:
                 raise InvalidName(f"“{name}” is sent twice; send each name once.", field="file")
             seen.add(name)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from files import tree
 from files.models import FileVersion, Node
-from files.services import MAX_BATCH, ON_CONFLICT_CHOICES
+from files.services import ON_CONFLICT_CHOICES
 
 
 class NodeSerializer(serializers.ModelSerializer):
@@ -103,8 +104,10 @@ class UploadManySerializer(serializers.Serializer):
     file = serializers.ListField(
         child=serializers.FileField(),
         allow_empty=False,
-        max_length=MAX_BATCH,
-        help_text=f"The files (repeat the part, up to {MAX_BATCH}); each keeps its own name.",
+        help_text=(
+            f"The files (repeat the part, up to {settings.DATA_UPLOAD_MAX_NUMBER_FILES}); "
+            "each keeps its own name."
+        ),
     )
     parent = serializers.IntegerField(required=False, help_text="Folder id; default: home.")
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT_CHOICES, default="fail")

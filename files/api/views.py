@@ -402,22 +402,23 @@ class NodeUploadManyView(_MultipartUploadView):
         prefetch_related_objects(nodes, "tags")
         base = tree.path_of(parent).rstrip("/")
         paths = {node.pk: f"{base}/{node.name}" for node in nodes}
-        created = any(node.created_at >= started for node in nodes)
         return Response(
             {
                 "count": len(nodes),
                 "results": NodeSerializer(nodes, many=True, context={"paths": paths}).data,
             },
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            status=_upload_status(nodes, started),
         )
 
 
 def _upload_response(node: Node, started: Any, *, path: str | None = None) -> Response:
-    """201 for a new file, 200 when an existing file got a new version."""
-    created = node.created_at >= started
-    return _node_response(
-        node, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK, path=path
-    )
+    return _node_response(node, status_code=_upload_status([node], started), path=path)
+
+
+def _upload_status(nodes: list[Node], started: Any) -> int:
+    """201 when an upload made a new file, 200 when it only gave existing ones new versions."""
+    created = any(node.created_at >= started for node in nodes)
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
 class FileContentView(APIView):

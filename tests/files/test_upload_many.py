@@ -145,7 +145,7 @@ def test_a_batch_over_quota_is_refused_whole(alice, home):
 
 
 def test_bad_and_repeated_names_are_refused_naming_the_file(alice, home):
-    with pytest.raises(InvalidName, match=r"File 2 \('\.\.'\)"):
+    with pytest.raises(InvalidName, match=r"File 2 \(“\.\.”\)"):
         services.file_upload_many(
             owner=alice, parent=home, files=[("ok.txt", received(b"1")), ("..", received(b"2"))]
         )
@@ -157,6 +157,16 @@ def test_bad_and_repeated_names_are_refused_naming_the_file(alice, home):
         )
     with pytest.raises(InvalidName, match="at least one"):
         services.file_upload_many(owner=alice, parent=home, files=[])
+    assert live(home) == {}
+    assert temp_files() == []
+
+
+def test_a_batch_holds_as_many_files_as_a_request_may_carry(alice, home, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    with pytest.raises(InvalidName, match="at most 2 files"):
+        services.file_upload_many(
+            owner=alice, parent=home, files=[(f"{n}.txt", received(b"x")) for n in range(3)]
+        )
     assert live(home) == {}
     assert temp_files() == []
 
@@ -220,6 +230,13 @@ def test_the_upload_size_limit_holds_for_each_file_of_a_batch(alice_api, alice, 
     assert "largest upload this server accepts" in too_big.json()["detail"]
     assert sorted(live(home)) == ["0.bin", "1.bin", "2.bin"]
     assert temp_files() == []
+
+
+def test_the_endpoint_is_in_the_openapi_schema(alice_api):
+    schema = alice_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    post = schema["paths"]["/api/v1/nodes/upload-many/"]["post"]
+    assert "multipart/form-data" in post["requestBody"]["content"]
+    assert {"201", "200"} <= set(post["responses"])
 
 
 def test_api_needs_a_signed_in_user(api):
