@@ -27,7 +27,7 @@ from fileflow.errors import DomainError
 from files import selectors as file_selectors
 from files import tree
 from files.models import Node
-from files.views.common import folder_url, web_errors
+from files.views.common import folder_url, page_number, web_errors
 from files.views.rows import kind_of, page_config
 from sharing import selectors, services
 from sharing.errors import InvalidShare
@@ -50,16 +50,6 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def _attach(form: Form, exc: DomainError) -> None:
     """A service's refusal goes next to the field it names (or above the form)."""
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def _page_number(raw: Any) -> int:
-    try:
-        page = int(raw or 1)
-    except (TypeError, ValueError):
-        raise InvalidShare("page must be a whole number.", field="page") from None
-    if page < 1:
-        raise InvalidShare("page must be 1 or more.", field="page")
-    return page
 
 
 @dataclass
@@ -214,7 +204,7 @@ def share_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One link: its address, facts, edit form, revoke, and its access log (``?page=``)."""
     user = user_of(request)
     link = selectors.link_get(user, pk)
-    page = _page_number(request.GET.get("page"))
+    page = page_number(request)
     here = reverse("sharing:detail", args=[link.pk])
     if request.method == "GET":
         return _detail_page(request, link, page=page)

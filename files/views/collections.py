@@ -25,6 +25,7 @@ from files.models import Node, NodeQuerySet, Tag
 from files.selectors import InvalidListing
 from files.views.common import (
     items_count,
+    page_number,
     web_errors,
 )
 from files.views.rows import (
@@ -49,10 +50,7 @@ def _collection_page(
     section: str,
     **extra: Any,
 ) -> HttpResponse:
-    try:
-        page = max(int(request.GET.get("page") or 1), 1)
-    except ValueError:
-        raise InvalidListing("page must be a whole number.", field="page") from None
+    page = page_number(request)
     offset = (page - 1) * PAGE_SIZE
     rows = list(
         nodes.alive()
@@ -133,10 +131,7 @@ def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @web_errors
 def trash_list(request: HttpRequest) -> HttpResponse:
-    try:
-        page = max(int(request.GET.get("page") or 1), 1)
-    except ValueError:
-        raise InvalidListing("page must be a whole number.", field="page") from None
+    page = page_number(request)
     offset = (page - 1) * PAGE_SIZE
     rows = list(selectors.trash_entries(user_of(request))[offset : offset + PAGE_SIZE + 1])
     entries = rows_for(rows[:PAGE_SIZE])

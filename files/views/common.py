@@ -17,6 +17,7 @@ from fileflow.errors import DomainError
 from files import selectors
 from files.errors import NodeNotFound
 from files.models import Node
+from files.selectors import InvalidListing
 from files.views.rows import (
     page_config,
 )
@@ -89,3 +90,16 @@ def folder_label(folder: Node) -> str:
 
 def items_count(n: int) -> str:
     return "1 item" if n == 1 else f"{n} items"
+
+
+# Pages of a listing reachable by number: far beyond any real listing, and small enough that
+# the offset it makes always fits the database's integers.
+MAX_PAGE = 100_000
+
+
+def page_number(request: HttpRequest) -> int:
+    """``?page=`` as a number from 1 to ``MAX_PAGE``, or a 400 saying what it must be."""
+    raw = request.GET.get("page") or "1"
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        raise InvalidListing(f"page must be a whole number from 1 to {MAX_PAGE:,}.", field="page")
+    return int(raw)

@@ -30,7 +30,14 @@ from sharing.models import ShareLink
 def expiry_from(data: dict[str, Any]) -> datetime | services.Default | None:
     """``expires_at`` / ``expires_in_days`` as the services take them (DEFAULT: not given)."""
     if "expires_in_days" in data:
-        return timezone.now() + timedelta(days=data["expires_in_days"])
+        try:
+            return timezone.now() + timedelta(days=data["expires_in_days"])
+        except OverflowError:
+            raise InvalidShare(
+                "expires_in_days is further ahead than any date; give a number of days this "
+                "server allows.",
+                field="expires_in_days",
+            ) from None
     if "expires_at" in data:
         value: datetime | None = data["expires_at"]
         return value

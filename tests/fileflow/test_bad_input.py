@@ -1,0 +1,99 @@
+"""Whatever a query string or form holds, the answer is a 4xx that says what was wrong, never
+a 500: the pages and API endpoints that read numbers, dates, ids and choices from the caller."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from files import services
+from sharing import services as sharing_services
+
+pytestmark = pytest.mark.django_db
+
+BAD = [
+    "",
+    "x",
+    "-1",
+    "1e400",
+    "99999999999999999999999",
+    "\x00",
+    "%00",
+    "[]",
+    "null",
+    "2026-13-45",
+    "../..",
+    "a" * 3000,
+]
+
+
+def _named(name: str) -> io.BytesIO:
+    part = io.BytesIO(b"x")
+    part.name = name or "n"
+    return part
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_bad_values_get_a_4xx_not_a_500(alice_api: Any, alice: Any, bad: str) -> None:
+    folder = services.folder_ensure_path(owner=alice, path="/F")
+    link, _ = sharing_services.share_create(owner=alice, node=folder)
+    search = "&".join(
+        f"{name}={bad}"
+        for name in [
+            "q",
+            "type",
+            "size_min",
+            "size_max",
+            "size_min_unit",
+            "modified_after",
+            "created_before",
+            "tag",
+            "in",
+            "trash",
+            "ordering",
+            "favorite",
+            "page",
+        ]
+    )
+    pages = [
+        f"/search/?{search}",
+        f"/api/v1/search/?q={bad}&in={bad}&ordering={bad}&limit={bad}&offset={bad}",
+        f"/shares/?state={bad}&node={bad}&page={bad}",
+        f"/shares/{link.pk}/?page={bad}",
+        f"/api/v1/shares/?state={bad}&node={bad}&limit={bad}",
+        f"/files/folders/{folder.pk}/?sort={bad}&order={bad}&cursor={bad}&view={bad}&tag={bad}",
+        f"/api/v1/nodes/?parent={bad}&sort={bad}&cursor={bad}&limit={bad}",
+        f"/files/favourites/?page={bad}",
+        f"/files/trash/?page={bad}",
+    ]
+    for url in pages:
+        response = alice_api.get(url)
+        assert response.status_code < 500, (url, response.status_code)
+    posts = [
+        ("/api/v1/nodes/upload-many/", {"file": [_named(bad)], "parent": bad, "on_conflict": bad}),
+        ("/api/v1/nodes/upload-many/", {"file": [_named(bad)], "parent": folder.pk}),
+    ]
+    for url, data in posts:
+        response = alice_api.post(url, data, format="multipart")
+        assert response.status_code < 500, (url, response.content)
+    bodies = [
+        ("/api/v1/shares/", {"node": bad, "permission": bad, "expires_at": bad, "password": bad}),
+        ("/api/v1/shares/", {"node": folder.pk, "expires_in_days": bad, "max_access_count": bad}),
+        ("/api/v1/search-profiles/", {"name": bad, "query": bad, "types": [bad], "scope": bad}),
+    ]
+    for url, body in bodies:
+        response = alice_api.post(url, body, format="json")
+        assert response.status_code < 500, (url, response.content)
+    change = {"expires_in_days": bad, "max_access_count": bad, "permission": bad}
+    response = alice_api.patch(f"/api/v1/shares/{link.pk}/", change, format="json")
+    assert response.status_code < 500, response.content
+
+
+@pytest.mark.parametrize("url", ["/files/trash/", "/files/favourites/", "/search/?q=a"])
+def test_a_page_number_past_any_listing_is_refused_saying_so(alice_api: Any, url: str) -> None:
+    joiner = "&" if "?" in url else "?"
+    response = alice_api.get(f"{url}{joiner}page=99999999999999999999999")
+    assert response.status_code == 400
+    assert "must be a whole number from 1 to" in response.content.decode()
