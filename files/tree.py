@@ -200,8 +200,13 @@ def path_of(node: Node) -> str:
     """``/Documents/report.pdf`` — derived from the ancestors, never stored."""
     if node.parent_id is None:
         return "/"
-    names = [a.name for a in ancestors(node, include_self=True) if a.parent_id is not None]
-    return "/" + "/".join(names)
+    return path_along(list(ancestors(node, include_self=True)))
+
+
+def path_along(chain: list[Node]) -> str:
+    """The path of the last node of ``chain``, its ancestors from the home folder down: for a
+    caller that already has them (breadcrumbs), so they are not read twice."""
+    return "/" + "/".join(a.name for a in chain if a.parent_id is not None)
 
 
 def paths_of(nodes: Iterable[Node]) -> dict[int, str]:

@@ -131,7 +131,7 @@ def _folder_page(
         if next_cursor:
             next_url = "?" + urlencode({**base_sorted, "cursor": next_cursor})
     crumbs = list(tree.ancestors(folder, include_self=True))
-    path = tree.path_of(folder)
+    path = tree.path_along(crumbs)
     context = {
         "folder": folder,
         "crumbs": crumbs,

@@ -68,6 +68,7 @@ def _detail_page(
     parent = node.parent
     assert parent is not None
     versions = list(selectors.versions_of(node)) if not node.is_folder else []
+    crumbs = list(tree.ancestors(parent, include_self=True))
     context = {
         "node": node,
         "row": row,
@@ -75,8 +76,8 @@ def _detail_page(
         "parent_url": folder_url(parent),
         "path": node.trashed_from.rstrip("/") + "/" + node.name
         if node.is_trash_root
-        else tree.path_of(node),
-        "crumbs": list(tree.ancestors(parent, include_self=True)),
+        else tree.path_along([*crumbs, node]),
+        "crumbs": crumbs,
         "versions": versions,
         "rename_form": rename_form or RenameForm(initial={"name": node.name}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(row.tags)}),
