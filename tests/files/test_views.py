@@ -597,3 +597,24 @@ def test_listings_show_only_the_callers_things(
         assert not any(name in page for name in expected_hidden), url
     assert set(names_in(client.get("/"))) == expected_visible
     assert theirs.pk
+
+
+def test_a_folder_page_costs_the_same_queries_however_many_rows_it_shows(
+    web: Client, alice: Any, upload: Any, mkdir: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(folder: Node) -> int:
+        web.get(f"/files/folders/{folder.pk}/")  # warm: session, caches
+        with CaptureQueriesContext(connection) as captured:
+            assert web.get(f"/files/folders/{folder.pk}/").status_code == 200
+        return len(captured)
+
+    few, many = mkdir("/few/deep"), mkdir("/many/deep")
+    for folder, count in ((few, 2), (many, 60)):
+        for n in range(count):
+            node = upload(f"f{n}.txt", b"x", parent=folder)
+            services.node_set_tags(node=node, names=["a", "b"])
+        mkdir(f"{tree.path_of(folder)}/sub")
+    assert queries_for(many) == queries_for(few)
