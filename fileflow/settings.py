@@ -30,7 +30,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "mptt",
     "axes",
     "accounts",
     "files",

@@ -452,7 +452,6 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
     sources = list(
         tree.descendants(node, include_self=True)
         .filter(trashed_at__isnull=True)
-        .order_by("lft")
         .prefetch_related("tags")
     )
     _charge(node.owner_id, sum(s.size for s in sources if not s.is_folder))
@@ -575,7 +574,8 @@ def trash_empty(*, owner: User, older_than: datetime | None = None) -> tuple[int
     if older_than is not None:
         entries = entries.filter(trashed_at__lt=older_than)
     count = freed = 0
-    for entry in entries.order_by("-lft"):
+    # Deepest first: an entry inside a trashed folder goes before that folder does.
+    for entry in entries.order_by("-path", "-id"):
         try:
             entry = tree.refresh(entry)
         except Node.DoesNotExist:

@@ -149,7 +149,7 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
     elif query.trash == "only":
         qs = qs.filter(trashed_at__isnull=False)
     if query.folder_id is not None:
-        qs = qs.filter(**tree.subtree_filter(resolve_folder(user=user, folder_id=query.folder_id)))
+        qs = qs.filter(tree.subtree_filter(resolve_folder(user=user, folder_id=query.folder_id)))
 
     rank: Any = None
     if query.words:

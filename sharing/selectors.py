@@ -117,7 +117,7 @@ def shared_nodes(link: ShareLink, raw_ids: str) -> list[Node]:
 def crumbs_within(link: ShareLink, folder: Node) -> list[Node]:
     """The folders from the shared folder down to ``folder`` (both included)."""
     root = link.node
-    return [n for n in tree.ancestors(folder, include_self=True) if n.level >= root.level]
+    return [n for n in tree.ancestors(folder, include_self=True) if n.depth >= root.depth]
 
 
 def path_within(link: ShareLink, node: Node) -> str:

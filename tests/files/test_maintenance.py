@@ -353,7 +353,7 @@ def test_tree_audit_detects_and_repairs_damage(alice, mallory, upload, mkdir):
     upload("theirs.txt", b"m", owner=mallory)
     assert maintenance.tree_audit(repair=False).healthy
 
-    Node.objects.filter(pk=note.pk).update(lft=999)  # simulated corruption
+    Node.objects.filter(pk=note.pk).update(path=docs.path)  # simulated corruption
 
     report = maintenance.tree_audit(repair=False)
     assert not report.healthy
