@@ -30,6 +30,7 @@ from django.db.models import (
     CharField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -38,7 +39,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Concat, Length, Mod, Substr
+from django.db.models.functions import Cast, Concat, Length, Mod, Substr
 
 from accounts.models import User
 from files.errors import InvalidMove
@@ -71,7 +72,11 @@ def enc_sql(pk: Combinable) -> Concat:
     (integer division and MOD, then SUBSTR of the digit string)."""
     pk = ExpressionWrapper(pk, output_field=BigIntegerField())
     digits = [
-        Substr(Value(DIGITS), Mod(pk / Value(36**power), Value(36)) + Value(1), Value(1))
+        Substr(
+            Value(DIGITS),
+            Cast(Mod(pk / Value(36**power), Value(36)) + Value(1), IntegerField()),
+            Value(1),
+        )
         for power in range(WIDTH - 1, -1, -1)
     ]
     return Concat(*digits, output_field=CharField())

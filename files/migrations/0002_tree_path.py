@@ -8,7 +8,7 @@ Self-contained on purpose: it must keep doing what it did when files.tree change
 from django.conf import settings
 from django.db import migrations, models
 from django.db.models import ExpressionWrapper, F, OuterRef, Subquery, Value
-from django.db.models.functions import Concat, Mod, Substr
+from django.db.models.functions import Cast, Concat, Mod, Substr
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 WIDTH = 8
@@ -19,7 +19,11 @@ def enc_sql(pk):
     """An id as 8 base-36 digits (the database's version of files.tree.enc)."""
     pk = ExpressionWrapper(pk, output_field=models.BigIntegerField())
     digits = [
-        Substr(Value(DIGITS), Mod(pk / Value(36**power), Value(36)) + Value(1), Value(1))
+        Substr(
+            Value(DIGITS),
+            Cast(Mod(pk / Value(36**power), Value(36)) + Value(1), models.IntegerField()),
+            Value(1),
+        )
         for power in range(WIDTH - 1, -1, -1)
     ]
     return Concat(*digits, output_field=models.CharField())
