@@ -76,7 +76,7 @@ def _tagged_children(
 ) -> tuple[list[Node], bool]:
     """A folder's live children with ``tag``: usually few, so offset paging is fine."""
     direction = "-" if descending else ""
-    rows = list(
+    rows: list[Node] = list(
         Node.objects.alive()
         .filter(parent=folder, tags=tag)
         .annotate(sort_value=selectors.SORT_KEYS[sort])
