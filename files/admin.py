@@ -24,6 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.models import User
 from fileflow.errors import DomainError
@@ -233,11 +234,16 @@ class NodeAdmin(admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def display_name(self, obj: Node) -> str:
-        # Indented by depth: in the default (tree) order the list reads as a tree.
-        indent = "\u00a0\u00a0\u00a0" * max(obj.depth - 1, 0)
+        # Indented by depth: in the default (depth-first) order the list reads as a tree.
+        # Safe HTML, because the admin strips leading spaces from plain strings.
         if obj.is_home:
             return f"⌂ home of {obj.owner}"
-        return f"{indent}{obj.name}{'/' if obj.is_folder else ''}"
+        return format_html(
+            "{}{}{}",
+            mark_safe("&nbsp;" * 3 * max(obj.depth - 1, 0)),  # noqa: S308 - a constant
+            obj.name,
+            "/" if obj.is_folder else "",
+        )
 
     @admin.display(description="owner", ordering="owner__username")
     def owner_link(self, obj: Node) -> str:
