@@ -83,7 +83,8 @@ class Node(models.Model):
     # itself not included (the home folder has ""). Descendants of a folder F are the range
     # [F.path + enc(F.id), F.path + enc(F.id + 1)) on files_node_path. On PostgreSQL the
     # column is pinned to the "C" collation (migration 0002), so the range and ORDER BY path
-    # compare bytes like SQLite does, whatever the database's default collation.
+    # compare bytes like SQLite does, whatever the database's default collation (base-36
+    # digits do not sort alike in every language: Lithuanian puts "y" before "j").
     path = models.CharField(max_length=2048, default="", blank=True, editable=False)
     name = models.CharField(max_length=255)
     is_folder = models.BooleanField(default=False)
