@@ -161,6 +161,37 @@ def _put_back(aside: str, path: str) -> None:
     os.unlink(aside)
 
 
+class _Window(io.RawIOBase):
+    """At most ``length`` bytes of an open file from its current offset; ``fileno()`` is the
+    file's own, so a server can still ``sendfile`` from that offset."""
+
+    def __init__(self, file: BinaryIO, length: int) -> None:
+        self._file = file
+        self._remaining = length
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._file.read(size) if size else b""
+        self._remaining -= len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 class LocalStore(BlobStore):
     """Blobs as files under the storage's location (``<data dir>/blobs``)."""
 
@@ -200,7 +231,9 @@ class LocalStore(BlobStore):
         handle = open(self._path(key), "rb")  # noqa: SIM115 - the caller closes it
         if first:
             handle.seek(first)
-        return handle
+        if length is None:
+            return handle
+        return cast(BinaryIO, _Window(handle, length))
 
     def open_seekable(self, key: str) -> IO[bytes]:
         return open(self._path(key), "rb")
@@ -439,9 +472,9 @@ class S3Store(BlobStore):
                 yield str(entry["Key"])[len(location) :]
 
     def probe(self) -> None:
-        # A HEAD on a key that need not exist: False when the bucket answers, an error
-        # when it does not (or refuses our credentials).
-        self.storage.exists("healthz/probe")
+        # HeadBucket: an error when the endpoint does not answer, the bucket does not exist
+        # or our credentials may not use it.
+        self._client().head_bucket(Bucket=self.storage.bucket_name)
 
 
 # --- the configured store -------------------------------------------------------------------
