@@ -256,12 +256,10 @@ def secure_user_content(response: HttpResponseBase, *, inline: bool, pdf: bool =
     # Our own pages frame inline content for previews; attachments are never framed.
     response.headers["X-Frame-Options"] = "SAMEORIGIN" if inline else "DENY"
     policy = content_policy(inline=inline, pdf=pdf)
-    # The header is written here (the CSP middleware leaves an existing header alone, and a
-    # response built outside the middleware stack still carries it); _csp_config is what
-    # @csp_override sets, so the middleware and anything reading it agree on the policy.
+    # The header is written here: the CSP middleware leaves an existing header alone, and a
+    # response built outside the middleware stack still carries it.
     # (django-stubs do not know that True renders a bare directive.)
     response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(cast(Any, policy))
-    response._csp_config = policy  # type: ignore[attr-defined]
 
 
 class FileWindow:
