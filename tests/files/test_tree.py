@@ -245,7 +245,7 @@ def test_random_operations_keep_every_path_equal_to_the_parent_links(alice, mall
     refused = 0
     done: Counter[str] = Counter()
     for step in range(240):
-        nodes = list(Node.objects.filter(owner=alice, parent__isnull=False))
+        nodes = list(Node.objects.filter(owner=alice, parent__isnull=False).order_by("id"))
         live = [n for n in nodes if n.trashed_at is None]
         folders = [home] + [n for n in live if n.is_folder]
         entries = [n for n in nodes if n.is_trash_root]
@@ -289,6 +289,6 @@ def test_random_operations_keep_every_path_equal_to_the_parent_links(alice, mall
             alice.refresh_from_db()
             assert alice.used_bytes == services.usage_of(alice)
     assert_paths_right(alice)
-    assert min(done.values()) >= 5 and len(done) == 8, done
-    assert refused >= 5
+    # Every kind ran (refusals aside: "into-itself" is a refusal each time).
+    assert min(done.values()) >= 5 and len(done) == 8, (done, refused)
     assert tree.check(mallory) == []
