@@ -26,5 +26,10 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
 ]
 
+handler400 = "fileflow.handlers.bad_request"
+handler403 = "fileflow.handlers.permission_denied"
+handler404 = "fileflow.handlers.page_not_found"
+handler500 = "fileflow.handlers.server_error"
+
 admin.site.site_header = "FileFlow operations"
 admin.site.site_title = "FileFlow admin"
