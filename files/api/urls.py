@@ -18,6 +18,11 @@ urlpatterns = [
     path("nodes/upload/", NodeUploadView.as_view(), name="node-upload"),
     path("nodes/upload-many/", NodeUploadManyView.as_view(), name="node-upload-many"),
     path("files/content/", FileContentView.as_view(), name="file-content"),
+    # The path in the URL, as curl builds it: `curl -T a.pdf …/files/content/Documents/`
+    # sends PUT …/files/content/Documents/a.pdf.
+    path(
+        "files/content/<path:url_path>", FileContentView.as_view(), name="file-content-at-path"
+    ),
     path("trash/", TrashView.as_view(), name="trash"),
     path("trash/<int:pk>/", TrashEntryView.as_view(), name="trash-entry"),
     *router.urls,

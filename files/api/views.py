@@ -422,7 +422,9 @@ def _upload_status(nodes: list[Node], started: Any) -> int:
 
 
 class FileContentView(APIView):
-    """Upload a file's raw bytes to a path: `PUT /api/v1/files/content/?path=/a/b.txt`.
+    """Upload a file's raw bytes to a path: `PUT /api/v1/files/content/a/b.txt` or
+    `PUT /api/v1/files/content/?path=/a/b.txt` (the query wins when both are given, so curl's
+    appended file name does not change an explicit `path`).
 
     Missing folders are created. The body is streamed; a `Content-Length` is required."""
 
@@ -430,7 +432,13 @@ class FileContentView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("path", OpenApiTypes.STR, required=True),
+            OpenApiParameter(
+                "path",
+                OpenApiTypes.STR,
+                required=False,
+                description="Where to store the file, e.g. /Documents/report.pdf "
+                "(required unless the path is in the URL).",
+            ),
             OpenApiParameter(
                 "on_conflict", OpenApiTypes.STR, enum=list(ON_CONFLICT_CHOICES), default="fail"
             ),
@@ -438,8 +446,14 @@ class FileContentView(APIView):
         request={"application/octet-stream": OpenApiTypes.BINARY},
         responses={201: NodeSerializer, 200: NodeSerializer},
     )
-    def put(self, request: Request) -> Response:
-        path = request.query_params.get("path") or ""
+    def put(self, request: Request, url_path: str = "") -> Response:
+        path = request.query_params.get("path") or url_path
+        if not path or path.endswith("/"):
+            raise InvalidName(
+                "Give the file's path: PUT /api/v1/files/content/Documents/report.pdf, "
+                "or ?path=/Documents/report.pdf.",
+                field="path",
+            )
         on_conflict = cast(
             services.OnConflict,
             _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail"),

@@ -377,3 +377,43 @@ def test_zip_with_bad_ids_is_400(alice_api, ids):
 def test_zip_with_someone_elses_id_is_404(alice_api, mallory):
     other = services.folder_ensure_path(owner=mallory, path="/theirs")
     assert alice_api.get(f"/api/v1/nodes/zip/?ids={other.pk}").status_code == 404
+
+
+def put_at(api, url_path, content=b"hello", query=""):
+    return api.generic(
+        "PUT",
+        f"/api/v1/files/content/{url_path}{query}",
+        content,
+        content_type="application/octet-stream",
+    )
+
+
+def test_put_with_the_path_in_the_url(alice_api, alice):
+    response = put_at(alice_api, "Documents/report.pdf", b"%PDF-1.4")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/Documents/report.pdf"
+    node = Node.objects.get(owner=alice, name="report.pdf")
+    assert node.parent.name == "Documents" and node.size == 8
+
+
+def test_put_with_a_percent_encoded_path_in_the_url(alice_api, alice):
+    response = put_at(alice_api, "My%20Documents/r%C3%A9sum%C3%A9.txt", b"cv")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/My Documents/résumé.txt"
+
+
+def test_put_query_path_wins_over_curls_appended_file_name(alice_api, alice):
+    # curl -T report.pdf ".../files/content/?path=/Documents/r.pdf" sends
+    # PUT .../files/content/report.pdf?path=/Documents/r.pdf
+    response = put_at(alice_api, "report.pdf", b"x", query="?path=/Documents/r.pdf")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/Documents/r.pdf"
+
+
+@pytest.mark.parametrize("url_path", ["", "Documents/"])
+def test_put_without_a_file_name_is_a_400_saying_how(alice_api, url_path):
+    response = put_at(alice_api, url_path)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "path"
+    assert "/api/v1/files/content/Documents/report.pdf" in body["detail"]
