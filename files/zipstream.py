@@ -65,9 +65,11 @@ def safe_part(name: str) -> str:
 
 
 def _unique(path: str, taken: set[str], *, is_folder: bool) -> str:
-    """``path`` or ``path (n)`` — never a name already in the archive."""
-    if path not in taken:
-        taken.add(path)
+    """``path`` or ``path (n)`` — never a name already in the archive, ignoring case:
+    ``Inbox`` and ``inbox`` would overwrite each other when unpacked on Windows or macOS,
+    so the second becomes ``inbox (1)``. ``taken`` holds case-folded paths."""
+    if path.casefold() not in taken:
+        taken.add(path.casefold())
         return path
     head, _, last = path.rpartition("/")
     stem, dot, ext = last.rpartition(".")
@@ -77,8 +79,8 @@ def _unique(path: str, taken: set[str], *, is_folder: bool) -> str:
     while True:
         candidate = f"{stem} ({n}){dot}{ext}"
         candidate = f"{head}/{candidate}" if head else candidate
-        if candidate not in taken:
-            taken.add(candidate)
+        if candidate.casefold() not in taken:
+            taken.add(candidate.casefold())
             return candidate
         n += 1
 
