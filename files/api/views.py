@@ -22,15 +22,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fileflow.api import user_of
+from fileflow.pagination import paginate
 from files import selectors, services, tree
 from files.api.serializers import (
     CopySerializer,
     FileVersionSerializer,
     FolderCreateSerializer,
     NodeListSerializer,
+    NodePageSerializer,
     NodeSerializer,
     NodeUpdateSerializer,
     TrashEntrySerializer,
+    TrashPageSerializer,
     UploadManySerializer,
     UploadSerializer,
 )
@@ -96,7 +99,7 @@ class NodeViewSet(viewsets.ViewSet):
     def get_serializer_class(self) -> type:
         return NodeSerializer
 
-    @extend_schema(parameters=NODE_LIST_PARAMETERS, responses=NodeSerializer(many=True))
+    @extend_schema(parameters=NODE_LIST_PARAMETERS, responses=NodePageSerializer)
     def list(self, request: Request) -> Response:
         parent_id = request.query_params.get("parent")
         path = request.query_params.get("path")
@@ -475,22 +478,44 @@ class FileContentView(APIView):
         return _upload_response(node, started, path=stored_path)
 
 
+class FileContentAtPathView(FileContentView):
+    """`PUT /api/v1/files/content/Documents/report.pdf`: the path in the URL (as curl builds
+    it from `curl -T report.pdf …/files/content/Documents/`)."""
+
+    @extend_schema(
+        operation_id="files_content_put_at_path",
+        parameters=[
+            OpenApiParameter("url_path", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "on_conflict", OpenApiTypes.STR, enum=list(ON_CONFLICT_CHOICES), default="fail"
+            ),
+        ],
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={201: NodeSerializer, 200: NodeSerializer},
+    )
+    def put(self, request: Request, url_path: str = "") -> Response:
+        return super().put(request, url_path)
+
+
 class TrashView(APIView):
     """The trash: what was deleted, from where and when."""
 
-    @extend_schema(responses=TrashEntrySerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1–1000 (default 100)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="0 or more (default 0)."),
+        ],
+        responses=TrashPageSerializer,
+    )
     def get(self, request: Request) -> Response:
         entries = selectors.trash_entries(user_of(request)).prefetch_related("tags")
-        limit = _int_param(request, "limit", 100) or 100
-        offset = _int_param(request, "offset", 0) or 0
-        if not 1 <= limit <= selectors.MAX_PAGE_SIZE or offset < 0:
-            raise InvalidListing("limit must be 1–1000 and offset 0 or more.", field="limit")
-        page = list(entries[offset : offset + limit + 1])
-        items = page[:limit]
+        paginator, items = paginate(entries, request, self)
         paths = {n.pk: n.trashed_from.rstrip("/") + "/" + n.name for n in items}
         return Response(
             {
-                "count": entries.count(),
+                "count": paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
                 "results": TrashEntrySerializer(items, many=True, context={"paths": paths}).data,
                 "retention_days": settings.FILEFLOW_TRASH_DAYS,
             }

@@ -97,3 +97,38 @@ def test_a_page_number_past_any_listing_is_refused_saying_so(alice_api: Any, url
     response = alice_api.get(f"{url}{joiner}page=99999999999999999999999")
     assert response.status_code == 400
     assert "must be a whole number from 1 to" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**64 + 5), "1001", "-1", "x", "1.5"])
+@pytest.mark.parametrize("parameter", ["limit", "offset"])
+def test_every_api_listing_refuses_a_limit_or_offset_out_of_range(
+    alice_api: Any, alice: Any, parameter: str, value: str
+) -> None:
+    folder = services.folder_ensure_path(owner=alice, path="/F")
+    link, _ = sharing_services.share_create(owner=alice, node=folder)
+    if parameter == "offset" and value == "1001":
+        value = str(10**9 + 1)
+    listings = [
+        "/api/v1/search-profiles/",
+        "/api/v1/shares/",
+        f"/api/v1/shares/{link.pk}/accesses/",
+        "/api/v1/trash/",
+    ]
+    for url in listings:
+        response = alice_api.get(f"{url}?{parameter}={value}")
+        assert response.status_code == 400, (url, response.status_code, response.content[:200])
+        body = response.json()
+        assert body["field"] == parameter, url
+        assert body["detail"].startswith(f"{parameter} must be"), (url, body)
+
+
+def test_api_listings_page_with_limit_and_offset(alice_api: Any, alice: Any) -> None:
+    for name in ("a", "b", "c"):
+        services.node_trash(node=services.folder_ensure_path(owner=alice, path=f"/{name}"))
+    first = alice_api.get("/api/v1/trash/?limit=2").json()
+    assert first["count"] == 3 and len(first["results"]) == 2
+    assert first["previous"] is None and "offset=2" in first["next"]
+    rest = alice_api.get(first["next"]).json()
+    assert len(rest["results"]) == 1 and rest["next"] is None
+    seen = {entry["name"] for entry in first["results"] + rest["results"]}
+    assert seen == {"a", "b", "c"}

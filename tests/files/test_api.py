@@ -417,3 +417,10 @@ def test_put_without_a_file_name_is_a_400_saying_how(alice_api, url_path):
     body = response.json()
     assert body["field"] == "path"
     assert "/api/v1/files/content/Documents/report.pdf" in body["detail"]
+
+
+def test_multipart_upload_with_an_empty_name_is_refused(alice_api, alice):
+    response = upload(alice_api, "a.txt", name="")
+    assert response.status_code == 400
+    assert "name" in response.json()
+    assert not Node.objects.filter(owner=alice, name="a.txt").exists()
