@@ -427,8 +427,8 @@ def public_download(request: HttpRequest, token: str) -> HttpResponseBase:
 def public_zip(request: HttpRequest, token: str) -> HttpResponseBase:
     """A ZIP of the shared folder, or of a selection in it (``?ids=1,2,3`` or repeated)."""
     link = _open(request, token)
-    raw = ",".join(request.GET.getlist("ids"))
-    nodes = [link.node] if not raw else selectors.shared_nodes(link, raw)
+    raw = [value for value in request.GET.getlist("ids") if value.strip()]
+    nodes = [link.node] if not raw else selectors.shared_nodes(link, file_selectors.parse_ids(raw))
     name = nodes[0].name if len(nodes) == 1 else link.node.name
     return _zip(request, link, nodes, f"{name}.zip")
 

@@ -236,11 +236,11 @@ class NodeViewSet(viewsets.ViewSet):
         """Download several files and folders as one ZIP (`ids=1,2,3`, at most 1000)."""
         from files.zipstream import zip_response
 
-        raw = request.query_params.get("ids")
-        if raw is None and request.method == "POST":
+        values: list[str] = request.query_params.getlist("ids")
+        if not values and request.method == "POST":
             value = cast(dict[str, Any], request.data).get("ids", "")
-            raw = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        nodes = selectors.nodes_by_ids(user_of(request), raw or "")
+            values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        nodes = selectors.nodes_by_ids(user_of(request), selectors.parse_ids(values))
         parents = {node.parent_id for node in nodes}
         name = "FileFlow download"
         if len(parents) == 1 and nodes[0].parent is not None and not nodes[0].parent.is_home:

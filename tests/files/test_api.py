@@ -1,6 +1,7 @@
 """The files REST API as scripts use it."""
 
 import io
+import zipfile
 
 import pytest
 
@@ -424,3 +425,22 @@ def test_multipart_upload_with_an_empty_name_is_refused(alice_api, alice):
     assert response.status_code == 400
     assert "name" in response.json()
     assert not Node.objects.filter(owner=alice, name="a.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "ids", ["", "x", "1,,y", str(2**63), "0", "-4", ",".join(["7"] * 1001), "1.5"]
+)
+def test_zip_of_a_bad_selection_is_a_400_on_ids(alice_api, ids):
+    response = alice_api.get(f"/api/v1/nodes/zip/?ids={ids}")
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == "ids"
+
+
+def test_zip_takes_ids_repeated_or_comma_separated(alice_api, alice):
+    a = put(alice_api, "/a.txt", b"a").json()["id"]
+    b = put(alice_api, "/b.txt", b"b").json()["id"]
+    for query in (f"ids={a},{b}", f"ids={a}&ids={b}", f"ids={a},{b}&ids={a}"):
+        response = alice_api.get(f"/api/v1/nodes/zip/?{query}")
+        assert response.status_code == 200, query
+        names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
+        assert names == ["a.txt", "b.txt"], query

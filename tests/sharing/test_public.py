@@ -392,3 +392,47 @@ def test_public_pages_load_nothing_from_elsewhere(drive, share, visitor):
         assert references, url
         outside = [r for r in references if not r.startswith(("/", "#", "data:", "?"))]
         assert outside == [], (url, outside)
+
+
+def test_a_zip_of_a_selection_costs_the_same_queries_for_3_items_as_for_40(drive, share, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    many = [
+        file_services.file_upload(
+            owner=alice, parent=drive["sub"], name=f"f{i}.txt", received=received(b"x")
+        )
+        for i in range(40)
+    ]
+    _, url = share(drive["shared"])
+
+    def queries_for(nodes):
+        client = Client()  # a fresh visitor each time: the visit is counted the same way
+        ids = ",".join(str(node.pk) for node in nodes)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"{url}zip/?ids={ids}")
+            archive = zipfile.ZipFile(io.BytesIO(body(response)))
+        assert len(archive.namelist()) == len(nodes)
+        return len(captured)
+
+    assert queries_for(many[:3]) == queries_for(many)
+
+
+@pytest.mark.parametrize(
+    "ids", ["", "x", "1,,y", "99999999999999999999999", "0", ",".join(["1"] * 1001)]
+)
+def test_a_bad_selection_on_a_link_is_a_400_saying_so(drive, share, visitor, ids):
+    _, url = share(drive["shared"])
+    response = visitor.get(f"{url}zip/?ids={ids}")
+    if ids == "":
+        assert response.status_code == 200  # no selection: the whole folder
+        return
+    assert response.status_code == 400
+    assert "select" in response.content.decode().lower()
+
+
+def test_a_selection_reaching_outside_the_link_is_a_404(drive, share, visitor):
+    _, url = share(drive["shared"])
+    for outside in (drive["secret"], drive["notes"], drive["home"]):
+        response = visitor.get(f"{url}zip/?ids={drive['report'].pk},{outside.pk}")
+        assert response.status_code == 404
