@@ -37,7 +37,12 @@ def nodes_for(user: User) -> QuerySet[Node]:
 
 
 def node_get(user: User, pk: Any) -> Node:
-    """The caller's node (alive or in trash), or 404 — never 403: existence does not leak."""
+    """The caller's node (alive or in trash), or 404 — never 403: existence does not leak.
+
+    The one rule for reading one's own items: what is in the trash can still be opened,
+    previewed, downloaded (a folder with what was trashed with it) and thumbnailed by its
+    owner, on the pages and in the API alike; changing it means restoring it first. Share
+    links never reach trashed items (``sharing.selectors.inside_share``)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):

@@ -91,8 +91,8 @@ def zip_entries(nodes: Iterable[Node]) -> list[ZipEntry]:
 
     Names are relative to the selection and made of :func:`safe_part` components, so none
     can escape the folder the archive is extracted into. The caller passes the nodes the
-    user may download; below them only live nodes count, and a live node below a trashed
-    folder (which the services never leave behind) is left out with its folder.
+    user may download; below a live folder only live nodes count, below a trashed one
+    (its owner's download from the trash) only what was trashed with it.
     """
     entries: list[ZipEntry] = []
     taken: set[str] = set()
@@ -111,9 +111,11 @@ def zip_entries(nodes: Iterable[Node]) -> list[ZipEntry]:
             continue
         entries.append(ZipEntry(name=top, is_folder=True, size=0, updated_at=node.updated_at))
         folders = {node.pk: top}
+        # Below a live folder, what is alive; below a trashed one (its owner may download
+        # it), what was trashed with it — not what had been trashed on its own before.
         below = (
             tree.descendants(node)
-            .filter(trashed_at__isnull=True)
+            .filter(trashed_at=node.trashed_at)
             .select_related("blob")
             .only("id", "parent_id", "name", "is_folder", "size", "updated_at", "blob")
         )
