@@ -15,7 +15,7 @@ from accounts.models import User
 from fileflow.errors import DomainError
 from files import tree
 from files.errors import NodeNotFound, NotAFolder
-from files.models import FileVersion, Node
+from files.models import FileVersion, Node, Tag
 
 SortKey = Literal["name", "size", "modified", "type"]
 SORT_KEYS: dict[str, Any] = {
@@ -152,8 +152,10 @@ def children_page(
     descending: bool = False,
     cursor: str | None = None,
     limit: int = 100,
+    tag: Tag | None = None,
 ) -> Page:
-    """One page of a folder's live children: folders first, then files, each sorted.
+    """One page of a folder's live children (only those tagged ``tag`` if given): folders
+    first, then files, each sorted. The one pager of a folder, for the API and the page.
 
     Keyset pagination on (sort value, id) within each kind, so the first page of a folder
     of 100,000 entries costs what it costs for 100 (one index range scan per kind).
@@ -164,7 +166,9 @@ def children_page(
         raise InvalidListing(f"limit must be between 1 and {MAX_PAGE_SIZE}.", field="limit")
     after: tuple[bool, Any, int] | None = _decode_cursor(cursor, sort) if cursor else None
     base = (
-        Node.objects.filter(parent=folder, trashed_at__isnull=True)
+        Node.objects.filter(
+            parent=folder, trashed_at__isnull=True, **({"tags": tag} if tag else {})
+        )
         .annotate(sort_value=SORT_KEYS[sort])
         .select_related("blob")
         .prefetch_related("tags")
