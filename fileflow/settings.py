@@ -14,6 +14,10 @@ DATA_DIR = config.data_dir(BASE_DIR)
 
 DEBUG = config.boolean("DJANGO_DEBUG", False)
 SECRET_KEY = config.secret_key(DATA_DIR, debug=DEBUG)
+# Earlier keys still accepted for what they signed (sessions, password-reset and share-link
+# tokens) while everything new uses SECRET_KEY.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key-fallbacks
+SECRET_KEY_FALLBACKS = config.string_list("DJANGO_SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = config.string_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = config.string_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 

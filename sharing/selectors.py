@@ -43,10 +43,14 @@ def accesses_of(link: ShareLink) -> QuerySet[ShareAccess]:
     return link.accesses.all()
 
 
-def public_url(link: ShareLink, request: HttpRequest | None = None) -> str:
-    """The link's public address, derived again from its seed (the owner's "copy link");
-    absolute when the request is known."""
-    path = reverse("sharing:public", args=[tokens.token_for(link.seed)])
+def public_url(link: ShareLink, request: HttpRequest | None = None) -> str | None:
+    """The link's public address, derived again from its seed (the owner's "copy link"),
+    the one that works: with the key the link was made with, current or a fallback. None
+    when that key is gone (the link no longer opens). Absolute when the request is known."""
+    token = tokens.working_token(link.seed, link.token_hash)
+    if token is None:
+        return None
+    path = reverse("sharing:public", args=[token])
     return request.build_absolute_uri(path) if request is not None else path
 
 
@@ -59,7 +63,8 @@ def link_by_token(token: str) -> ShareLink:
         .filter(token_hash=tokens.token_hash(token))
         .first()
     )
-    if link is None:
+    if link is None or not tokens.derives_from_a_key(token, link.seed):
+        # No such link, or one made with a secret key this server no longer has.
         raise ShareNotFound("There is no shared item at this address. Check the link.")
     return link
 

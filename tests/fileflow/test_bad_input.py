@@ -146,7 +146,7 @@ def test_every_cursor_parameter_refuses_a_bad_cursor_with_a_400(
     folder = services.folder_ensure_path(owner=alice, path="/F")
     services.node_set_tags(node=folder, names=["t"])
     services.node_set_tags(node=services.folder_ensure_path(owner=alice, path="/G"), names=["t"])
-    link, token = sharing_services.share_create(owner=alice, node=folder)
+    _, token = sharing_services.share_create(owner=alice, node=folder)
     urls = [
         "/?cursor={}",
         "/?tag=t&cursor={}",
