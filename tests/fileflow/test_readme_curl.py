@@ -1,7 +1,7 @@
 """Every curl line of the README, run with real curl against a live server.
 
 The README is what a new user copies first; each ```sh block that calls curl is taken from
-it as written, with the documented placeholders filled in ($TOKEN, the host, the example
+it as written, with the documented placeholders filled in ($TOKEN, $PASSWORD, the host, the example
 ids) and the files it sends made in a scratch folder. A line that answers an error fails.
 """
 
@@ -55,7 +55,7 @@ def curl() -> str:
 
 @pytest.mark.parametrize("command", readme_curl_commands())
 def test_readme_curl_line_works(
-    command: str, curl: str, live_server: Any, alice: Any, tmp_path: Path
+    command: str, curl: str, live_server: Any, alice: Any, password: str, tmp_path: Path
 ):
     from accounts.services import token_create
     from files import services
@@ -75,7 +75,7 @@ def test_readme_curl_line_works(
     result = subprocess.run(
         ["bash", "-c", runnable],
         cwd=tmp_path,
-        env={**os.environ, "TOKEN": token},
+        env={**os.environ, "TOKEN": token, "PASSWORD": password},
         capture_output=True,
         text=True,
         timeout=60,
