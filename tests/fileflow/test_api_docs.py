@@ -22,6 +22,11 @@ def test_docs_page_works_offline(client):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    # Nothing inline: the CSP (script-src/style-src 'self') would block it.
+    assert "<script>" not in html and "<style" not in html
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
 
 
 def test_browsable_api_is_on(alice_api):
