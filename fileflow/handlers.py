@@ -71,5 +71,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     )
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: a form posted from an expired page or another site."""
+    return _answer(
+        request,
+        403,
+        "This form has expired or did not come from this site. Reload the page and try again.",
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     return _answer(request, 500)

@@ -217,6 +217,9 @@ SECURE_CSP = {
     "object-src": ["'none'"],
 }
 
+# A refused CSRF check gets the app's error page (JSON under /api/), not Django's bare one.
+CSRF_FAILURE_VIEW = "fileflow.handlers.csrf_failure"
+
 # Pages are never framed; the few that must be (previews) opt in per view.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

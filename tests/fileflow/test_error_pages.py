@@ -73,3 +73,12 @@ def test_page_errors_use_the_styled_page(name, status, title):
     assert response.status_code == status
     html = response.content.decode()
     assert title in html and "css/fileflow.css" in html and 'href="/"' in html
+
+
+def test_a_form_without_its_csrf_token_gets_the_styled_page(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post("/account/email/", {"email": "x@example.org"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Not allowed" in html and "Reload the page" in html and "css/fileflow.css" in html
