@@ -100,9 +100,9 @@ def _within(link: ShareLink) -> QuerySet[Node]:
     """The nodes a link reaches, as one query: :func:`inside_share` for many at once."""
     root = link.node
     return Node.objects.filter(
+        tree.subtree_filter(root, include_self=True),
         owner_id=root.owner_id,
         trashed_at__isnull=True,
-        **tree.subtree_filter(root, include_self=True),
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fileflow.api import user_of
 from fileflow.errors import DomainError
-from files import selectors, services, tree
+from files import access, selectors, services, tree
 from files.errors import NameConflict, QuotaExceeded
 from files.forms import (
     FolderCreateForm,
@@ -107,7 +107,7 @@ def _folder_page(
         items, next_cursor = page.items, page.next_cursor
         if next_cursor:
             next_url = "?" + urlencode({**base_sorted, "cursor": next_cursor})
-    crumbs = list(tree.ancestors(folder, include_self=True))
+    crumbs = access.crumbs_for(user, folder)
     path = tree.path_along(crumbs)
     context = {
         "folder": folder,
@@ -152,12 +152,15 @@ def _folder_page(
 @require_POST
 @web_errors
 def folder_create(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = own_folder(request, pk)
+    parent = own_folder(request, pk, "edit")
     form = FolderCreateForm(request.POST)
     if form.is_valid():
         try:
             created = services.folder_create(
-                owner=user_of(request), parent=parent, name=form.cleaned_data["name"]
+                owner=parent.owner,
+                parent=parent,
+                name=form.cleaned_data["name"],
+                actor=user_of(request),
             )
         except DomainError as exc:
             add_service_error(form, exc)
@@ -186,7 +189,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
     CSRF check reads it; so this view is exempt and the real one checks CSRF itself (the
     pattern Django's "Modifying upload handlers on the fly" documents)."""
     try:
-        parent = own_folder(request, pk)
+        parent = own_folder(request, pk, "edit")
         refuse_early(request.META, user_of(request))
     except DomainError as exc:
         return error_page(request, exc.message, status=exc.status_code)
@@ -220,7 +223,7 @@ def _upload(request: HttpRequest, parent: Node) -> HttpResponse:
         name = received_file.name or "upload"
         try:
             services.file_upload(
-                owner=user_of(request),
+                owner=parent.owner,
                 parent=parent,
                 name=name,
                 received=received_file.received,
