@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "fileflow.context_processors.fileflow",
                 "search.context_processors.saved_searches",
+                "sharing.context_processors.shared_with_me",
             ],
         },
     },

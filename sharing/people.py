@@ -257,6 +257,11 @@ def person_share_mark(
     return share
 
 
+def shares_mark_seen(*, user: User, ids: set[int]) -> int:
+    """Mark shares to ``user`` seen (opening Shared with me)."""
+    return shared_with_me(user).filter(pk__in=ids).update(seen_at=timezone.now())
+
+
 # --- reads ---------------------------------------------------------------------------
 
 

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fileflow.api import user_of
 from fileflow.errors import DomainError
-from files import delivery, selectors, services, tree
+from files import access, delivery, selectors, services, tree
+from files.activity import activity_feed
 from files.errors import NodeNotFound, NotAFolder
 from files.forms import (
     RenameForm,
@@ -23,7 +24,7 @@ from files.forms import (
     TargetFolderForm,
     selected_ids,
 )
-from files.models import FileVersion, Node
+from files.models import FileVersion, Node, NodeShare
 from files.selectors import InvalidListing
 from files.views.common import (
     add_service_error,
@@ -68,7 +69,9 @@ def _detail_page(
     parent = node.parent
     assert parent is not None
     versions = list(selectors.versions_of(node)) if not node.is_folder else []
-    crumbs = list(tree.ancestors(parent, include_self=True))
+    user = user_of(request)
+    granted = access.access_of(user, node)
+    crumbs = access.crumbs_for(user, parent)
     context = {
         "node": node,
         "row": row,
@@ -82,6 +85,13 @@ def _detail_page(
         "rename_form": rename_form or RenameForm(initial={"name": node.name}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(row.tags)}),
         "known_tags": known_tags(user_of(request)),
+        "access": granted,
+        "can_edit": granted is not None and granted.allows("edit"),
+        "people": NodeShare.objects.filter(node=node)
+        .select_related("user", "group", "created_by")
+        .order_by("created_at", "pk"),
+        "roles": NodeShare.Role.choices,
+        "activity": list(activity_feed(user=user, node=node)[:20]),
         "section": "files",
         "page_config": page_config(request),
     }
