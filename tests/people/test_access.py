@@ -181,7 +181,7 @@ def test_expired_share_reaches_nothing(world: World):
 
 
 def test_a_link_made_by_a_resharer_dies_with_their_access(world: World):
-    link, token = share_create(owner=world.bob, node=world.team)
+    _link, token = share_create(owner=world.bob, node=world.team)
     client = web_for(world.mallory)
     assert client.get(f"/s/{token}/").status_code == 200
     assert client.get(f"/s/{token}/items/{world.deep.pk}/").status_code == 200
