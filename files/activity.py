@@ -9,11 +9,10 @@ shared with sees the activity of what they can reach.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import User
 from fileflow.errors import DomainError
@@ -95,16 +94,3 @@ def activity_feed(
     if since is not None:
         entries = entries.filter(created_at__gte=since)
     return entries.order_by("-created_at", "-id")
-
-
-def activity_prune(*, days: int | None = None, dry_run: bool = False) -> int:
-    """Delete entries older than ``days`` (default ``FILEFLOW_ACTIVITY_DAYS``); returns how
-    many (or would be, with ``dry_run``)."""
-    from django.conf import settings
-
-    keep = days if days is not None else settings.FILEFLOW_ACTIVITY_DAYS
-    old = Activity.objects.filter(created_at__lt=timezone.now() - timedelta(days=keep))
-    if dry_run:
-        return old.count()
-    deleted, _ = old.delete()
-    return deleted
