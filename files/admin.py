@@ -638,7 +638,7 @@ class TagAdmin(admin.ModelAdmin):
         return format_html('<a href="{}?tags__id__exact={}">{}</a>', url, obj.pk, total)
 
 
-ACTIVITY_FIELDS = [
+ACTIVITY_FIELDS: tuple[str, ...] = (
     "created_at",
     "kind",
     "actor",
@@ -648,7 +648,7 @@ ACTIVITY_FIELDS = [
     "node_name",
     "where",
     "detail",
-]
+)
 
 
 @admin.register(Activity)

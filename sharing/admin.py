@@ -164,7 +164,7 @@ class SharingPolicyAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-SHARE_FIELDS = [
+SHARE_FIELDS: tuple[str, ...] = (
     "node",
     "user",
     "group",
@@ -173,7 +173,7 @@ SHARE_FIELDS = [
     "expires_at",
     "created_by",
     "created_at",
-]
+)
 
 
 @admin.register(NodeShare)
