@@ -35,7 +35,7 @@ from django.db.models import Count, Sum
 
 from accounts.models import User
 from files.models import FileVersion, Node
-from tests.integration.helpers import LiveServer, Multipart, Reply
+from tests.integration.helpers import LiveServer, Multipart, Reply, tail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -352,6 +352,13 @@ def run_writers(server: LiveServer, auth: dict[str, str], home: int) -> tuple[Sh
     return shared, out
 
 
+def tracebacks(server: LiveServer) -> str:
+    """The server's tracebacks, to say what a 5xx was."""
+    log = server.log()
+    found = [part for part in log.split("\n[") if "Traceback" in part]
+    return "\n".join(found[:3]) or tail(server.log_path)
+
+
 def command(name: str, *args: str) -> str:
     """Run a management command as an operator would; it raises CommandError on a problem."""
     stdout = io.StringIO()
@@ -376,7 +383,7 @@ def test_eight_concurrent_writers_leave_a_consistent_account(
     )
 
     # No 5xx, no error without a message, no dropped connection.
-    assert out.failures == [], "\n".join(out.failures[:20])
+    assert out.failures == [], "\n".join(out.failures[:20]) + "\n" + tracebacks(server)
     # Every kind of write really happened, not only refusals.
     for operation in WEIGHTS:
         assert out.ok(operation) > 0, f"no {operation} succeeded: {out.statuses}"
