@@ -135,7 +135,14 @@ def _folder_page(
         "section": "files",
         "page_config": page_config(
             request,
-            folder={"id": folder.pk, "path": path, "name": folder.name or "Your files"},
+            # "shared": another person's folder, whose paths are not the caller's (uploads
+            # go by folder id).
+            folder={
+                "id": folder.pk,
+                "path": path,
+                "name": folder.name or "Your files",
+                "shared": folder.owner_id != user.pk,
+            },
             listing={
                 "sort": sort,
                 "order": order,

@@ -214,6 +214,7 @@ def page_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
             "nodes": reverse("api:node-list"),
             "uploadToPath": reverse("api:file-content"),
             "uploadMany": reverse("api:node-upload-many"),
+            "upload": reverse("api:node-upload"),
             "zip": reverse("api:node-zip"),
             "folder": reverse("files:folder", args=[0]),
             "node": reverse("files:node", args=[0]),
