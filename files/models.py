@@ -7,13 +7,12 @@ the only module that writes ``parent`` and ``path``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q
-from django.db.models.functions import Concat, Lower
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 
 from accounts.models import User
@@ -82,26 +81,28 @@ class NodeQuerySet(models.QuerySet["Node"]):
         return self.filter(trashed_at__isnull=False)
 
 
-def _enc_sql(pk: Any) -> Any:
-    from files.tree import enc_sql
-
-    return enc_sql(pk)
-
-
 def shared_with(user: User) -> Q:
-    """Nodes reachable through a live share to ``user`` or one of their groups: the shared
-    node itself, or a node whose path starts with the shared node's key (path + own id) —
-    one EXISTS over the few shares of that owner, no recursion."""
-    shares = NodeShare.objects.live().to_user(user).filter(node__owner=OuterRef("owner_id"))
-    on_node = shares.filter(node_id=OuterRef("pk"))
-    low = Concat(F("node__path"), _enc_sql(F("node_id")), output_field=models.CharField())
-    high = Concat(F("node__path"), _enc_sql(F("node_id") + 1), output_field=models.CharField())
-    below = shares.alias(
-        outer_path=ExpressionWrapper(OuterRef("path"), output_field=models.CharField()),
-        low=low,
-        high=high,
-    ).filter(outer_path__gte=F("low"), outer_path__lt=F("high"))
-    return Q(Exists(on_node)) | Q(Exists(below))
+    """Nodes reachable through an unexpired share to ``user`` or one of their groups: the
+    shared node itself, or a node whose path starts with the shared node's key (its path
+    plus its own id, kept in ``NodeShare.node_key``). Each EXISTS is an index range on
+    (grantee, node_key) between the node's home prefix and its path — a few of that owner's
+    shares — then a prefix test; no recursion. (Shares of trashed items need no test here:
+    a live node's folders are live.)"""
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    outer_path = ExpressionWrapper(OuterRef("path"), output_field=models.CharField())
+    conditions = Q()
+    for grantee in (Q(user=user), Q(group__in=user.groups.values("pk"))):
+        shares = NodeShare.objects.filter(grantee, unexpired)
+        below = shares.alias(
+            outer=outer_path,
+            end=Concat(F("node_key"), Value("~"), output_field=models.CharField()),
+        ).filter(
+            node_key__gte=Substr(OuterRef("path"), 1, 8),
+            node_key__lte=OuterRef("path"),
+            outer__lt=F("end"),
+        )
+        conditions |= Q(Exists(shares.filter(node_id=OuterRef("pk")))) | Q(Exists(below))
+    return conditions
 
 
 class Node(models.Model):
@@ -266,6 +267,10 @@ class NodeShare(models.Model):
     group = models.ForeignKey(
         "auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="node_shares"
     )
+    # The shared node's key (its path plus its own id, as files.tree writes it): everything
+    # below the node has a path starting with it. Written only by files.tree (moves, repair)
+    # and when the share is made; pinned to collation "C" on PostgreSQL like Node.path.
+    node_key = models.CharField(max_length=2048, default="", editable=False)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
     can_reshare = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -298,8 +303,9 @@ class NodeShare(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["user", "node"], name="files_nodeshare_user"),
-            models.Index(fields=["group", "node"], name="files_nodeshare_group"),
+            models.Index(fields=["user", "node_key"], name="files_nodeshare_user_key"),
+            models.Index(fields=["group", "node_key"], name="files_nodeshare_group_key"),
+            models.Index(fields=["node_key"], name="files_nodeshare_key"),
         ]
 
     def __str__(self) -> str:

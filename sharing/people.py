@@ -151,6 +151,7 @@ def person_share_create(
         with transaction.atomic():
             share = NodeShare.objects.create(
                 node=node,
+                node_key=tree.key(node),
                 user=grantee,
                 group=team,
                 role=role,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from files import access
 from files.models import Node, NodeShare
+from sharing.people import person_share_create
 from sharing.services import share_create
 from tests.people.conftest import World, api_for, web_for
 
@@ -191,3 +192,26 @@ def test_a_link_made_by_a_resharer_dies_with_their_access(world: World):
     refused = api_for(world.carol).post("/api/v1/shares/", {"node": world.team.pk}, format="json")
     assert refused.status_code == 400
     assert "onward" in refused.json()["detail"]
+
+
+def test_shares_follow_their_folder_when_it_moves(world: World):
+    from files import services, tree
+
+    archive = services.folder_create(owner=world.alice, parent=world.private, name="Archive")
+    services.node_move(node=world.team, new_parent=archive)
+    assert tree.check(world.alice) == []
+    visible = set(Node.objects.visible_to(world.bob).values_list("pk", flat=True))
+    assert world.shared <= visible and not (world.hidden | {archive.pk}) & visible
+    # moving the folder above a shared subfolder keeps that share right too
+    person_share_create(actor=world.alice, node=world.private, user="mallory")
+    services.node_move(node=archive, new_parent=tree.home_of(world.alice))
+    assert tree.check(world.alice) == []
+    assert world.deep.pk in set(Node.objects.visible_to(world.bob).values_list("pk", flat=True))
+    assert world.deep.pk not in set(
+        Node.objects.visible_to(world.mallory).values_list("pk", flat=True)
+    )
+    # a stale key is reported by the tree check and repaired by rebuild
+    NodeShare.objects.filter(user=world.bob).update(node_key="00000000")
+    assert any("stale" in problem for problem in tree.check(world.alice))
+    tree.rebuild(world.alice)
+    assert tree.check(world.alice) == []
