@@ -127,8 +127,6 @@ class _PostgreSQL:
                     stop_sel=MARK_END,
                     max_words=SNIPPET_WORDS,
                     min_words=SNIPPET_WORDS // 2,
-                    max_fragments=2,
-                    fragment_delimiter=" … ",
                 )
             )
             .values_list("pk", "snippet")
