@@ -35,6 +35,7 @@ from tests.integration.helpers import (
     wait_for,
 )
 from tests.jobs.tasks import record
+from tests.search import documents
 from tests.utils import fresh_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,6 +135,25 @@ def test_an_upload_gets_its_thumbnails_from_the_worker_and_ctrl_c_stops_everythi
     )
     [task] = DBTaskResult.objects.filter(task_path="files.tasks.make_thumbnails")
     assert task.status == TaskResultStatus.SUCCESSFUL
+
+    # A document's words are found once the worker has read it.
+    reply = running.request(
+        "PUT",
+        "/api/v1/files/content/?path=/Notes/birds.docx",
+        headers=bearer(alice),
+        body=documents.docx("The quetzal migration starts in spring"),
+    )
+    assert reply.status == 201, reply.body
+    document_id = reply.json()["id"]
+
+    headers = bearer(alice)
+
+    def found() -> bool:
+        answer = running.request("GET", "/api/v1/search/?q=quetzal", headers=headers)
+        hits = answer.json()["results"]
+        return [(h["id"], h["found_in"]) for h in hits] == [(document_id, "text")]
+
+    wait_for(found, timeout=WAIT, interval=0.5, what="the worker to index the document")
 
     # Ctrl+C in the terminal: SIGINT to the whole foreground process group. (Now and then
     # gunicorn's gthread worker ignores it and its master kills it after graceful_timeout,
