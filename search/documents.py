@@ -21,12 +21,13 @@ from typing import BinaryIO, cast
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from files.blobs import open_blob
 from files.models import Blob, Node
+from files.progress import Progress
 from search.extract import Unreadable, document_kind, extract_text
 from search.fulltext import index
 from search.models import BlobText
@@ -50,30 +51,93 @@ def _kinds(blob_ids: Iterable[int]) -> dict[int, str]:
     return kinds
 
 
-def text_queue(*, blob_ids: Iterable[int], again: bool = False) -> list[int]:
-    """Mark the documents among ``blob_ids`` pending and queue them for reading.
-
-    Contents read before are left alone unless ``again`` (``manage.py reindex``). Returns
-    the blob ids queued."""
-    from search.tasks import extract_texts
-
-    kinds = _kinds(blob_ids)
-    if not kinds:
-        return []
+def _mark_pending(kinds: dict[int, str], *, again: bool) -> list[int]:
+    """Pending rows for the documents in ``kinds`` not read yet (all of them if ``again``)."""
     wanted = sorted(kinds)
     if again:
         BlobText.objects.filter(pk__in=wanted).update(
             state=BlobText.State.PENDING, tries=0, reason=""
         )
     else:
-        known = set(BlobText.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        known = set(
+            BlobText.objects.filter(pk__in=wanted)
+            .exclude(state=BlobText.State.PENDING)
+            .values_list("pk", flat=True)
+        )
         wanted = [pk for pk in wanted if pk not in known]
     BlobText.objects.bulk_create(
         [BlobText(blob_id=pk, kind=kinds[pk]) for pk in wanted], ignore_conflicts=True
     )
+    return wanted
+
+
+def text_queue(*, blob_ids: Iterable[int], again: bool = False) -> list[int]:
+    """Mark the documents among ``blob_ids`` pending and queue them for reading.
+
+    Contents read before are left alone unless ``again``. Returns the blob ids queued."""
+    from search.tasks import extract_texts
+
+    kinds = _kinds(blob_ids)
+    if not kinds:
+        return []
+    if again:
+        wanted = _mark_pending(kinds, again=True)
+    else:
+        known = set(BlobText.objects.filter(pk__in=kinds).values_list("pk", flat=True))
+        wanted = _mark_pending({pk: k for pk, k in kinds.items() if pk not in known}, again=False)
     if wanted:
         extract_texts.enqueue(wanted)
     return wanted
+
+
+@dataclass
+class ReindexReport:
+    documents: int = 0  # contents to read (a content shared by several files counts once)
+    indexed: int = 0
+    unreadable: int = 0
+    dry_run: bool = False
+
+
+def text_reindex(
+    *,
+    owners: QuerySet[User] | None = None,
+    again: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ReindexReport:
+    """Read, here and now, the documents of ``owners`` (everyone's by default) whose text is
+    not kept yet — uploaded before search read documents, or still pending — or all of them
+    with ``again`` (after changing ``FILEFLOW_SEARCH_CONFIG`` or a reader)."""
+    progress = progress or Progress.off()
+    nodes = Node.objects.filter(is_folder=False, blob__isnull=False)
+    if owners is not None:
+        nodes = nodes.filter(owner__in=owners)
+    kinds: dict[int, str] = {}
+    for blob_id, name, mime_type in nodes.values_list("blob_id", "name", "mime_type").iterator(
+        chunk_size=2000
+    ):
+        if blob_id not in kinds:
+            kind = document_kind(name=name, mime_type=mime_type)
+            if kind is not None:
+                kinds[blob_id] = kind
+    if not again:
+        done = BlobText.objects.exclude(state=BlobText.State.PENDING).values_list("pk", flat=True)
+        for pk in done.iterator(chunk_size=2000):
+            kinds.pop(pk, None)
+    report = ReindexReport(documents=len(kinds), dry_run=dry_run)
+    if dry_run or not kinds:
+        return report
+    progress.start("Documents", len(kinds))
+    for start in range(0, len(kinds), 500):
+        batch = dict(sorted(kinds.items())[start : start + 500])
+        for blob_id in _mark_pending(batch, again=True):
+            state = text_extract(blob_id=blob_id)
+            if state == BlobText.State.INDEXED:
+                report.indexed += 1
+            elif state == BlobText.State.UNREADABLE:
+                report.unreadable += 1
+            progress.advance()
+    return report
 
 
 def _start(blob_id: int) -> BlobText | None:
