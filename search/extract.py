@@ -363,7 +363,7 @@ def _pdf(source: BinaryIO, sink: _Sink) -> None:
                 try:
                     textpage = page.get_textpage()
                     try:
-                        sink.add(textpage.get_text_bounded())
+                        sink.add(textpage.get_text_range())
                         sink.add("\n")
                     finally:
                         textpage.close()
