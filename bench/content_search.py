@@ -1,7 +1,8 @@
 """Search inside documents: extraction throughput, content search at scale, index size.
 
 PostgreSQL, 100,000 indexed documents (goal: median <= 50 ms):
-    FILEFLOW_DATA_DIR=/tmp/ff-bench-text scripts/with-postgres.sh .venv/bin/python bench/content_search.py
+    FILEFLOW_DATA_DIR=/tmp/ff-bench-text scripts/with-postgres.sh \\
+        .venv/bin/python bench/content_search.py
 SQLite, 10,000 indexed documents (goal: median <= 100 ms):
     FILEFLOW_DATA_DIR=/tmp/ff-bench-text DATABASE_URL=sqlite:////tmp/ff-bench-text/bench.sqlite3 \\
         .venv/bin/python bench/content_search.py
@@ -97,7 +98,7 @@ def extraction(rng: random.Random, words: list[str], weights: list[float]) -> No
         "html": (
             "html",
             [
-                f"<html><body>{''.join(f'<p>{text(100)}</p>' for _ in range(15))}</body></html>".encode()
+                ("<html><body>" + "".join(f"<p>{text(100)}</p>" for _ in range(15))).encode()
                 for _ in range(each)
             ],
         ),
@@ -142,12 +143,11 @@ def load(
     from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
 
     from accounts.models import User
     from files import services, tree
     from files.ingest import receive_body
-    from django_tasks_db.models import DBTaskResult
-
     from search.models import BlobText
 
     started = time.perf_counter()
@@ -260,7 +260,8 @@ def index_size() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT sum(pg_column_size(search_vector)), sum(octet_length(text)) FROM search_blobtext"
+                "SELECT sum(pg_column_size(search_vector)), sum(octet_length(text)) "
+                "FROM search_blobtext"
             )
             vectors, text = cursor.fetchone()
             cursor.execute("SELECT pg_relation_size('search_blobtext_vector_gin')")
@@ -353,7 +354,8 @@ def main() -> None:
         print(f"  engine (page + snippets)    {summary(engine_ms)}")
         print(f"  plain icontains scan (page) {summary(naive_ms)}")
         print(
-            f"  ratio of medians: {statistics.median(engine_ms) / statistics.median(naive_ms):.3f}; "
+            "  ratio of medians: "
+            f"{statistics.median(engine_ms) / statistics.median(naive_ms):.3f}; "
             f"p95 engine {percentile(engine_ms, 0.95):.1f} ms"
         )
     index_size()
