@@ -177,7 +177,7 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
             own = Node.objects.visible_to(user)
             by_name = _name_filter(own, query.words)
             by_name_ids = by_name[0].filter(by_name[1]).values("pk")
-            by_text_ids = own.filter(blob_id__in=texts.values("pk")).values("pk")
+            by_text_ids = own.filter(texts).values("pk")
             qs = qs.filter(pk__in=by_name_ids.union(by_text_ids, all=True))
             text_rank = index().rank(query.q)
         qs = qs.annotate(search_rank=rank)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import F, Func, QuerySet, TextField, Value
+from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 
 from search.models import BlobText
@@ -95,12 +95,14 @@ class _PostgreSQL:
             return None
         return SearchQuery(_unaccent(Value(text)), config=_config(), search_type="websearch")
 
-    def matching(self, text: str) -> QuerySet[BlobText] | None:
-        """Texts matching ``text`` (a queryset of BlobText, for ``blob_id__in``)."""
+    def matching(self, text: str) -> Q | None:
+        """A filter on nodes: their content's text matches ``text``.
+
+        Only texts read so far have a vector (a pending or unreadable one has none)."""
         query = self.query(text)
         if query is None:
             return None
-        return BlobText.objects.filter(state=BlobText.State.INDEXED, search_vector=query)
+        return Q(blob_id__in=BlobText.objects.filter(search_vector=query).values("pk"))
 
     def rank(self, text: str) -> RawSQL | None:
         """Relevance of the node's text, larger is better (a correlated subquery)."""
@@ -145,12 +147,15 @@ class _SQLite:
             return None
         return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [query]  # noqa: S608
 
-    def matching(self, text: str) -> QuerySet[BlobText] | None:
+    def matching(self, text: str) -> Q | None:
+        """A filter on nodes: their content's text matches ``text``.
+
+        Straight from the FTS5 table (a pending or unreadable text is empty: no words)."""
         found = self.matching_sql(text)
         if found is None:
             return None
         sql, params = found
-        return BlobText.objects.filter(state=BlobText.State.INDEXED, pk__in=RawSQL(sql, params))  # noqa: S611
+        return Q(blob_id__in=RawSQL(sql, params))  # noqa: S611
 
     def rank(self, text: str) -> RawSQL | None:
         query = fts5_query(text)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from files import services
+from files import services, tree
 from files.models import Node
 from search.models import BlobText
+from tests.files.conftest import received
 from tests.search import documents
 from tests.search.conftest import ids
 
@@ -148,12 +149,19 @@ def test_a_saved_search_finds_words_in_the_text(
     assert hit(response, node)["found_in"] == "text"
 
 
-def test_unread_and_unreadable_documents_are_not_found_by_their_words(
-    alice: Any, alice_api: Any, document: Callable[..., Node]
+def test_documents_not_read_yet_are_found_by_name_only(
+    alice: Any, alice_api: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    node = document(alice, "a.txt", b"capybara")
-    BlobText.objects.filter(pk=node.blob_id).update(state=BlobText.State.PENDING)
-    assert ids(alice_api.get(API, {"q": "capybara"})) == set()
+    with django_capture_on_commit_callbacks(execute=True):
+        node = services.file_upload(
+            owner=alice,
+            parent=tree.home_of(alice),
+            name="capybara notes.txt",
+            received=received(b"the capybara and the tapir"),
+        )
+    assert BlobText.objects.get(pk=node.blob_id).state == BlobText.State.PENDING
+    assert ids(alice_api.get(API, {"q": "tapir"})) == set()
+    assert ids(alice_api.get(API, {"q": "capybara"})) == {node.pk}
 
 
 def test_snippets_are_escaped_html(
