@@ -300,6 +300,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--explain", action="store_true", help="PostgreSQL: EXPLAIN ANALYZE")
     args = parser.parse_args()
     settings.STORAGES = {
         **settings.STORAGES,
@@ -335,6 +336,9 @@ def main() -> None:
             plan = build_queryset(user=accounts[0], query=query).explain()
             scans = [line.strip() for line in plan.splitlines() if "Scan" in line]
             print("  plan: " + " | ".join(s.split("  (")[0] for s in scans))
+            if args.explain:
+                page = build_queryset(user=accounts[0], query=query)[:PAGE]
+                print(page.explain(analyze=True))
         engine_ms: list[float] = []
         naive_ms: list[float] = []
         for round_ in range(args.repeat + 5):
