@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from files import tree
@@ -41,7 +42,9 @@ class NodeSerializer(serializers.ModelSerializer):
         paths: dict[int, str] | None = self.context.get("paths")
         if paths is not None and node.pk in paths:
             return paths[node.pk]
-        return tree.path_of(node)
+        # Through the parent links, not the node's tree columns: those were read with the
+        # node, outside the tree lock, and a write committed since may have shifted them.
+        return tree.paths_of([node])[node.pk]
 
     def get_sha256(self, node: Node) -> str | None:
         return node.blob.sha256 if node.blob_id and node.blob else None
@@ -99,6 +102,15 @@ class UploadSerializer(serializers.Serializer):
     )
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT_CHOICES, default="fail")
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A form field sent empty is dropped by DRF like a missing one; an empty name is a
+        # mistake, not a request for the file's own name.
+        if self.initial_data.get("name") == "":
+            raise serializers.ValidationError(
+                {"name": "A name cannot be empty; leave the field out to keep the file's name."}
+            )
+        return attrs
+
 
 class UploadManySerializer(serializers.Serializer):
     file = serializers.ListField(
@@ -118,6 +130,29 @@ class NodeListSerializer(serializers.Serializer):
 
     count = serializers.IntegerField()
     results = NodeSerializer(many=True)
+
+
+@extend_schema_serializer(many=False)  # the list action answers one object, not an array
+class NodePageSerializer(serializers.Serializer):
+    """A page of a folder's listing (``GET /api/v1/nodes/``)."""
+
+    folder = NodeSerializer(help_text="The folder listed.")
+    results = NodeSerializer(many=True)
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page (same query with `cursor`); null at the end."
+    )
+
+
+class TrashPageSerializer(serializers.Serializer):
+    """A page of the trash (``GET /api/v1/trash/``)."""
+
+    count = serializers.IntegerField(help_text="Entries in all pages.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TrashEntrySerializer(many=True)
+    retention_days = serializers.IntegerField(
+        help_text="Entries older than this are deleted for good."
+    )
 
 
 class FileVersionSerializer(serializers.ModelSerializer):

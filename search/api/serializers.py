@@ -28,7 +28,9 @@ class SearchHitSerializer(serializers.Serializer):
     tags = serializers.SerializerMethodField(help_text="Tag names.")
     created_at = serializers.DateTimeField(source="node.created_at", read_only=True)
     updated_at = serializers.DateTimeField(source="node.updated_at", read_only=True)
-    trashed_at = serializers.DateTimeField(source="node.trashed_at", read_only=True)
+    trashed_at = serializers.DateTimeField(
+        source="node.trashed_at", read_only=True, allow_null=True, help_text="Null unless trashed."
+    )
     found_in = serializers.SerializerMethodField(
         help_text="`name` when the name has every word, `text` when only the document's "
         "text matches."

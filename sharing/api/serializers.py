@@ -42,14 +42,15 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_url(self, link: ShareLink) -> str:
+    def get_url(self, link: ShareLink) -> str | None:
         return selectors.public_url(link, self.context.get("request"))
 
     def get_node_path(self, link: ShareLink) -> str:
         node = link.node
         if node.trashed_at is not None and node.is_trash_root:
             return node.trashed_from.rstrip("/") + "/" + node.name
-        return tree.path_of(node)
+        # From the parent links: the node's tree columns may have shifted since it was read.
+        return tree.paths_of([node])[node.pk]
 
 
 class ShareCreateSerializer(serializers.Serializer):
