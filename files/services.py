@@ -56,7 +56,7 @@ def _charge(owner_id: int, delta: int) -> None:
 
 
 def _label(node: Node) -> str:
-    return "your home folder" if node.is_home else f"“{node.name}”"
+    return "“Your files”" if node.is_home else f"“{node.name}”"
 
 
 def _locked(node: Node) -> Node:
@@ -437,7 +437,9 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
     """Copy a file or a whole folder. Blobs are shared, not copied; quota is charged."""
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Copy the folders inside your home folder instead.")
+        raise InvalidMove(
+            "“Your files” cannot be copied as a whole; copy the folders inside it instead."
+        )
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _live_folder(tree.refresh(new_parent))

@@ -85,7 +85,7 @@
     var time = row.querySelector("time");
     time.setAttribute("datetime", node.updated_at);
     time.textContent = FF.formatDate(node.updated_at);
-    time.setAttribute("title", FF.formatDate(node.updated_at, true));
+    time.setAttribute("title", FF.formatDate(node.updated_at));
     row.querySelector(".cell.type").textContent = kind.label;
     var download = row.querySelector(".download-link");
     download.setAttribute("href", FF.url("download", node.id));

@@ -130,7 +130,7 @@
           list.appendChild(none);
         }
         count = data.count === null || data.count === undefined ? data.results.length : data.count;
-        status.textContent = count ? count + (count === 1 ? " match" : " matches") : "No matches";
+        status.textContent = count ? FF.plural(count, "match", "matches") : "No matches";
       }
       var all = el("li", "topsearch-all", count > LIMIT ? "See all " + count + " results" : "Search with filters…");
       addOption(all, resultsUrl(q));

@@ -182,7 +182,7 @@
       if (policy.maxDays) {
         var latest = new Date(now.getTime() + policy.maxDays * DAY);
         expires.max = toLocalInput(latest);
-        text += " On this server a link can last at most " + FF.plural(policy.maxDays, "day") + " (until " + FF.formatDate(latest, true) + ").";
+        text += " On this server a link can last at most " + FF.plural(policy.maxDays, "day") + " (until " + FF.formatDate(latest) + ").";
       } else {
         expires.removeAttribute("max");
       }
@@ -333,14 +333,14 @@
     var expiryText = function (link) {
       if (!link.expires_at) { return "never expires"; }
       var past = new Date(link.expires_at).getTime() <= Date.now();
-      return (past ? "expired " : "expires ") + FF.formatDate(link.expires_at, true);
+      return (past ? "expired " : "expires ") + FF.formatDate(link.expires_at);
     };
     var actionButton = function (text, icon, name, onclick, className) {
       return FF.el("button", { type: "button", className: "button small" + (className ? " " + className : ""), "aria-label": text + " " + name, onclick: onclick }, [FF.icon(icon), FF.el("span", { text: text })]);
     };
     var linkItem = function (link) {
       var name = link.label ? "“" + link.label + "”" : PERMISSIONS[link.permission] || link.permission;
-      var which = "(" + (link.label || PERMISSIONS[link.permission]) + ", made " + FF.formatDate(link.created_at, true) + ")";
+      var which = "(" + (link.label || PERMISSIONS[link.permission]) + ", made " + FF.formatDate(link.created_at) + ")";
       var facts = [];
       if (link.label) { facts.push(PERMISSIONS[link.permission] || link.permission); }
       if (link.has_password) { facts.push("password"); }
@@ -440,7 +440,7 @@
       call("GET", urls.api + FF.query({ node: id, state: "active", limit: 1 })).then(function (data) {
         if (countFor !== id) { return; }
         var n = data.count;
-        detailsLinks.textContent = n === 0 ? "No active links" : n === 1 ? "1 active link" : n + " active links";
+        detailsLinks.textContent = n === 0 ? "No active links" : FF.plural(n, "active link");
       }, function () {
         if (countFor === id) { detailsLinks.textContent = "Links you made"; }
       });
