@@ -52,6 +52,21 @@ def test_bad_names_say_which_rule_failed(alice, home, name, rule):
     assert live_names(home) == []
 
 
+def test_spaces_at_the_ends_of_a_name_are_trimmed_by_every_service(alice, home):
+    folder = services.folder_create(owner=alice, parent=home, name="  Reports ")
+    assert folder.name == "Reports"
+    file = services.file_upload(
+        owner=alice, parent=folder, name=" notes.txt  ", received=received(b"x")
+    )
+    assert file.name == "notes.txt"
+    renamed = services.node_rename(node=file, name="  minutes.txt ")
+    assert renamed.name == "minutes.txt"
+    # Inner spaces stay; a name that differs only in end spaces is the same name.
+    assert services.folder_create(owner=alice, parent=home, name=" a  b ").name == "a  b"
+    with pytest.raises(NameConflict):
+        services.folder_create(owner=alice, parent=home, name="Reports   ")
+
+
 def test_names_are_nfc_normalised(alice, home):
     decomposed = "Cafe\u0301"
     folder = services.folder_create(owner=alice, parent=home, name=decomposed)

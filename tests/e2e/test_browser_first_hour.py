@@ -1,0 +1,104 @@
+"""What a new user met in their first hour (issue 11), kept fixed in a real browser: one way
+to write sizes and moments, names that fit, rename messages, notifications, search, the
+storage figure, the share dialog, and a phone-sized layout."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.template.defaultfilters import filesizeformat
+from playwright.sync_api import Browser, Page, expect
+
+from files import selectors, services
+from tests.e2e.conftest import make_file, make_folder, row
+
+# --- one size formatter, one date format (items 14, 15) -------------------------------------
+
+SIZES = [0, 1, 2, 1023, 1024, 1280, 1331, 1536, 152064, 152166, 1048575, 1048576, 1572864,
+         5 * 1024**3 + 123456789, 3 * 1024**4, 7 * 1024**5, 2**53 - 1]  # fmt: skip
+
+
+def test_the_page_writes_sizes_exactly_as_the_server_does(signed_in: Page) -> None:
+    page = signed_in
+    page.goto("/files/trash/")
+    written = page.evaluate("sizes => sizes.map(FF.formatSize)", SIZES)
+    assert written == [filesizeformat(size) for size in SIZES]
+    # 1280 bytes is 1.25 KB: both round the tie the same way.
+    assert written[SIZES.index(1280)] == "1.2\xa0KB"
+
+
+def test_moments_are_written_in_the_browsers_zone_and_locale_everywhere(
+    browser: Browser, live_server: Any, alice: Any
+) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    docs = make_folder(alice, "/Docs")
+    old = make_file(alice, "/Docs/old.txt", b"x")
+    make_file(alice, "/Docs/kept.txt", b"y")
+    services.node_trash(node=old)
+    client = Client()
+    client.force_login(alice)
+    context = browser.new_context(
+        base_url=live_server.url, locale="de-DE", timezone_id="Asia/Tokyo",
+        viewport={"width": 1280, "height": 800},
+    )  # fmt: skip
+    context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }])  # fmt: skip
+    page = context.new_page()
+    expected_js = """() => Array.from(document.querySelectorAll("time[datetime]")).map(t => [
+        t.textContent,
+        new Intl.DateTimeFormat("de-DE", t.dataset.style === "date"
+            ? {dateStyle: "medium", timeZone: "Asia/Tokyo"}
+            : {dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Tokyo"})
+          .format(new Date(t.getAttribute("datetime")))])"""
+    try:
+        for url in ("/files/trash/", f"/files/folders/{docs.pk}/", f"/files/items/{old.pk}/"):
+            page.goto(url)
+            pairs = page.evaluate(expected_js)
+            assert pairs, url
+            for shown, expected in pairs:
+                assert shown == expected, url
+        # What the script writes itself (the details panel) reads the same.
+        page.goto(f"/files/folders/{docs.pk}/")
+        row(page, "kept.txt").locator(".cell.size").click()
+        page.keyboard.press("i")
+        modified = page.locator("#details").get_by_text(
+            re.compile(r"^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}$")
+        )
+        expect(modified.first).to_be_visible()
+    finally:
+        context.close()
+
+
+# --- rename (item 17) --------------------------------------------------------------------------
+
+
+def test_rename_shows_the_servers_reason_and_trims_spaces(signed_in: Page, alice: Any) -> None:
+    make_file(alice, "/draft.txt", b"text")
+    page = signed_in
+    page.goto("/")
+    row(page, "draft.txt").locator(".cell.size").click()
+    page.keyboard.press("F2")
+    field = page.get_by_role("textbox", name="New name for draft.txt")
+    field.fill("")
+    page.keyboard.press("Enter")
+    expect(page.locator(".inline-error")).to_have_text("A name cannot be empty.")
+
+    # A long name is not cut short in the field: the server says why it refuses it.
+    long_name = "x" * 296 + ".pdf"
+    field.fill(long_name)
+    assert field.input_value() == long_name
+    page.keyboard.press("Enter")
+    expect(page.locator(".inline-error")).to_have_text(
+        "A name can be at most 255 characters; this one has 300."
+    )
+
+    field.fill("  final.txt  ")
+    page.keyboard.press("Enter")
+    expect(row(page, "final.txt")).to_be_visible()
+    assert selectors.node_at_path(alice, "/final.txt").size == 4
