@@ -102,3 +102,38 @@ def test_rename_shows_the_servers_reason_and_trims_spaces(signed_in: Page, alice
     page.keyboard.press("Enter")
     expect(row(page, "final.txt")).to_be_visible()
     assert selectors.node_at_path(alice, "/final.txt").size == 4
+
+
+# --- long names (item 16) ------------------------------------------------------------------
+
+LONG = "Quarterly report for the board with every appendix and the auditors' remarks " * 2
+LONG_NAME = LONG.strip()[:200] + ".pdf"
+
+
+def truncated(locator: Any) -> bool:
+    return locator.evaluate(
+        "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).textOverflow === 'ellipsis'"
+    )
+
+
+def test_long_names_end_with_an_ellipsis_and_show_in_full_on_hover_and_in_details(
+    signed_in: Page, alice: Any
+) -> None:
+    make_file(alice, f"/{LONG_NAME}", b"%PDF-1.4")
+    make_file(alice, "/short.txt", b"x")
+    page = signed_in
+    page.goto("/")
+    link = row(page, LONG_NAME).locator(".name-link")
+    assert truncated(link)
+    assert link.get_attribute("title") == LONG_NAME
+    # One line: the row is no taller than a short name's.
+    long_height = row(page, LONG_NAME).bounding_box()["height"]
+    assert long_height <= row(page, "short.txt").bounding_box()["height"] + 1
+    row(page, LONG_NAME).locator(".cell.size").click()
+    page.keyboard.press("i")
+    expect(page.locator("#details-title")).to_have_text(LONG_NAME)
+
+    services.node_trash(node=selectors.node_at_path(alice, f"/{LONG_NAME}"))
+    page.goto("/files/trash/")
+    name = page.locator(".trash-name")
+    assert truncated(name) and name.get_attribute("title") == LONG_NAME
