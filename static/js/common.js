@@ -76,7 +76,10 @@
     }
     return fetch(url, options).then(
       function (response) {
-        if (response.status === 204) { return null; }
+        if (response.status === 204) {
+          if (method !== "GET" && method !== "HEAD") { usageChanged(); }
+          return null;
+        }
         return response.text().then(function (text) {
           var data = null;
           try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -84,6 +87,7 @@
             throw new ApiError(response.status, FF.errorText(data, response.status),
               data && data.code, data && data.field);
           }
+          if (method !== "GET" && method !== "HEAD") { usageChanged(); }
           return data;
         });
       },
@@ -210,13 +214,24 @@
   };
 
   // --- the storage bar in the sidebar ---------------------------------------------------
+  // Any change made through the API (copy, upload, delete for good, versions…) may change
+  // the figure: one look-up shortly after the last of a burst of changes.
+  var usageTimer = null;
+  function usageChanged() {
+    window.clearTimeout(usageTimer);
+    usageTimer = window.setTimeout(function () { FF.refreshUsage(); }, 300);
+  }
+  FF.usageChanged = usageChanged;
   FF.refreshUsage = function () {
     var box = document.getElementById("side-usage");
     if (!box || !FF.config.urls.me) { return; }
     FF.api("GET", FF.config.urls.me).then(function (me) {
       var meter = box.querySelector("meter");
       var text = box.querySelector(".usage-text");
-      if (meter && me.quota_bytes !== null) { meter.value = me.used_bytes; }
+      if (meter && me.quota_bytes !== null) {
+        meter.value = me.used_bytes;
+        meter.textContent = Math.round(100 * me.used_bytes / me.quota_bytes) + " %";
+      }
       if (text) {
         text.textContent = FF.formatSize(me.used_bytes) + (me.quota_bytes === null ? " used" : " of " + FF.formatSize(me.quota_bytes) + " used");
       }

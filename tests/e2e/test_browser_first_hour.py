@@ -137,3 +137,20 @@ def test_long_names_end_with_an_ellipsis_and_show_in_full_on_hover_and_in_detail
     page.goto("/files/trash/")
     name = page.locator(".trash-name")
     assert truncated(name) and name.get_attribute("title") == LONG_NAME
+
+
+# --- the storage figure (item 20) ----------------------------------------------------------
+
+
+def test_the_storage_figure_follows_a_copy_without_a_reload(signed_in: Page, alice: Any) -> None:
+    make_folder(alice, "/Backup")
+    make_file(alice, "/photo.txt", b"pixels")
+    page = signed_in
+    page.goto("/")
+    usage = page.locator("#side-usage .usage-text")
+    expect(usage).to_have_text("6\xa0bytes used")
+    row(page, "photo.txt").click(button="right")
+    page.get_by_role("menuitem", name="Copy to…").click()
+    page.locator("#picker").get_by_role("button", name="Backup").click()
+    page.locator("#picker").get_by_role("button", name="Copy here").click()
+    expect(usage).to_have_text("12\xa0bytes used")
