@@ -169,6 +169,7 @@
   };
 
   // --- toasts ------------------------------------------------------------------------------
+  var MAX_TOASTS = 2;
   FF.toast = function (message, options) {
     options = options || {};
     var region = document.getElementById("toasts");
@@ -189,6 +190,8 @@
     var closer = FF.el("button", { type: "button", className: "icon-button toast-close", "aria-label": "Dismiss", onclick: close }, [FF.icon("close")]);
     toast.appendChild(closer);
     region.appendChild(toast);
+    // One area, at most two notes: a new one replaces the oldest rather than stacking.
+    while (region.children.length > MAX_TOASTS) { region.removeChild(region.firstElementChild); }
     timer = window.setTimeout(close, options.duration || (options.error ? 12000 : 8000));
     return { close: close, element: toast };
   };

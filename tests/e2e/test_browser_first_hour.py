@@ -154,3 +154,60 @@ def test_the_storage_figure_follows_a_copy_without_a_reload(signed_in: Page, ali
     page.locator("#picker").get_by_role("button", name="Backup").click()
     page.locator("#picker").get_by_role("button", name="Copy here").click()
     expect(usage).to_have_text("12\xa0bytes used")
+
+
+# --- notifications and the upload panel (item 13) --------------------------------------------
+
+
+def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_notes_replace_each_other_and_nothing_covers_the_list_or_the_details(
+    signed_in: Page, alice: Any
+) -> None:
+    for n in range(12):
+        make_file(alice, f"/file {n:02}.txt", b"x" * (n + 1))
+    page = signed_in
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto("/")
+    # Open the details panel with its versions, and upload a file: the upload panel shows.
+    row(page, "file 11.txt").locator(".cell.size").click()
+    page.keyboard.press("i")
+    expect(page.locator("#details")).to_be_visible()
+    page.locator("#upload-popover > summary").click()
+    page.set_input_files(
+        "#upload-input", [{"name": "new.txt", "mimeType": "text/plain", "buffer": b"new"}]
+    )
+    expect(page.locator("#upload-total-text")).to_contain_text("1 of 1 file uploaded")
+    page.locator("#upload-popover > summary").click()
+    # Four things done in a row leave at most two notes.
+    for n in range(4):
+        row(page, f"file {n:02}.txt").locator(".cell.size").click()
+        page.keyboard.press("F2")
+        page.keyboard.type(f"renamed {n}")
+        page.keyboard.press("Enter")
+        expect(row(page, f"renamed {n}.txt")).to_be_visible()
+    expect(page.locator(".toast")).to_have_count(2)
+    expect(page.locator(".toast").last).to_contain_text("renamed 3.txt")
+
+    covering = [page.locator("#upload-panel").bounding_box()]
+    covering += [toast.bounding_box() for toast in page.locator(".toast").all()]
+    covered = [page.locator("#details").bounding_box()]
+    covered += [cell.bounding_box() for cell in page.locator("#listing .cell.size").all()]
+    covered += [cell.bounding_box() for cell in page.locator("#listing .name-link").all()]
+    for box in covering:
+        assert box is not None
+        for target in covered:
+            if target is not None:
+                assert not overlaps(box, target), (box, target)
+
+    # The panel folds to its summary line.
+    page.get_by_role("button", name="Hide the list of files").click()
+    expect(page.locator("#upload-list")).to_be_hidden()
+    expect(page.locator("#upload-total-text")).to_be_visible()
