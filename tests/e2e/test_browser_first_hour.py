@@ -211,3 +211,44 @@ def test_notes_replace_each_other_and_nothing_covers_the_list_or_the_details(
     page.get_by_role("button", name="Hide the list of files").click()
     expect(page.locator("#upload-list")).to_be_hidden()
     expect(page.locator("#upload-total-text")).to_be_visible()
+
+
+# --- sharing in one click (item 12) ----------------------------------------------------------
+
+
+def test_one_click_makes_a_link_and_the_dialog_then_shows_it_with_its_settings(
+    signed_in: Page, alice: Any, live_server: Any
+) -> None:
+    from sharing.models import ShareLink
+
+    make_file(alice, "/notes.txt", b"hello")
+    page = signed_in
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto("/")
+    row(page, "notes.txt").click(button="right")
+    page.get_by_role("menuitem", name="Share…").click()
+    dialog = page.locator("#share-dialog")
+    create = dialog.get_by_role("button", name="Create link", exact=True)
+    expect(create).to_be_focused()
+    expect(dialog.locator("#share-quick-help")).to_contain_text("expires after 7 days")
+    create.click()
+    url = dialog.locator("#share-result-url")
+    expect(url).to_have_value(re.compile(r"/s/[A-Za-z0-9_-]{43}/$"))
+    link = ShareLink.objects.get()
+    assert link.permission == "download" and link.expires_at is not None
+    # The new link and its settings, not an empty "new link" form inviting a second one.
+    expect(dialog.locator("#share-result-facts")).to_contain_text("View and download")
+    expect(create).to_be_hidden()
+    expect(dialog.get_by_role("button", name="Copy link").first).to_be_focused()
+    dialog.get_by_role("button", name="Copy link").first.click()
+    assert page.evaluate("navigator.clipboard.readText()") == url.input_value()
+    dialog.get_by_text("Settings of this link").click()
+    expect(dialog.get_by_label("People with the link can", exact=True)).to_have_value("download")
+    expect(dialog.get_by_role("button", name="Save changes")).to_be_visible()
+    dialog.get_by_label("Access limit", exact=True).fill("3")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog.locator("#share-status")).to_have_text("Changes saved.")
+    expect(dialog.locator("#share-result-facts")).to_contain_text("at most 3 visits")
+    assert ShareLink.objects.count() == 1
+    link.refresh_from_db()
+    assert link.max_access_count == 3
