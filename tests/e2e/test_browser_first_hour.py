@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from playwright.sync_api import Browser, Page, expect
 
 from files import selectors, services
-from tests.e2e.conftest import make_file, make_folder, row
+from tests.e2e.conftest import make_file, make_folder, row, shoot
 
 # --- one size formatter, one date format (items 14, 15) -------------------------------------
 
@@ -252,3 +252,83 @@ def test_one_click_makes_a_link_and_the_dialog_then_shows_it_with_its_settings(
     assert ShareLink.objects.count() == 1
     link.refresh_from_db()
     assert link.max_access_count == 3
+
+
+# --- a phone (item 11) ------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+
+def phone_pages(alice: Any) -> list[tuple[str, str]]:
+    """(name, URL) of every kind of page, each with something long in it."""
+    from sharing import services as sharing_services
+
+    docs = make_folder(alice, "/Documents with a rather long folder name for a phone")
+    report = make_file(alice, f"/Documents with a rather long folder name for a phone/{LONG_NAME}")
+    make_file(alice, "/holiday-photo-from-the-beach-at-sunset-2026.jpg", b"x" * 150_000)
+    make_file(alice, "/notes.txt", b"notes")
+    services.node_set_favorite(node=report, is_favorite=True)
+    services.node_trash(node=make_file(alice, f"/{LONG_NAME[:120]}.old", b"old"))
+    link, _ = sharing_services.share_create(
+        owner=alice, node=report, label="for the accountant", max_access_count=10
+    )
+    _, file_token = sharing_services.share_create(owner=alice, node=report)
+    _, folder_token = sharing_services.share_create(owner=alice, node=docs)
+    _, drop_token = sharing_services.share_create(owner=alice, node=docs, permission="upload")
+    return [
+        ("drive", "/"),
+        ("folder", f"/files/folders/{docs.pk}/"),
+        ("item", f"/files/items/{report.pk}/"),
+        ("trash", "/files/trash/"),
+        ("favourites", "/files/favourites/"),
+        ("tags", "/files/tags/"),
+        ("search", "/search/?q=holiday"),
+        ("shared-by-me", "/shares/"),
+        ("link", f"/shares/{link.pk}/"),
+        ("account", "/account/"),
+        ("public-file", f"/s/{file_token}/"),
+        ("public-folder", f"/s/{folder_token}/"),
+        ("public-drop", f"/s/{drop_token}/"),
+    ]
+
+
+def test_no_page_scrolls_sideways_on_a_phone_and_the_list_comes_first(
+    signed_in: Page, alice: Any
+) -> None:
+    page = signed_in
+    page.set_viewport_size(PHONE)
+    wide = {}
+    for name, url in phone_pages(alice):
+        page.goto(url)
+        expect(page.locator("html")).to_have_class(re.compile(r"\bhas-menu\b"))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        shoot(page, f"phone-{name}")
+        if width > PHONE["width"]:
+            wide[name] = width
+    assert wide == {}
+
+    # The drive: a top bar, then the list at once, each name with its size or date under it.
+    page.goto("/")
+    first = page.locator("#listing-body .row").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= PHONE["height"], box
+    photo = row(page, "holiday-photo-from-the-beach-at-sunset-2026.jpg")
+    expect(photo.locator(".row-meta")).to_be_visible()
+    expect(photo.locator(".row-meta")).to_contain_text("146.5\xa0KB")
+    # The sidebar is in the menu.
+    trash_link = page.get_by_role("link", name="Trash")
+    expect(trash_link).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(trash_link).to_be_visible()
+    expect(page.get_by_role("link", name="Shared by me")).to_be_visible()
+    trash_link.click()
+    expect(page).to_have_url(re.compile(r"/files/trash/$"))
+
+    # Shared by me and the trash: every action is on screen, not off its right edge.
+    for url in ("/shares/", "/files/trash/"):
+        page.goto(url)
+        buttons = page.locator(".row-actions .button").all()
+        assert buttons, url
+        for button in buttons:
+            box = button.bounding_box()
+            assert box is not None and 0 <= box["x"] <= box["x"] + box["width"] <= PHONE["width"]

@@ -58,8 +58,7 @@ def test_home_lists_folders_first_with_breadcrumbs(web: Client, upload: Any, mkd
     assert names_in(response) == ["Docs", "Zeta", "A.txt", "b.txt"]
     assert (
         '<h1 class="crumb-current" aria-current="page" id="folder-title" title="Your files">'
-        "Your files</h1>"
-        in text(response)
+        "Your files</h1>" in text(response)
     )
 
     response = web.get(f"/files/folders/{docs.pk}/")
