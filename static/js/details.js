@@ -74,7 +74,7 @@
     preview.appendChild(thumb);
     clear(facts);
     fact("Type", node.is_folder ? "Folder" : (node.mime_type || "unknown"));
-    if (!node.is_folder) { fact("Size", FF.formatSize(node.size) + " (" + Number(node.size).toLocaleString() + " bytes)"); }
+    if (!node.is_folder) { fact("Size", FF.formatSize(node.size) + (node.size < 1024 ? "" : " (" + Number(node.size).toLocaleString() + " bytes)")); }
     fact("Location", node.path || "/", "mono");
     fact("Created", FF.formatDate(node.created_at));
     fact("Modified", FF.formatDate(node.updated_at));
