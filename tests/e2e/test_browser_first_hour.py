@@ -185,6 +185,8 @@ def test_notes_replace_each_other_and_nothing_covers_the_list_or_the_details(
         "#upload-input", [{"name": "new.txt", "mimeType": "text/plain", "buffer": b"new"}]
     )
     expect(page.locator("#upload-total-text")).to_contain_text("1 of 1 file uploaded")
+    # The listing reloads with the new file: renaming starts after that, not during it.
+    expect(row(page, "new.txt")).to_be_visible()
     page.locator("#upload-popover > summary").click()
     # Four things done in a row leave at most two notes.
     for n in range(4):
