@@ -13,6 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 from files import selectors, services
 from tests.e2e.conftest import make_file, make_folder, row, shoot
 
+PHONE = {"width": 390, "height": 844}
+
 # --- one size formatter, one date format (items 14, 15) -------------------------------------
 
 SIZES = [0, 1, 2, 1023, 1024, 1280, 1331, 1536, 152064, 152166, 1048575, 1048576, 1572864,
@@ -209,6 +211,19 @@ def test_notes_replace_each_other_and_nothing_covers_the_list_or_the_details(
             if target is not None:
                 assert not overlaps(box, target), (box, target)
 
+    # On a phone the details are a sheet from the bottom, over the dock.
+    page.set_viewport_size(PHONE)
+    sheet = page.locator("#details")
+    expect(sheet).to_be_visible()
+    box = sheet.bounding_box()
+    assert box is not None
+    on_top = page.evaluate(
+        "([x, y]) => document.getElementById('details').contains(document.elementFromPoint(x, y))",
+        [box["x"] + box["width"] / 2, PHONE["height"] - 40],
+    )
+    assert on_top
+    page.set_viewport_size({"width": 1280, "height": 720})
+
     # The panel folds to its summary line.
     page.get_by_role("button", name="Hide the list of files").click()
     expect(page.locator("#upload-list")).to_be_hidden()
@@ -257,8 +272,6 @@ def test_one_click_makes_a_link_and_the_dialog_then_shows_it_with_its_settings(
 
 
 # --- a phone (item 11) ------------------------------------------------------------------------
-
-PHONE = {"width": 390, "height": 844}
 
 
 def phone_pages(alice: Any) -> list[tuple[str, str]]:
