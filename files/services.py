@@ -395,7 +395,7 @@ def node_rename(*, node: Node, name: str) -> Node:
     name = clean_name(name)
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be renamed.")
+        raise InvalidMove("“Your files” cannot be renamed.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     if name == node.name:
@@ -413,7 +413,7 @@ def node_rename(*, node: Node, name: str) -> Node:
 def node_move(*, node: Node, new_parent: Node) -> Node:
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be moved.")
+        raise InvalidMove("“Your files” cannot be moved.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _live_folder(tree.refresh(new_parent))
@@ -492,7 +492,7 @@ def node_trash(*, node: Node) -> Node:
     """Move a node and its subtree to the trash, in one step. It stays where it was."""
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be trashed.")
+        raise InvalidMove("“Your files” cannot be moved to the trash.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is already in the trash.")
     now = timezone.now()

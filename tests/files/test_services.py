@@ -67,6 +67,22 @@ def test_spaces_at_the_ends_of_a_name_are_trimmed_by_every_service(alice, home):
         services.folder_create(owner=alice, parent=home, name="Reports   ")
 
 
+def test_the_home_folder_is_called_your_files_in_every_refusal(alice, home):
+    other = services.folder_create(owner=alice, parent=home, name="Other")
+    refusals = [
+        (lambda: services.node_rename(node=home, name="x"), "“Your files” cannot be renamed."),
+        (lambda: services.node_move(node=home, new_parent=other), "“Your files” cannot be moved."),
+        (lambda: services.node_trash(node=home), "“Your files” cannot be moved to the trash."),
+        (lambda: services.node_copy(node=home, new_parent=other), "“Your files” cannot be copied"),
+    ]
+    for act, message in refusals:
+        with pytest.raises(InvalidMove) as caught:
+            act()
+        assert caught.value.message.startswith(message)
+    with pytest.raises(NameConflict, match="already exists in “Your files”"):
+        services.folder_create(owner=alice, parent=home, name="Other")
+
+
 def test_names_are_nfc_normalised(alice, home):
     decomposed = "Cafe\u0301"
     folder = services.folder_create(owner=alice, parent=home, name=decomposed)
