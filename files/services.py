@@ -492,7 +492,7 @@ def node_trash(*, node: Node) -> Node:
     """Move a node and its subtree to the trash, in one step. It stays where it was."""
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("“Your files” cannot be moved to the trash.")
+        raise InvalidMove("“Your files” cannot be trashed.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is already in the trash.")
     now = timezone.now()

@@ -72,7 +72,7 @@ def test_the_home_folder_is_called_your_files_in_every_refusal(alice, home):
     refusals = [
         (lambda: services.node_rename(node=home, name="x"), "“Your files” cannot be renamed."),
         (lambda: services.node_move(node=home, new_parent=other), "“Your files” cannot be moved."),
-        (lambda: services.node_trash(node=home), "“Your files” cannot be moved to the trash."),
+        (lambda: services.node_trash(node=home), "“Your files” cannot be trashed."),
         (lambda: services.node_copy(node=home, new_parent=other), "“Your files” cannot be copied"),
     ]
     for act, message in refusals:
