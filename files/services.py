@@ -33,6 +33,7 @@ from files.ingest import Received
 from files.mime import sniff
 from files.models import Blob, FileVersion, Node, NodeShare, Tag
 from files.names import clean_name, numbered, split_path
+from files.signals import announce_content
 
 OnConflict = Literal["fail", "rename", "replace"]
 ON_CONFLICT_CHOICES: tuple[str, ...] = ("fail", "rename", "replace")
@@ -64,7 +65,7 @@ def _lock_owners(*owner_ids: int) -> None:
 
 
 def _label(node: Node) -> str:
-    return "your home folder" if node.is_home else f"“{node.name}”"
+    return "“Your files”" if node.is_home else f"“{node.name}”"
 
 
 def _locked(node: Node) -> Node:
@@ -264,9 +265,11 @@ def _file_store(
             raise _conflict(parent, existing)
         if on_conflict == "replace":
             blob = blob_for(received)
-            return _replace_content(
+            replaced = _replace_content(
                 existing, blob=blob, size=received.size, mime_type=mime_type, actor=actor
             )
+            announce_content([replaced])
+            return replaced
         name = _free_name(parent, name)
     _charge(owner.pk, received.size)
     blob = blob_for(received)
@@ -278,8 +281,9 @@ def _file_store(
         size=received.size,
         mime_type=mime_type,
     )
-    tree.insert(node, parent)
+    node = tree.insert(node, parent)
     activity_record(kind=Kind.UPLOAD, node=node, actor=actor or owner)
+    announce_content([node])
     return node
 
 
@@ -418,6 +422,7 @@ def _store_many(
     tree.insert_leaves(new, parent)
     for node in new:
         activity_record(kind=Kind.UPLOAD, node=node, actor=actor or owner)
+    announce_content(stored)
     return stored
 
 
@@ -429,7 +434,7 @@ def node_rename(*, node: Node, name: str, actor: User | None = None) -> Node:
     name = clean_name(name)
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be renamed.")
+        raise InvalidMove("“Your files” cannot be renamed.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     if name == node.name:
@@ -453,7 +458,7 @@ def node_move(*, node: Node, new_parent: Node, actor: User | None = None) -> Nod
         return _move_across(node=node, new_parent=new_parent, actor=actor)
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be moved.")
+        raise InvalidMove("“Your files” cannot be moved.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _fresh_folder(new_parent)
@@ -538,7 +543,9 @@ def node_copy(
     except Node.DoesNotExist:
         raise NodeNotFound("This item no longer exists.") from None
     if node.is_home:
-        raise InvalidMove("Copy the folders inside your home folder instead.")
+        raise InvalidMove(
+            "“Your files” cannot be copied as a whole; copy the folders inside it instead."
+        )
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _fresh_folder(new_parent)
@@ -593,7 +600,7 @@ def node_trash(*, node: Node, actor: User | None = None) -> Node:
     """Move a node and its subtree to the trash, in one step. It stays where it was."""
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be trashed.")
+        raise InvalidMove("“Your files” cannot be trashed.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is already in the trash.")
     now = timezone.now()
