@@ -138,6 +138,9 @@ def main() -> None:
 
     started = time.perf_counter()
     world = build(args.owners, args.folders, args.files, args.listing)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics after the bulk load, as autovacuum would
     reader, owner, folder = world["reader"], world["owner"], world["folder"]
     shares = NodeShare.objects.filter(user=reader).count()
     print(
