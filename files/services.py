@@ -219,8 +219,12 @@ def file_upload(
     received: Received,
     on_conflict: OnConflict = "fail",
     actor: User | None = None,
+    via_link: str = "",
 ) -> Node:
     """Store an uploaded file in ``parent``.
+
+    ``actor`` is the person uploading (default the owner); ``via_link`` names the share
+    link a visitor without an account used instead (the activity log says so).
 
     ``on_conflict`` decides what happens when the name is taken: ``fail`` (409),
     ``rename`` (“report (1).pdf”) or ``replace`` (the file gets a new version).
@@ -241,6 +245,7 @@ def file_upload(
             received=received,
             on_conflict=on_conflict,
             actor=actor,
+            via_link=via_link,
         )
     finally:
         received.discard()
@@ -255,6 +260,7 @@ def _file_store(
     received: Received,
     on_conflict: OnConflict,
     actor: User | None,
+    via_link: str = "",
 ) -> Node:
     tree.lock(owner.pk)
     parent = _fresh_folder(parent, owner=owner)
@@ -282,7 +288,9 @@ def _file_store(
         mime_type=mime_type,
     )
     node = tree.insert(node, parent)
-    activity_record(kind=Kind.UPLOAD, node=node, actor=actor or owner)
+    activity_record(
+        kind=Kind.UPLOAD, node=node, actor=None if via_link else actor or owner, link_label=via_link
+    )
     announce_content([node])
     return node
 

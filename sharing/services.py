@@ -410,6 +410,7 @@ def share_receive_upload(
         received=received,
         on_conflict="rename",
         actor=None,
+        via_link=_link_label(link),
     )
     access_log(
         link=link,

@@ -143,3 +143,21 @@ def test_prune_keeps_the_configured_days(world: World, settings):
     assert Activity.objects.count() == total - 1
     assert not Activity.objects.filter(pk=old.pk).exists()
     assert tree.check(world.alice) == []
+
+
+def test_a_drop_folder_upload_is_by_the_visitor_of_the_link(world: World):
+    from sharing.services import Visitor, share_receive_upload
+
+    link, _ = link_services.share_create(
+        owner=world.alice, node=world.team, permission="upload", label="inbox"
+    )
+    node = share_receive_upload(
+        link=link,
+        name="dropped.txt",
+        received=received(b"dropped"),
+        uploader_name="Dana",
+        visitor=Visitor(address="192.0.2.1", client="test"),
+        counted=True,
+    )
+    entry = Activity.objects.get(kind=Kind.UPLOAD, node=node)
+    assert entry.actor is None and entry.who == "visitor of link “inbox”"
