@@ -42,8 +42,8 @@ class NodeSerializer(serializers.ModelSerializer):
         paths: dict[int, str] | None = self.context.get("paths")
         if paths is not None and node.pk in paths:
             return paths[node.pk]
-        # Through the parent links, not the node's tree columns: those were read with the
-        # node, outside the tree lock, and a write committed since may have shifted them.
+        # Read outside the tree lock: a write committed since may have moved the node or
+        # removed a folder above it; paths_of re-reads such a node's path.
         return tree.paths_of([node])[node.pk]
 
     def get_sha256(self, node: Node) -> str | None:
