@@ -32,6 +32,7 @@ from files.ingest import Received
 from files.mime import sniff
 from files.models import Blob, FileVersion, Node, Tag
 from files.names import clean_name, numbered, split_path
+from files.signals import announce_content
 
 OnConflict = Literal["fail", "rename", "replace"]
 ON_CONFLICT_CHOICES: tuple[str, ...] = ("fail", "rename", "replace")
@@ -244,9 +245,11 @@ def _file_store(
             raise _conflict(parent, existing)
         if on_conflict == "replace":
             blob = blob_for(received)
-            return _replace_content(
+            replaced = _replace_content(
                 existing, blob=blob, size=received.size, mime_type=mime_type, actor=actor
             )
+            announce_content([replaced])
+            return replaced
         name = _free_name(parent, name)
     _charge(owner.pk, received.size)
     blob = blob_for(received)
@@ -258,7 +261,9 @@ def _file_store(
         size=received.size,
         mime_type=mime_type,
     )
-    return tree.insert(node, parent)
+    node = tree.insert(node, parent)
+    announce_content([node])
+    return node
 
 
 def file_upload_to_path(
@@ -394,6 +399,7 @@ def _store_many(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, parent)
+    announce_content(stored)
     return stored
 
 
