@@ -32,7 +32,7 @@ def main() -> None:
     from django.db import connection
 
     from files import services
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
     from files.models import Node
 
     assert connection.vendor == "postgresql", "run through scripts/with-postgres.sh"
@@ -47,7 +47,7 @@ def main() -> None:
             owner=user,
             parent=first,
             name=f"n{n}.txt",
-            received=receive_body(io.BytesIO(content).read, length=len(content)),
+            received=receive_stream(io.BytesIO(content).read, length=len(content)),
         )
 
     with connection.cursor() as cursor:
