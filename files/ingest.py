@@ -24,7 +24,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -298,7 +298,9 @@ def parse_multipart(
     body = _Counted(read)
     try:
         try:
-            fields, files = MultiPartParser(dict(meta), body, [handler], encoding).parse()
+            fields, files = MultiPartParser(
+                dict(meta), cast(Any, body), [handler], encoding
+            ).parse()
         except TooManyFilesSent:
             most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
             raise InvalidUpload(f"Send at most {most} files at once.", field="file") from None
@@ -330,5 +332,5 @@ def receive_multipart(request: HttpRequest) -> tuple[QueryDict, list[Upload]]:
     The body is parsed here (not by ``request.POST``), so call this before anything reads
     it; the fields become ``request.POST``, so a CSRF check afterwards finds its token."""
     fields, files = parse_multipart(request.META, request.read, encoding=request.encoding)
-    request.POST = fields
+    request.POST = fields  # type: ignore[assignment]  # the parser makes it read-only
     return fields, uploads_in(files)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs (PostgreSQL server, Chromium) when they
-# are missing. Needs root and apt-get; does nothing when everything is there already.
+# Install the system packages FileFlow and its tests need (libmagic, PostgreSQL server,
+# Chromium) when they are missing. Needs root and apt-get; does nothing when everything is
+# there already.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+# MIME detection (files/mime.py: python-magic loads libmagic at run time).
+ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing+=(libmagic1)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
