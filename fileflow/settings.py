@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "files",
     "sharing",
     "search",
+    "webdav",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,8 @@ FILEFLOW_S3_PRESIGNED_SECONDS = config.integer("FILEFLOW_S3_PRESIGNED_SECONDS", 
 # Thumbnails: images with more pixels than this are not decoded (decompression bombs).
 FILEFLOW_THUMBNAIL_MAX_PIXELS = config.integer("FILEFLOW_THUMBNAIL_MAX_PIXELS", 50_000_000)
 FILEFLOW_HTTPS = config.boolean("FILEFLOW_HTTPS", False)
+# WebDAV (/dav/): accept the account password besides personal access tokens.
+FILEFLOW_DAV_ALLOW_PASSWORD = config.boolean("FILEFLOW_DAV_ALLOW_PASSWORD", True)
 
 MAILERS = config.mailers()
 DEFAULT_FROM_EMAIL = config.string("DEFAULT_FROM_EMAIL", "FileFlow <fileflow@localhost>")

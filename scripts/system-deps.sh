@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages FileFlow and its tests need (libmagic, PostgreSQL server,
-# Chromium) when they are missing. Needs root and apt-get; does nothing when everything is
+# Chromium, litmus, rclone) when they are missing. Needs root and apt-get; does nothing when everything is
 # there already.
 set -euo pipefail
 
@@ -10,6 +10,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql post
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 # MIME detection (files/mime.py: python-magic loads libmagic at run time).
 ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing+=(libmagic1)
+# WebDAV: the litmus test suite and rclone as a client (tests/webdav).
+command -v litmus >/dev/null || missing+=(litmus)
+command -v rclone >/dev/null || missing+=(rclone)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
