@@ -23,7 +23,11 @@ def dav_app(mount_path: str) -> WsgiDAVApp:
             "lock_storage": DbLockStorage(),
             "property_manager": DbPropertyManager(),
             "middleware_stack": [DavErrors, RequestResolver],
-            "http_authenticator": {"domain_controller": None},
+            "http_authenticator": {
+                "domain_controller": None,
+                "accept_basic": False,
+                "accept_digest": False,
+            },
             "dir_browser": {"enable": False},
             "suppress_version_info": True,
             "verbose": 1,

@@ -215,6 +215,17 @@ class FolderResource(_NodeResource, DAVCollection):
             raise DAVError(HTTP_FORBIDDEN, context_info="Your home folder cannot be deleted.")
         super().delete()
 
+    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
+        """COPY with Depth 0: the folder without its members (wsgidav would copy them all)."""
+        if depth_infinity:
+            return False
+        with transaction.atomic():
+            existing = self.provider.get_resource_inst(dest_path, self.environ)
+            if existing is not None:
+                existing.delete()  # Overwrite: T (wsgidav refused F already)
+            self.copy_move_single(dest_path, is_move=False)
+        return True
+
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
         """COPY of a folder: the folder itself (its members come one by one)."""
         existing = self.provider.get_resource_inst(dest_path, self.environ)
@@ -269,6 +280,13 @@ class FileResource(_NodeResource, DAVNonCollection):
 
     def support_etag(self) -> bool:
         return self._node is not None
+
+    def get_property_value(self, name: str) -> Any:
+        if name == "{DAV:}getetag":
+            # RFC 4918 §15.6: an entity-tag, quoted as in the ETag header (wsgidav leaves the
+            # quotes off, which get_etag() must do for its header comparisons).
+            return f'"{self.get_etag()}"'
+        return super().get_property_value(name)
 
     def support_ranges(self) -> bool:
         return True
@@ -365,11 +383,15 @@ class FileFlowProvider(DAVProvider):
             return FolderResource(path, node, environ)
         return FileResource(path, node, environ)
 
-    def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
+    def get_resource_inst(self, path: str | None, environ: dict[str, Any]) -> Any:
         node = self.node_at(path, environ)
-        return None if node is None else self.resource_for(node, path, environ)
+        if node is None or path is None:
+            return None
+        return self.resource_for(node, path, environ)
 
-    def node_at(self, path: str, environ: dict[str, Any]) -> Node | None:
+    def node_at(self, path: str | None, environ: dict[str, Any]) -> Node | None:
+        if path is None:  # the parent of the root
+            return None
         try:
             node = selectors.node_at_path(user_of(environ), path)
         except NodeNotFound:
