@@ -49,7 +49,8 @@ class DavErrors(BaseMiddleware):
             yield body
             return
         status, headers = captured.status, captured.response_headers
-        if status.startswith("201"):
+        html = any(k.lower() == "content-type" and "html" in v for k, v in headers)
+        if status.startswith("201") and html:
             # wsgidav describes a 201 in an HTML page that names itself: an empty body says it.
             headers = [
                 (k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")

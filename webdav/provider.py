@@ -30,8 +30,8 @@ from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
 from accounts.models import User
 from fileflow.errors import DomainError
-from files import selectors, services
-from files.errors import NodeNotFound, QuotaExceeded
+from files import selectors, services, tree
+from files.errors import QuotaExceeded
 from files.ingest import (
     Received,
     declared_length,
@@ -40,10 +40,13 @@ from files.ingest import (
     refuse_early,
 )
 from files.models import Node
+from files.names import clean_name
 from files.store import blob_store
 from webdav import services as dav_services
 
 USER_KEY = "fileflow.user"
+# {path: node or None}: wsgidav resolves the same paths several times in one request.
+NODES_KEY = "fileflow.dav.nodes"
 
 # RFC 4331 §6: a write beyond the quota fails with 507 and this precondition.
 QUOTA_NOT_EXCEEDED = "{DAV:}quota-not-exceeded"
@@ -51,8 +54,9 @@ QUOTA_PROPS = ("{DAV:}quota-used-bytes", "{DAV:}quota-available-bytes")
 
 
 @contextlib.contextmanager
-def dav_errors() -> Iterator[None]:
-    """Turn a service's refusal into a DAV error carrying its message (never a 500)."""
+def dav_errors(environ: dict[str, Any]) -> Iterator[None]:
+    """Around a write: turn a service's refusal into a DAV error carrying its message (never
+    a 500), and forget the nodes this request has resolved (they may have changed)."""
     try:
         yield
     except QuotaExceeded as exc:
@@ -63,6 +67,8 @@ def dav_errors() -> Iterator[None]:
         ) from exc
     except DomainError as exc:
         raise DAVError(exc.status_code, context_info=exc.message) from exc
+    finally:
+        environ.pop(NODES_KEY, None)
 
 
 def user_of(environ: dict[str, Any]) -> User:
@@ -103,7 +109,7 @@ class _NodeResource:
 
     def delete(self) -> None:
         """DELETE moves to the trash (restorable from the web page for the usual time)."""
-        with dav_errors():
+        with dav_errors(self.environ):
             services.node_trash(node=self.node)
         self._forget()
 
@@ -113,7 +119,7 @@ class _NodeResource:
     def move_recursive(self, dest_path: str) -> list[Any]:
         parent, name = self.provider.destination(dest_path, self.environ)
         src_url = self.get_ref_url()
-        with dav_errors():
+        with dav_errors(self.environ):
             self.node = dav_services.node_move_to(node=self.node, new_parent=parent, name=name)
         dest = self.provider.resource_for(self.node, dest_path, self.environ)
         pm = self.provider.prop_manager
@@ -192,7 +198,7 @@ class FolderResource(_NodeResource, DAVCollection):
             return FileResource(join(self.path, name), None, self.environ, parent=self.node)
         # LOCK on an unmapped URL makes an empty file (RFC 4918 §7.3).
         empty = receive_stream(lambda size: b"", length=0, name=name)
-        with dav_errors():
+        with dav_errors(self.environ):
             node = services.file_upload(
                 owner=user_of(self.environ),
                 parent=self.node,
@@ -203,7 +209,7 @@ class FolderResource(_NodeResource, DAVCollection):
         return FileResource(join(self.path, node.name), node, self.environ)
 
     def create_collection(self, name: str) -> FolderResource:
-        with dav_errors():
+        with dav_errors(self.environ):
             node = services.folder_create(owner=user_of(self.environ), parent=self.node, name=name)
         return FolderResource(join(self.path, node.name), node, self.environ)
 
@@ -231,7 +237,7 @@ class FolderResource(_NodeResource, DAVCollection):
         existing = self.provider.get_resource_inst(dest_path, self.environ)
         if existing is None:
             parent, name = self.provider.destination(dest_path, self.environ)
-            with dav_errors():
+            with dav_errors(self.environ):
                 folder = services.folder_create(
                     owner=user_of(self.environ), parent=parent, name=name
                 )
@@ -311,7 +317,7 @@ class FileResource(_NodeResource, DAVNonCollection):
         environ = self.environ
         user = user_of(environ)
         length = declared_length(environ)
-        with dav_errors():
+        with dav_errors(self.environ):
             if length is None and not environ.get("wsgi.input_terminated"):
                 raise length_required()
             refuse_early(environ, user)
@@ -330,7 +336,7 @@ class FileResource(_NodeResource, DAVNonCollection):
         user = user_of(self.environ)
         parent = self._parent if self._node is None else self._node.parent
         assert parent is not None
-        with dav_errors():
+        with dav_errors(self.environ):
             self._node = services.file_upload(
                 owner=user,
                 parent=parent,
@@ -343,7 +349,7 @@ class FileResource(_NodeResource, DAVNonCollection):
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
         """COPY of a file: blobs are shared, so no byte is copied."""
         parent, name = self.provider.destination(dest_path, self.environ)
-        with transaction.atomic(), dav_errors():
+        with transaction.atomic(), dav_errors(self.environ):
             existing = self.provider.get_resource_inst(dest_path, self.environ)
             if existing is not None:
                 services.node_trash(node=existing.node)
@@ -392,13 +398,32 @@ class FileFlowProvider(DAVProvider):
     def node_at(self, path: str | None, environ: dict[str, Any]) -> Node | None:
         if path is None:  # the parent of the root
             return None
-        try:
-            node = selectors.node_at_path(user_of(environ), path)
-        except NodeNotFound:
+        known: dict[str, Node | None] = environ.setdefault(NODES_KEY, {})
+        key = "/" + "/".join(part for part in path.split("/") if part)
+        if key not in known:
+            known[key] = self._lookup(key, environ)
+        return known[key]
+
+    def _lookup(self, key: str, environ: dict[str, Any]) -> Node | None:
+        """Walk from the nearest resolved ancestor: one query per path segment, each segment
+        once per request (wsgidav resolves a path and its parent, often more than once)."""
+        user = user_of(environ)
+        if key == "/":
+            return tree.home_of(user)
+        parent_key, _, name = key.rpartition("/")
+        parent = self.node_at(parent_key or "/", environ)
+        if parent is None or not parent.is_folder:
             return None
-        except DomainError:
-            return None  # a segment no stored name can have: nothing is there
-        return node
+        try:
+            name = clean_name(name)
+        except DomainError:  # a name nothing can be stored under: nothing is there
+            return None
+        return (
+            selectors.nodes_for(user)
+            .filter(parent=parent, name=name, trashed_at__isnull=True)
+            .select_related("blob")
+            .first()
+        )
 
     def destination(self, dest_path: str, environ: dict[str, Any]) -> tuple[Node, str]:
         """The folder and the name a COPY or MOVE is bound for (the name checked as

@@ -16,11 +16,10 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from fileflow.errors import DomainError
-from files import selectors
 from files.delivery import serve_node
 from webdav.app import dav_app
 from webdav.auth import REALM, NotAuthenticated, dav_authenticate
-from webdav.provider import USER_KEY
+from webdav.provider import USER_KEY, FileFlowProvider
 from webdav.storage import begin_request, end_request
 
 # XML bodies (PROPFIND, PROPPATCH, LOCK) are read into memory by wsgidav: keep them small.
@@ -105,10 +104,7 @@ def dav(request: HttpRequest, path: str | None = None) -> HttpResponseBase:
     path = path or "/"
     if request.method in ("GET", "HEAD"):
         # Files leave through the one delivery path (Range, ETag, conditionals, sendfile).
-        try:
-            node = selectors.node_at_path(user, path)
-        except DomainError:
-            node = None
+        node = FileFlowProvider().node_at(path, {USER_KEY: user})
         if node is not None and not node.is_folder:
             try:
                 return serve_node(request, node)

@@ -231,9 +231,7 @@ def start_gunicorn(data_dir: Path, **overrides: str) -> LiveServer:
             DJANGO_DEBUG="false",
             FILEFLOW_HOST=HOST,
             PORT=str(port),
-            WEB_CONCURRENCY="1",
-            FILEFLOW_THREADS="4",
-            **overrides,
+            **{"WEB_CONCURRENCY": "1", "FILEFLOW_THREADS": "4", **overrides},
         )
         process = spawn(
             [str(BIN / "gunicorn"), "-c", "fileflow/gunicorn.conf.py", "fileflow.wsgi"],

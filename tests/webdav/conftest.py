@@ -11,6 +11,13 @@ from django.test import Client
 
 from accounts.services import token_create
 
+# gunicorn for the real-server tests (test_dav_servers.py).
+from tests.integration.conftest import (  # noqa: F401
+    _local_gunicorn,
+    gunicorn_server,
+    start_server,
+)
+
 
 def basic(username: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{secret}".encode()).decode()

@@ -395,6 +395,7 @@ LOCK_BODY = (
 def lock(dav: Dav, path: str) -> str:
     response = dav("LOCK", path, LOCK_BODY, Timeout="Second-600", **{"Content-Type": "text/xml"})
     assert response.status_code in (200, 201), content(response)
+    assert b"activelock" in content(response)
     return str(response.headers["Lock-Token"]).strip("<>")
 
 
