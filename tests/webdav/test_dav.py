@@ -456,3 +456,19 @@ def test_another_users_paths_are_404_on_every_method(
     assert content(mallory_dav("GET", path)) == b"mallory"
     assert DavLock.objects.get(token=alice_token).owner == alice
     assert DavLock.objects.filter(token=mallory_token).exists()
+
+
+# --- the account page ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("allow_password", [True, False])
+def test_the_account_page_says_how_to_connect(
+    alice: Any, client: Any, settings: Any, allow_password: bool
+) -> None:
+    settings.FILEFLOW_DAV_ALLOW_PASSWORD = allow_password
+    client.force_login(alice)
+    page = client.get("/account/").content.decode()
+    assert 'value="http://testserver/dav/"' in page
+    assert "dav://testserver/dav/" in page
+    assert "<code>alice</code>" in page
+    assert ("your account password works too" in page) is allow_password
