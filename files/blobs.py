@@ -56,7 +56,7 @@ def blobs_for(received: list[Received]) -> dict[str, Blob]:
 
     Known content is not stored again, nor content sent twice in one batch. The rows are
     locked until the caller commits, so garbage collection cannot remove a blob from under
-    a new reference. Three queries, however many uploads.
+    a new reference. Two queries (one when all the content is known), however many uploads.
     """
     locked = Blob.objects.select_for_update()
     found = {blob.sha256: blob for blob in locked.filter(sha256__in={r.sha256 for r in received})}
@@ -69,9 +69,12 @@ def blobs_for(received: list[Received]) -> dict[str, Blob]:
         _put(item, Blob.key_for(item.sha256))
         new[item.sha256] = Blob(sha256=item.sha256, size=item.size)
     if new:
-        # A concurrent upload of the same content may create a row first: it is then used.
-        Blob.objects.bulk_create(new.values(), ignore_conflicts=True)
-        found.update((blob.sha256, blob) for blob in locked.filter(sha256__in=list(new)))
+        # One INSERT … ON CONFLICT DO UPDATE … RETURNING: a row a concurrent upload of the
+        # same content created first is taken (and locked) instead, with its id.
+        created = Blob.objects.bulk_create(
+            new.values(), update_conflicts=True, unique_fields=["sha256"], update_fields=["size"]
+        )
+        found.update((blob.sha256, blob) for blob in created)
     return found
 
 
