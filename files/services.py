@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -336,7 +336,7 @@ def file_upload_to_path(
     ).nodes[0]
 
 
-# Folders nested deeper than this are found one level at a time, not in one joined query.
+# Folders nested deeper than this are found one level at a time, not in one query.
 _JOINED_PATH_DEPTH = 16
 
 
@@ -357,12 +357,16 @@ def _target_folder(
         Node.objects.filter(parent=OuterRef("pk"), name__in=names, trashed_at__isnull=True)
     )
     if len(parts) <= _JOINED_PATH_DEPTH:
-        # The folder whose ancestors carry the path's names, up to the home folder.
-        lookups: dict[str, object] = {"owner": owner, "trashed_at__isnull": True}
-        for up, part in enumerate(reversed(parts)):
-            lookups["__".join([*["parent"] * up, "name"])] = part
-        lookups["__".join([*["parent"] * (len(parts) + 1), "isnull"])] = True
-        found = Node.objects.filter(**lookups).annotate(taken=taken).first()
+        # The folder's id as nested look-ups from the home folder down, each one step on
+        # the (parent, name) index of live nodes.
+        folder_id: Any = Subquery(
+            Node.objects.filter(owner=owner, parent__isnull=True).values("pk")[:1]
+        )
+        for part in parts:
+            folder_id = Subquery(
+                Node.objects.alive().filter(parent_id=folder_id, name=part).values("pk")[:1]
+            )
+        found = Node.objects.filter(pk=folder_id).annotate(taken=taken).first()
         if found is not None and found.is_folder:
             return found, found.taken
     folder = folder_ensure_path(owner=owner, path=parts)
