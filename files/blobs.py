@@ -6,6 +6,7 @@ decides when content is stored and keeps the Blob rows.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import IO, BinaryIO
 
 from django.core.files.storage import Storage
@@ -99,7 +100,7 @@ def _find_or_create_postgresql(received: list[Received]) -> tuple[dict[str, Blob
     table = connection.ops.quote_name(Blob._meta.db_table)
     now = timezone.now()
     rows = ", ".join(["(%s, %s, %s)"] * len(received))
-    params: list[object] = []
+    params: list[str | int | datetime] = []
     for item in received:
         params += [item.sha256, item.size, now]
     with connection.cursor() as cursor:
