@@ -282,6 +282,9 @@ def file_upload_batch(
             parts=parts,
             names=names,
             received=[upload.received for upload in files],
+            # Before the transaction: detection needs no lock. A renamed file (“a (1).txt”)
+            # keeps its name's extension, and a replaced one its name.
+            mime_types=[sniff(u.received.head, name) for u, name in zip(files, names, strict=True)],
             on_conflict=on_conflict,
             actor=actor,
         )
@@ -385,6 +388,7 @@ def _store_batch(
     parts: list[str],
     names: list[str],
     received: list[Received],
+    mime_types: list[str],
     on_conflict: BatchOnConflict,
     actor: User | None,
 ) -> UploadResult:
@@ -392,28 +396,28 @@ def _store_batch(
     folder, taken = _target_folder(owner, parent, parts, names)
     existing = {node.name: node for node in _live_children(folder, names)} if taken else {}
     also_taken = set(names)  # a renamed file must not take a name a later file brings
-    targets: list[tuple[Received, Node | str]] = []  # the file to version, or a new name
+    # Each file with its type, and the file to version or the new file's name.
+    targets: list[tuple[Received, str, Node | str]] = []
     skipped: list[str] = []
-    for name, item in zip(names, received, strict=True):
+    for name, item, mime_type in zip(names, received, mime_types, strict=True):
         clash = existing.get(name)
         if clash is None:
-            targets.append((item, name))
+            targets.append((item, mime_type, name))
         elif on_conflict == "skip":
             skipped.append(name)
         elif on_conflict == "fail" or (on_conflict == "replace" and clash.is_folder):
             raise _conflict(folder, clash)
         elif on_conflict == "replace":
-            targets.append((item, clash))
+            targets.append((item, mime_type, clash))
         else:
             free = _free_name(folder, name, also_taken=also_taken)
             also_taken.add(free)
-            targets.append((item, free))
-    _charge(owner.pk, sum(item.size for item, target in targets if isinstance(target, str)))
-    blobs = blobs_for([item for item, _ in targets]) if targets else {}
+            targets.append((item, mime_type, free))
+    _charge(owner.pk, sum(item.size for item, _, target in targets if isinstance(target, str)))
+    blobs = blobs_for([item for item, _, _ in targets]) if targets else {}
     stored: list[Node] = []
     new: list[Node] = []
-    for item, target in targets:
-        mime_type = sniff(item.head, target if isinstance(target, str) else target.name)
+    for item, mime_type, target in targets:
         blob = blobs[item.sha256]
         if isinstance(target, Node):
             stored.append(
