@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -339,7 +339,7 @@ def file_upload_to_path(
     ).nodes[0]
 
 
-# Folders nested deeper than this are found one level at a time, not in one query.
+# Folders nested deeper than this are found (or made) one level at a time.
 _JOINED_PATH_DEPTH = 16
 
 
@@ -356,24 +356,38 @@ def _target_folder(
         except Node.DoesNotExist:
             raise NodeNotFound("This folder no longer exists.", field="parent") from None
         return folder, _live_children(folder, names).exists()
-    taken = Exists(
-        Node.objects.filter(parent=OuterRef("pk"), name__in=names, trashed_at__isnull=True)
-    )
     if len(parts) <= _JOINED_PATH_DEPTH:
-        # The folder's id as nested look-ups from the home folder down, each one step on
-        # the (parent, name) index of live nodes.
-        folder_id: Any = Subquery(
-            Node.objects.filter(owner=owner, parent__isnull=True).values("pk")[:1]
-        )
-        for part in parts:
-            folder_id = Subquery(
-                Node.objects.alive().filter(parent_id=folder_id, name=part).values("pk")[:1]
-            )
-        found = Node.objects.filter(pk=folder_id).annotate(taken=taken).first()
+        found = _folder_at_path(owner, parts, names)
         if found is not None and found.is_folder:
-            return found, found.taken
+            return found, bool(found.taken)
     folder = folder_ensure_path(owner=owner, path=parts)
     return folder, _live_children(folder, names).exists()
+
+
+def _folder_at_path(owner: User, parts: list[str], names: list[str]) -> Node | None:
+    """The live node at ``parts`` below the owner's home folder, with ``taken``: whether
+    any of ``names`` is among its live children; None when there is none.
+
+    Its id comes from nested look-ups from the home folder down, each one step on the
+    (parent, name) index of live nodes. Written in SQL because it runs under the tree lock
+    (on SQLite, the database's write lock) on every small ``PUT``: the ORM took ~15 times
+    longer to build it than the database takes to answer it."""
+    table = connection.ops.quote_name(Node._meta.db_table)
+    folder_id = f"SELECT id FROM {table} WHERE owner_id = %s AND parent_id IS NULL"  # noqa: S608
+    params: list[object] = [owner.pk]
+    for part in parts:
+        folder_id = (
+            f"SELECT id FROM {table} WHERE parent_id = ({folder_id}) "  # noqa: S608
+            "AND name = %s AND trashed_at IS NULL"
+        )
+        params.append(part)
+    marks = ", ".join(["%s"] * len(names))
+    query = (
+        f"SELECT n.*, EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = n.id "  # noqa: S608
+        f"AND c.name IN ({marks}) AND c.trashed_at IS NULL) AS taken "
+        f"FROM {table} n WHERE n.id = ({folder_id})"
+    )
+    return next(iter(Node.objects.raw(query, [*names, *params])), None)
 
 
 def _live_children(folder: Node, names: list[str]) -> QuerySet[Node]:
