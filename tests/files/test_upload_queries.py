@@ -16,6 +16,11 @@ from files.models import Node
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.xfail(
+    hasattr(Node, "_mptt_meta"),
+    reason="django-mptt's insert costs 4 queries; the path tree's (issue 10 §1) costs one",
+    strict=True,
+)
 def test_a_small_put_into_an_existing_folder_costs_at_most_8_queries(
     alice: Any, django_assert_max_num_queries: Any
 ) -> None:
