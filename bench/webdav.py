@@ -166,10 +166,8 @@ def main() -> None:
         from files.models import Node
 
         node = Node.objects.get(owner=user, name="api-big.bin")
-        api_get = [
-            download(port, f"/api/v1/nodes/{node.pk}/content/", {"Authorization": f"Bearer {token}"})
-            for _ in range(3)
-        ]
+        bearer = {"Authorization": f"Bearer {token}"}
+        api_get = [download(port, f"/api/v1/nodes/{node.pk}/content/", bearer) for _ in range(3)]
         dav_get = [download(port, "/dav/dav-big.bin", {"Authorization": auth}) for _ in range(3)]
         assert all(total == size for _, total in api_get + dav_get)
         api_s = statistics.median(t for t, _ in api_get)
