@@ -27,6 +27,7 @@ from wsgidav.dav_error import (
     DAVErrorCondition,
 )
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
+from wsgidav.util import etree
 
 from accounts.models import User
 from fileflow.errors import DomainError
@@ -51,6 +52,7 @@ NODES_KEY = "fileflow.dav.nodes"
 # RFC 4331 §6: a write beyond the quota fails with 507 and this precondition.
 QUOTA_NOT_EXCEEDED = "{DAV:}quota-not-exceeded"
 QUOTA_PROPS = ("{DAV:}quota-used-bytes", "{DAV:}quota-available-bytes")
+LOCKDISCOVERY = "{DAV:}lockdiscovery"
 
 
 @contextlib.contextmanager
@@ -91,7 +93,18 @@ class _NodeResource:
     is_collection: bool
 
     def get_ref_url(self) -> str:
-        return f"/{self.node.owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
+        # Asked ten times per member of a listing: computed once.
+        cached: str | None = self.__dict__.get("_ref_url")
+        if cached is None:
+            cached = f"/{self.node.owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
+            self.__dict__["_ref_url"] = cached
+        return cached
+
+    def get_property_value(self, name: str) -> Any:
+        if name == LOCKDISCOVERY and not self.provider.has_locks(self.node.owner_id):
+            # Nobody holds a lock: skip wsgidav's per-member lock look-ups.
+            return etree.Element(LOCKDISCOVERY)
+        return super().get_property_value(name)  # type: ignore[misc]
 
     def get_creation_date(self) -> float:
         return self.node.created_at.timestamp()
@@ -272,8 +285,9 @@ class FileResource(_NodeResource, DAVNonCollection):
         self._node = value
 
     def get_ref_url(self) -> str:
-        owner_id = self._node.owner_id if self._node else user_of(self.environ).pk
-        return f"/{owner_id}" + quote(self.get_preferred_path())
+        if self._node is not None:
+            return super().get_ref_url()
+        return f"/{user_of(self.environ).pk}" + quote(self.get_preferred_path())
 
     def get_content_length(self) -> int:
         return self.node.size
@@ -378,6 +392,10 @@ class FileFlowProvider(DAVProvider):
 
     def is_readonly(self) -> bool:
         return False
+
+    def has_locks(self, owner_id: int) -> bool:
+        storage = getattr(self.lock_manager, "storage", None)
+        return storage is None or bool(storage.locks_of(owner_id))
 
     def ref_url_to_path(self, ref_url: str) -> str:
         # "/<owner id>/a%20b" -> "/a b"

@@ -187,7 +187,8 @@ class DbLockStorage:
         if cache is not None:
             cache.pop(owner_id, None)
 
-    def _locks_of(self, owner_id: int) -> list[dict[str, Any]]:
+    def locks_of(self, owner_id: int) -> list[dict[str, Any]]:
+        """The owner's locks (expired ones too), read once per request."""
         cache = _request_locks.get()
         if cache is not None and owner_id in cache:
             return cache[owner_id]
@@ -262,7 +263,7 @@ class DbLockStorage:
         prefix = root + "/"
         found = [
             lock
-            for lock in self._locks_of(owner_of(root + "/"))
+            for lock in self.locks_of(owner_of(root + "/"))
             if _alive(lock, now)
             and (
                 (include_root and lock["root"] == root)
