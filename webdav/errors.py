@@ -4,11 +4,13 @@ logged with its traceback rather than turned into a page here."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from wsgidav import util
 from wsgidav.dav_error import (
+    HTTP_INTERNAL_ERROR,
     HTTP_NO_CONTENT,
     HTTP_NOT_MODIFIED,
     DAVError,
@@ -16,8 +18,14 @@ from wsgidav.dav_error import (
 )
 from wsgidav.mw.base_mw import BaseMiddleware
 
+logger = logging.getLogger(__name__)
+
 
 def _reason(error: DAVError) -> str:
+    if error.value == HTTP_INTERNAL_ERROR:
+        # wsgidav turns an exception inside a PUT into a 500: a bug, logged, not shown.
+        logger.error("WebDAV request failed", exc_info=error.src_exception or error)
+        return "The server could not complete this request; the error has been logged."
     if error.context_info:
         return str(error.context_info)
     if error.src_exception is not None:
