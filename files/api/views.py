@@ -351,14 +351,16 @@ class NodeUploadView(_MultipartUploadView):
         data, uploads, parent = self.receive(request, UploadSerializer)
         if data.get("name"):
             uploads[0].name = str(data["name"])
-        result = services.file_upload_batch(
-            owner=user_of(request),
-            parent=parent,
-            files=uploads[:1],
-            on_conflict=data["on_conflict"],
-            actor=user_of(request),
-        )
-        discard_all(uploads[1:])
+        try:
+            result = services.file_upload_batch(
+                owner=user_of(request),
+                parent=parent,
+                files=uploads[:1],
+                on_conflict=data["on_conflict"],
+                actor=user_of(request),
+            )
+        finally:
+            discard_all(uploads[1:])  # more parts than the one `file` this endpoint takes
         return _node_response(
             result.nodes[0], status_code=_upload_status(result), path=_path_in(result, 0)
         )
