@@ -74,6 +74,8 @@ TEMPLATES = [
                 "fileflow.context_processors.fileflow",
                 "search.context_processors.saved_searches",
             ],
+            # |when and |with_times in every template: one way to write a moment.
+            "builtins": ["fileflow.formats"],
         },
     },
 ]

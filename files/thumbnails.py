@@ -167,8 +167,11 @@ def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
             if width <= 0 or height <= 0:
                 raise _unreadable("a PDF")
             # Render the first page straight at thumbnail size (PDF units are 1/72 inch).
-            scale = size / max(width, height)
-            bitmap = page.render(scale=scale, may_draw_forms=False)
+            # A portrait page shows its top square: a title and first lines, not the
+            # middle of the page (which is what a grid tile's crop would show).
+            cut = max(0.0, height - width)
+            scale = size / max(width, height - cut)
+            bitmap = page.render(scale=scale, crop=(0, cut, 0, 0), may_draw_forms=False)
             return _fit(bitmap.to_pil())
         except (pdfium.PdfiumError, *_DECODE_ERRORS):
             raise _unreadable("a PDF") from None

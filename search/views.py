@@ -24,6 +24,7 @@ from files.views.rows import (
     blank_row,
     known_tags,
     page_config,
+    place_name,
     remember_view,
     rows_for,
     view_mode,
@@ -59,7 +60,7 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _location(hit: SearchHit) -> str:
-    folder = hit.path.rsplit("/", 1)[0] or "/"
+    folder = place_name(hit.path.rsplit("/", 1)[0])
     return f"{folder} (in the trash)" if hit.node.trashed_at is not None else folder
 
 

@@ -1,7 +1,8 @@
 // FileFlow: the search box in the top bar. Without this script it is a plain form that
 // opens the results page; with it, matches appear as you type (from the search API,
 // a quarter of a second after the last key), ↓/↑ choose one, Enter opens it (a folder's
-// page, a file's details page), Esc closes the list, and Enter with nothing chosen still
+// page; a file in the viewer, as a click in a listing does — on pages without the viewer,
+// its details page), Esc closes the list, and Enter with nothing chosen still
 // opens the full results page. "/" anywhere else puts the cursor in the box.
 // It stands alone: pages without the drive's scripts (the account pages) have the box too.
 (function () {
@@ -93,13 +94,22 @@
       close();
       window.location.href = href;
     }
+    // A file opens in the drive pages' viewer, stepping through the files suggested.
+    function choose(option) {
+      var viewer = window.FF && window.FF.preview;
+      if (!option.hit || option.hit.is_folder || !viewer || !viewer.openNodes) { go(option.href); return; }
+      var files = options.filter(function (o) { return o.hit && !o.hit.is_folder; }).map(function (o) { return o.hit; });
+      close();
+      input.blur();
+      viewer.openNodes(files, files.indexOf(option.hit));
+    }
 
-    function addOption(element, href) {
+    function addOption(element, href, hit) {
       element.id = "topsearch-option-" + options.length;
       element.setAttribute("role", "option");
       element.setAttribute("aria-selected", "false");
       element.dataset.href = href;
-      options.push({ element: element, href: href });
+      options.push({ element: element, href: href, hit: hit || null });
       list.appendChild(element);
     }
     function render(q, data, problem) {
@@ -119,10 +129,10 @@
           item.appendChild(icon(hit.category));
           var text = el("span", "topsearch-text");
           text.appendChild(el("span", "topsearch-name", hit.name));
-          var folder = hit.path.slice(0, hit.path.lastIndexOf("/")) || "/";
-          text.appendChild(el("span", "topsearch-path", "in " + folder));
+          var folder = hit.path.slice(0, hit.path.lastIndexOf("/"));
+          text.appendChild(el("span", "topsearch-path", "in Your files" + folder));
           item.appendChild(text);
-          addOption(item, hitUrl(hit));
+          addOption(item, hitUrl(hit), hit);
         });
         if (!data.results.length) {
           var none = el("li", "topsearch-note", "No names contain “" + q + "”.");
@@ -130,7 +140,7 @@
           list.appendChild(none);
         }
         count = data.count === null || data.count === undefined ? data.results.length : data.count;
-        status.textContent = count ? count + (count === 1 ? " match" : " matches") : "No matches";
+        status.textContent = count ? FF.plural(count, "match", "matches") : "No matches";
       }
       var all = el("li", "topsearch-all", count > LIMIT ? "See all " + count + " results" : "Search with filters…");
       addOption(all, resultsUrl(q));
@@ -191,7 +201,7 @@
       } else if (key === "Enter") {
         if (isOpen() && active >= 0 && options[active]) {
           event.preventDefault();
-          go(options[active].href);
+          choose(options[active]);
         } else {
           // The form goes to the full results page, as it does without this script.
           window.clearTimeout(timer);
@@ -216,7 +226,8 @@
     list.addEventListener("mousedown", function (event) { event.preventDefault(); });
     list.addEventListener("click", function (event) {
       var item = event.target.closest("[role=option]");
-      if (item) { go(item.dataset.href); }
+      var option = options.filter(function (o) { return o.element === item; })[0];
+      if (option) { choose(option); }
     });
     list.addEventListener("mousemove", function (event) {
       var item = event.target.closest("[role=option]");

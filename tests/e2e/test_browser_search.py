@@ -34,7 +34,7 @@ def test_live_results_in_the_header_box(signed_in: Page, alice: Any) -> None:
     expect(options).to_have_count(4)  # three hits, then the full results page
     # Exact names first, then names starting with the words, then the rest; ties by name.
     expect(options.nth(0)).to_contain_text("beach report.pdf")
-    expect(options.nth(0)).to_contain_text("in /Docs")
+    expect(options.nth(0)).to_contain_text("in Your files/Docs")
     expect(options.nth(1)).to_contain_text("beach.jpg")
     expect(options.nth(2)).to_contain_text("Beaches")
     expect(options.nth(3)).to_contain_text("Search with filters")
@@ -53,8 +53,16 @@ def test_live_results_in_the_header_box(signed_in: Page, alice: Any) -> None:
     expect(suggestions).to_be_visible()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    report = selectors.node_at_path(alice, "/Docs/beach report.pdf")
-    expect(page).to_have_url(re.compile(rf"/files/items/{report.pk}/$"))
+    # A file opens in the viewer, as a click on it in a listing does; ← → step through the
+    # files suggested.
+    viewer = page.locator("#viewer")
+    expect(viewer).to_be_visible()
+    expect(page.locator("#viewer-title")).to_have_text("beach report.pdf")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#viewer-title")).to_have_text("beach.jpg")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
 
     # A folder opens on its page.
     page.get_by_role("combobox", name="Search your files").fill("beaches")
@@ -70,6 +78,9 @@ def test_live_results_in_the_header_box(signed_in: Page, alice: Any) -> None:
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"/search/\?q=beach$"))
     expect(page.locator("#search-summary")).to_have_text("3 results for “beach”")
+    # The results page has one search box: its own, with the filters.
+    expect(page.get_by_role("searchbox")).to_have_count(1)
+    expect(page.locator("#topsearch")).to_have_count(0)
 
 
 def test_typing_in_the_search_box_leaves_the_browser_shortcuts_alone(
@@ -113,7 +124,7 @@ def test_refine_save_and_reopen_a_search_from_the_sidebar(signed_in: Page, alice
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#search-summary")).to_have_text("1 result for “beach”")
     expect(row(page, "beach big.png")).to_be_visible()
-    expect(row(page, "beach big.png").locator(".location")).to_have_text("in /Holiday")
+    expect(row(page, "beach big.png").locator(".location")).to_have_text("in Your files/Holiday")
     shoot(page, "search-results")
 
     # A bad value is refused next to its field.
