@@ -21,7 +21,6 @@ from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
-    HTTP_FORBIDDEN,
     HTTP_INSUFFICIENT_STORAGE,
     DAVError,
     DAVErrorCondition,
@@ -228,11 +227,6 @@ class FolderResource(_NodeResource, DAVCollection):
 
     def support_recursive_delete(self) -> bool:
         return True
-
-    def delete(self) -> None:
-        if self.node.is_home:
-            raise DAVError(HTTP_FORBIDDEN, context_info="Your home folder cannot be deleted.")
-        super().delete()
 
     def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
         """COPY with Depth 0: the folder without its members (wsgidav would copy them all)."""
