@@ -349,8 +349,9 @@ def file_upload_to_path(
     ).nodes[0]
 
 
-# Folders nested deeper than this are found (or made) one level at a time.
-_JOINED_PATH_DEPTH = 16
+# Folders nested deeper than this are found (or made) one level at a time: SQLite's parser
+# refuses the nested look-up from about 11 levels on ("parser stack overflow").
+_JOINED_PATH_DEPTH = 8
 
 
 def _target_folder(
