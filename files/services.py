@@ -33,6 +33,7 @@ from files.ingest import Received, Upload, too_large
 from files.mime import sniff
 from files.models import Blob, FileVersion, Node, Tag
 from files.names import clean_name, numbered, split_path
+from files.signals import announce_content
 
 OnConflict = Literal["fail", "rename", "replace"]
 # A batch may also leave out the files whose names are taken (the no-script form's choice).
@@ -349,8 +350,9 @@ def file_upload_to_path(
     ).nodes[0]
 
 
-# Folders nested deeper than this are found (or made) one level at a time.
-_JOINED_PATH_DEPTH = 16
+# Folders nested deeper than this are found (or made) one level at a time: SQLite's parser
+# refuses the nested look-up from about 11 levels on ("parser stack overflow").
+_JOINED_PATH_DEPTH = 8
 
 
 def _target_folder(
@@ -451,6 +453,7 @@ def _store_batch(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
+    announce_content(stored)
     return UploadResult(nodes=stored, skipped=skipped, folder=folder, new=new)
 
 

@@ -70,6 +70,8 @@ def _rows(page: SearchPage) -> list[Any]:
     for row, hit in zip(rows, page.hits, strict=True):
         # The engine has the paths already; rows_for would look them up a second time.
         row.location = _location(hit)
+        row.snippet = hit.snippet_html or ""
+        row.found_in_text = hit.in_text
         if hit.node.trashed_at is not None:
             # A trashed folder has no page of its own; its details page offers restore.
             row.url = node_url.replace("/0/", f"/{hit.node.pk}/")

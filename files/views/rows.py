@@ -127,6 +127,9 @@ class Row:
     thumbnail: bool
     tags: list[str]
     location: str = ""
+    # Where a search found the words in the file's text (HTML, escaped), and whether only there.
+    snippet: str = ""
+    found_in_text: bool = False
     purge_at: datetime | None = None
     # Formatted once here: a listing renders up to a hundred rows per page.
     size_text: str = ""

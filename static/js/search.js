@@ -131,11 +131,20 @@
           text.appendChild(el("span", "topsearch-name", hit.name));
           var folder = hit.path.slice(0, hit.path.lastIndexOf("/"));
           text.appendChild(el("span", "topsearch-path", "in Your files" + folder));
+          if (hit.snippet) {
+            // Escaped by the server; only the <mark> around the matching words is markup.
+            var snippet = el("span", "topsearch-snippet");
+            snippet.appendChild(el("span", "found-in", hit.found_in === "text" ? "in the text: " : "also in the text: "));
+            var words = el("span");
+            words.innerHTML = hit.snippet;
+            snippet.appendChild(words);
+            text.appendChild(snippet);
+          }
           item.appendChild(text);
           addOption(item, hitUrl(hit), hit);
         });
         if (!data.results.length) {
-          var none = el("li", "topsearch-note", "No names contain “" + q + "”.");
+          var none = el("li", "topsearch-note", "No names or documents contain “" + q + "”.");
           none.setAttribute("role", "presentation");
           list.appendChild(none);
         }
@@ -251,5 +260,33 @@
     });
   }
 
+  // The details panel of the drive pages: can the selected file be found by its words?
+  function startDetails() {
+    var section = document.getElementById("details-text-section");
+    var FF = window.FF;
+    if (!section || !FF || !FF.details || !FF.listing) { return; }
+    var line = document.getElementById("details-text-state");
+    var L = FF.listing;
+    var shownFor = null;
+    FF.details.onRefresh(function () {
+      var rows = L.selectedRows();
+      var node = rows.length === 1 ? L.nodeOf(rows[0]) : null;
+      if (!node || node.is_folder) { section.hidden = true; shownFor = null; return; }
+      var id = String(node.id);
+      if (shownFor !== id) { line.textContent = "…"; }
+      shownFor = id;
+      FF.api("GET", section.dataset.api.replace("/0/", "/" + encodeURIComponent(id) + "/")).then(function (info) {
+        if (shownFor !== id) { return; }
+        section.hidden = info.state === "none";
+        line.textContent = info.summary + (info.reason ? " " + info.reason : "");
+        section.dataset.state = info.state;
+      }, function () {
+        if (shownFor === id) { section.hidden = true; }
+      });
+    });
+  }
+
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+  // The drive's scripts (FF.details) run after this one: DOMContentLoaded comes after them all.
+  if (document.readyState !== "complete") { document.addEventListener("DOMContentLoaded", startDetails); } else { startDetails(); }
 })();

@@ -173,3 +173,45 @@ def test_refine_save_and_reopen_a_search_from_the_sidebar(signed_in: Page, alice
     expect(page.locator("#listing-body .row")).to_have_count(1)
     expect(row(page, "beach big.png")).to_be_visible()
     shoot(page, "search-saved")
+
+
+def _read_queued_texts() -> None:
+    """What the task worker would do now: read the documents the uploads queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    from search.tasks import extract_texts
+
+    for task in DBTaskResult.objects.filter(task_path=extract_texts.module_path):
+        extract_texts.call(*task.args_kwargs["args"])
+
+
+def test_words_inside_documents_in_the_box_the_page_and_the_details_panel(
+    signed_in: Page, alice: Any
+) -> None:
+    make_file(alice, "/Docs/minutes.txt", b"The board agreed to adopt a kinkajou.")
+    make_file(alice, "/Docs/broken.pdf", b"%PDF-1.4 not really a pdf")
+    _read_queued_texts()
+    page = signed_in
+    page.goto("/")
+    page.get_by_role("combobox", name="Search your files").fill("kinkajou")
+    option = page.get_by_role("listbox", name="Matching files and folders").get_by_role("option")
+    expect(option.nth(0)).to_contain_text("minutes.txt")
+    expect(option.nth(0)).to_contain_text("in the text:")
+    expect(option.nth(0).locator("mark")).to_have_text("kinkajou")
+    shoot(page, "search-in-text-suggestions")
+    page.keyboard.press("Escape")
+
+    page.goto("/search/?q=kinkajou")
+    hit = row(page, "minutes.txt")
+    expect(hit).to_contain_text("Found in the text:")
+    expect(hit.locator("mark")).to_have_text("kinkajou")
+
+    hit.locator(".cell.size").click()
+    page.keyboard.press("i")
+    expect(page.locator("#details-text-section")).to_be_visible()
+    expect(page.locator("#details-text-state")).to_have_text("Its words can be searched.")
+    shoot(page, "search-in-text-details")
+
+    page.goto("/search/?q=broken")
+    row(page, "broken.pdf").locator(".cell.size").click()  # the panel stays open
+    expect(page.locator("#details-text-state")).to_contain_text("could not be read")
