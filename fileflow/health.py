@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 
-from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from files.store import blob_store
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +22,7 @@ def check_database() -> None:
 
 
 def check_storage() -> None:
-    storage = default_storage
-    if isinstance(storage, FileSystemStorage):
-        location = storage.location
-        os.makedirs(location, exist_ok=True)
-        if not os.access(location, os.W_OK | os.X_OK):
-            raise OSError(f"{location} is not writable")
-        return
-    # A HEAD on a key that need not exist: answers False when the bucket is reachable.
-    storage.exists("healthz/probe")
+    blob_store().probe()
 
 
 CHECKS: dict[str, Callable[[], None]] = {"database": check_database, "storage": check_storage}

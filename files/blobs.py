@@ -1,42 +1,31 @@
-"""The blob store: content addressed by SHA-256, kept once whoever uploads it."""
+"""The blob store: content addressed by SHA-256, kept once whoever uploads it.
+
+Where the bytes live (local disk or S3) is :mod:`files.store`'s business; this module
+decides when content is stored and keeps the Blob rows.
+"""
 
 from __future__ import annotations
 
-import os
-from typing import BinaryIO, cast
+from typing import IO, BinaryIO
 
-from django.core.files import File
-from django.core.files.storage import FileSystemStorage, Storage, default_storage
+from django.core.files.storage import Storage
 
 from files.ingest import Received
 from files.models import Blob
+from files.store import blob_store
 
 
 def storage() -> Storage:
-    return default_storage
+    """The Django storage that holds blobs (``STORAGES["default"]``)."""
+    return blob_store().storage
 
 
 def _put(received: Received, key: str) -> None:
-    """Move the temp file into storage: a rename on local disk, an upload elsewhere."""
-    store = storage()
+    """Move the temp file into storage (a rename on local disk, an upload elsewhere)."""
     if received.staged:
         received.discard()
         return
-    if isinstance(store, FileSystemStorage):
-        target = store.path(key)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.chmod(received.path, 0o640)
-        os.replace(received.path, target)
-        return
-    _upload(store, received, key)
-    received.discard()
-
-
-def _upload(store: Storage, received: Received, key: str) -> None:
-    # S3: django-storages hands the file to boto3's upload_fileobj, which switches to a
-    # multipart upload for large files. file_overwrite keeps the key exactly as given.
-    with open(received.path, "rb") as handle:
-        store.save(key, File(handle, name=key))
+    blob_store().commit(received.path, key)
 
 
 def blob_stage(received: Received) -> None:
@@ -48,13 +37,13 @@ def blob_stage(received: Received) -> None:
     harmless: garbage collection removes it after the grace period. Local disk needs no
     staging: the move into place is a rename inside the transaction.
     """
-    store = storage()
-    if isinstance(store, FileSystemStorage) or received.staged:
+    if received.staged:
         return
-    if Blob.objects.filter(sha256=received.sha256).exists():
-        return
-    _upload(store, received, Blob.key_for(received.sha256))
-    received.staged = True
+    received.staged = blob_store().stage(
+        received.path,
+        Blob.key_for(received.sha256),
+        stored=lambda: Blob.objects.filter(sha256=received.sha256).exists(),
+    )
 
 
 def blob_for(received: Received) -> Blob:
@@ -86,44 +75,13 @@ def blobs_for(received: list[Received]) -> dict[str, Blob]:
     return found
 
 
-def open_blob(blob: Blob) -> File:
-    """A seekable file of the blob (on S3 django-storages spools it to a temp file first)."""
-    return storage().open(blob.storage_key, "rb")
+def open_blob(blob: Blob) -> IO[bytes]:
+    """A seekable file of the blob (on S3 downloaded to a temp file on disk first)."""
+    return blob_store().open_seekable(blob.storage_key)
 
 
 def read_stored(key: str, *, first: int = 0, length: int | None = None) -> BinaryIO:
-    """A forward-only reader of stored bytes from ``first``, ``length`` of them (or to the end).
-
-    On local disk: the real file, positioned (so gunicorn can ``sendfile`` it). On S3: the
-    body of a ranged ``GetObject``, streamed as the client reads, so the first byte goes out
-    at once and a small range of a big object fetches only that range. (django-storages'
-    own file object would download the whole object to a temp file before the first read.)
-    Raises FileNotFoundError when the object is gone.
-    """
-    store = storage()
-    if isinstance(store, FileSystemStorage):
-        handle = open(store.path(key), "rb")  # noqa: SIM115 - the caller closes it
-        if first:
-            handle.seek(first)
-        return handle
-    client = getattr(store, "connection", None)
-    if client is None:  # another backend: fall back to its own file object
-        generic = store.open(key, "rb")
-        if first:
-            generic.seek(first)
-        return cast(BinaryIO, generic)
-    from botocore.exceptions import ClientError
-
-    byte_range = f"bytes={first}-" + (str(first + length - 1) if length is not None else "")
-    try:
-        answer = client.meta.client.get_object(
-            # django-storages' own key mapping (adds the configured location prefix).
-            Bucket=store.bucket_name,  # type: ignore[attr-defined]
-            Key=store._normalize_name(key),  # type: ignore[attr-defined]
-            Range=byte_range,
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "InvalidRange"}:
-            raise FileNotFoundError(key) from None
-        raise
-    return cast(BinaryIO, answer["Body"])
+    """A forward-only reader of stored bytes from ``first``, ``length`` of them (or to the
+    end), streamed as it is read (see :meth:`files.store.BlobStore.open_range`).
+    Raises FileNotFoundError when the object is gone."""
+    return blob_store().open_range(key, first=first, length=length)

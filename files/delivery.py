@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage, Storage
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -40,8 +38,8 @@ from django.utils.csp import CSP, build_policy
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
 from fileflow.errors import NotFound
-from files.blobs import read_stored, storage
 from files.models import Blob, Node
+from files.store import ExternalRedirect, InternalRedirect, blob_store
 
 logger = logging.getLogger(__name__)
 
@@ -258,12 +256,10 @@ def secure_user_content(response: HttpResponseBase, *, inline: bool, pdf: bool =
     # Our own pages frame inline content for previews; attachments are never framed.
     response.headers["X-Frame-Options"] = "SAMEORIGIN" if inline else "DENY"
     policy = content_policy(inline=inline, pdf=pdf)
-    # The header is written here (the CSP middleware leaves an existing header alone, and a
-    # response built outside the middleware stack still carries it); _csp_config is what
-    # @csp_override sets, so the middleware and anything reading it agree on the policy.
+    # The header is written here: the CSP middleware leaves an existing header alone, and a
+    # response built outside the middleware stack still carries it.
     # (django-stubs do not know that True renders a bare directive.)
     response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(cast(Any, policy))
-    response._csp_config = policy  # type: ignore[attr-defined]
 
 
 class FileWindow:
@@ -388,17 +384,26 @@ def serve_stored(
     if conditional is not None:
         return finish(conditional)
 
-    store = storage()
-    local = store if isinstance(store, FileSystemStorage) else None
-    if local is not None and settings.FILEFLOW_X_ACCEL_REDIRECT_PREFIX:
-        return finish(_x_accel(local, key, content_type=shown.content_type))
-    if local is None and settings.FILEFLOW_S3_PRESIGNED_REDIRECT:
-        return _presigned_redirect(store, key, shown=shown, filename=filename)
+    store = blob_store()
+    try:
+        handoff = store.handoff(
+            key,
+            content_type=shown.content_type,
+            disposition=content_disposition_header(not shown.inline, filename),
+        )
+    except FileNotFoundError:
+        raise missing_blob(key) from None
+    if isinstance(handoff, InternalRedirect):
+        return finish(_x_accel(handoff, content_type=shown.content_type))
+    if isinstance(handoff, ExternalRedirect):
+        return _redirect(handoff)
 
     if request.method == "HEAD":
         # Range is defined for GET only (RFC 9110 §14.2): HEAD describes the whole file.
-        if local is not None and not local.exists(key):
-            raise missing_blob(key)
+        try:
+            store.check_present([key])
+        except FileNotFoundError:
+            raise missing_blob(key) from None
         head = HttpResponse(content_type=shown.content_type)
         head.headers["Content-Length"] = str(size)
         return finish(head)
@@ -415,7 +420,7 @@ def serve_stored(
 
     handle = _open(key, first=first, length=length)
     response = _BlobFileResponse(
-        FileWindow(handle, length, real_file=local is not None),
+        FileWindow(handle, length, real_file=store.real_files),
         content_type=shown.content_type,
         as_attachment=not shown.inline,
         filename=filename,
@@ -429,43 +434,31 @@ def serve_stored(
 
 def _open(key: str, *, first: int, length: int) -> Any:
     """The stored bytes from ``first``: on local disk the real file (for sendfile), on S3 a
-    ranged stream (see files.blobs.read_stored)."""
+    ranged stream (see files.store)."""
     try:
-        return read_stored(key, first=first, length=length)
+        return blob_store().open_range(key, first=first, length=length)
     except FileNotFoundError:
         raise missing_blob(key) from None
 
 
-def _x_accel(store: FileSystemStorage, key: str, *, content_type: str) -> HttpResponse:
+def _x_accel(handoff: InternalRedirect, *, content_type: str) -> HttpResponse:
     """Let nginx send the file: an empty answer naming the internal location to serve.
 
     nginx then handles Range and If-Range itself. It keeps only Content-Type,
     Content-Disposition, Accept-Ranges, Set-Cookie, Cache-Control and Expires from this
     answer, so its internal location must re-add the security headers (the README shows
     how, from ``$upstream_http_*``)."""
-    if not store.exists(key):
-        raise missing_blob(key)
-    prefix = settings.FILEFLOW_X_ACCEL_REDIRECT_PREFIX.rstrip("/")
     response = HttpResponse(content_type=content_type)
-    response.headers["X-Accel-Redirect"] = f"{prefix}/{key}"
+    response.headers["X-Accel-Redirect"] = handoff.path
     return response
 
 
-def _presigned_redirect(
-    store: Storage, key: str, *, shown: Presentation, filename: str
-) -> HttpResponseBase:
+def _redirect(handoff: ExternalRedirect) -> HttpResponseBase:
     """Send the client to a short-lived presigned URL: the bytes never pass through us.
 
     The object store's own origin serves them, with the type and disposition decided here
-    (S3 overrides its stored headers with ``response-content-*`` parameters)."""
-    parameters = {"ResponseContentType": shown.content_type}
-    disposition = content_disposition_header(not shown.inline, filename)
-    if disposition:
-        parameters["ResponseContentDisposition"] = disposition
-    url = store.url(  # type: ignore[call-arg]
-        key, parameters=parameters, expire=settings.FILEFLOW_S3_PRESIGNED_SECONDS
-    )
-    response = HttpResponseRedirect(url)
+    (the URL carries them)."""
+    response = HttpResponseRedirect(handoff.url)
     # The URL carries a signature that expires: never reuse the redirect itself.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -15,24 +15,22 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 import threading
 import warnings
 from typing import Any
 
 import pypdfium2 as pdfium
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.http import parse_etags
 from PIL import Image, ImageOps, features
 
 from fileflow.errors import DomainError
-from files.blobs import open_blob, storage
+from files.blobs import open_blob
 from files.delivery import missing_blob, serve_stored
 from files.models import Node
+from files.store import blob_store
 
 SIZES = (64, 128, 256, 512)
 # Pillow formats we decode; each MIME type we thumbnail maps onto one of them. Pillow can
@@ -193,33 +191,6 @@ def _render(node: Node, size: int) -> bytes:
     return out.getvalue()
 
 
-def _store(key: str, data: bytes) -> None:
-    """Put a rendered thumbnail under exactly ``key``, never half-written.
-
-    On local disk it is written beside its final place and renamed over it (a concurrent
-    reader sees the old file or the new, and two racing renders of the same bytes are
-    harmless). Elsewhere ``Storage.save`` may pick another name when ``key`` exists (a race
-    lost to another render): the extra copy is dropped.
-    """
-    store = storage()
-    if isinstance(store, FileSystemStorage):
-        target = store.path(key)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(temp, 0o640)
-            os.replace(temp, target)
-        except BaseException:
-            os.unlink(temp)
-            raise
-        return
-    saved = store.save(key, ContentFile(data))
-    if saved != key:
-        store.delete(saved)
-
-
 def thumbnail_response(request: HttpRequest, node: Node, *, size: int) -> HttpResponseBase:
     """A ``size``-pixel (longest side) thumbnail of an image or a PDF's first page.
 
@@ -241,12 +212,12 @@ def thumbnail_response(request: HttpRequest, node: Node, *, size: int) -> HttpRe
     etag = f'"{sha256}-{size}"'
     key = thumbnail_key(sha256, size)
     _, ext, mime_type = thumbnail_format()
-    store = storage()
+    store = blob_store()
     if _client_has(request, etag):
         length = 0  # serve_stored answers 304: nothing to render, no body to measure
     else:
         if not store.exists(key):
-            _store(key, _render(node, size))
+            store.put_bytes(key, _render(node, size))
         length = store.size(key)
     stem = os.path.splitext(node.name)[0] or "thumbnail"
     return serve_stored(

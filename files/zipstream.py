@@ -22,15 +22,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.files.storage import FileSystemStorage
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from files import tree
-from files.blobs import read_stored, storage
+from files.blobs import read_stored
 from files.delivery import missing_blob, secure_user_content
 from files.models import Blob, Node
+from files.store import blob_store
 
 CHUNK_SIZE = 1024 * 1024
 # Entries from this size on are written with ZIP64 fields. zipfile's limit (2 GiB - 1) is
@@ -210,14 +210,15 @@ def zip_stream(entries: list[ZipEntry], *, zip64_from: int = ZIP64_FROM) -> Iter
 
 
 def _check_present(entries: list[ZipEntry]) -> None:
-    """On local disk, a missing blob fails the download before it starts, with a clear
-    404, rather than cutting the archive off half-way (a stat per file is cheap there)."""
-    store = storage()
-    if not isinstance(store, FileSystemStorage):
-        return
-    for entry in entries:
-        if entry.blob is not None and not store.exists(entry.blob.storage_key):
-            raise missing_blob(entry.blob.storage_key)
+    """Where the store can tell cheaply (a stat on local disk), a missing blob fails the
+    download before it starts, with a clear 404, rather than cutting the archive off
+    half-way."""
+    try:
+        blob_store().check_present(
+            entry.blob.storage_key for entry in entries if entry.blob is not None
+        )
+    except FileNotFoundError as missing:
+        raise missing_blob(str(missing)) from None
 
 
 def zip_response(

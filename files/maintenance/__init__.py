@@ -8,7 +8,7 @@ through an optional ``log`` callable (one line per thing done) and draws an opti
 """
 
 from files.maintenance.common import BATCH_SIZE, Log, batched
-from files.maintenance.gc import GcReport, _put_back, blob_gc, unreferenced_blobs, walk_storage
+from files.maintenance.gc import GcReport, blob_gc, unreferenced_blobs
 from files.maintenance.importer import ImportReport, directory_import
 from files.maintenance.scrub import SHA256_PREFIX, ScrubProblem, ScrubReport, blob_scrub
 from files.maintenance.trash import (
@@ -19,6 +19,7 @@ from files.maintenance.trash import (
 )
 from files.maintenance.tree_check import TreeReport, tree_audit
 from files.maintenance.usage import UsageMismatch, UsageReport, usage_audit
+from files.store import _put_back
 
 __all__ = [
     "BATCH_SIZE",
@@ -43,5 +44,4 @@ __all__ = [
     "tree_audit",
     "unreferenced_blobs",
     "usage_audit",
-    "walk_storage",
 ]

@@ -3,24 +3,20 @@ thumbnails, abandoned upload temp files."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
-import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, Storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, ProtectedError, QuerySet
 from django.utils import timezone
 
-from files.blobs import storage
 from files.maintenance.common import BATCH_SIZE, Log, batched, quiet
 from files.models import Blob, FileVersion, Node
 from files.progress import Progress
+from files.store import BlobStore, Stat, blob_store
 
 
 @dataclass
@@ -59,44 +55,29 @@ def _is_referenced(blob_id: int) -> bool:
     )
 
 
-def walk_storage(store: Storage, top: str) -> Iterator[str]:
-    """Every object name under ``top`` (depth first, sorted), via ``listdir``."""
-    try:
-        directories, files = store.listdir(top)
-    except FileNotFoundError:
-        return
-    for name in sorted(files):
-        yield posixpath.join(top, name)
-    for directory in sorted(directories):
-        yield from walk_storage(store, posixpath.join(top, directory))
-
-
 def _thumbnails(
-    store: Storage, sha256: str, *, older_than: datetime | None = None
+    store: BlobStore, sha256: str, *, older_than: datetime | None = None
 ) -> list[tuple[str, int]]:
     """Cached thumbnails of a content (``thumbnails/<sha256>/...``) with their sizes."""
     found = []
-    for name in walk_storage(store, f"thumbnails/{sha256}"):
+    for name in store.walk(f"thumbnails/{sha256}"):
         try:
-            if older_than is not None and store.get_modified_time(name) >= older_than:
-                continue
-            found.append((name, store.size(name)))
+            stat = store.stat(name)
         except FileNotFoundError:
             continue
+        if older_than is not None and stat.modified >= older_than:
+            continue
+        found.append((name, stat.size))
     return found
 
 
-def _remove_thumbnails(store: Storage, sha256: str, names: list[str]) -> None:
+def _remove_thumbnails(store: BlobStore, sha256: str, names: list[str]) -> None:
     for name in names:
         store.delete(name)
-    if isinstance(store, FileSystemStorage):
-        # Local disk keeps emptied folders; remove them, deepest first (not if refilled).
-        for root, _dirs, _files in os.walk(store.path(f"thumbnails/{sha256}"), topdown=False):
-            with contextlib.suppress(OSError):
-                os.rmdir(root)
+    store.prune(f"thumbnails/{sha256}")
 
 
-def _collect_blob(blob_id: int, *, cutoff: datetime, store: Storage, report: GcReport) -> str:
+def _collect_blob(blob_id: int, *, cutoff: datetime, store: BlobStore, report: GcReport) -> str:
     """Delete one unreferenced blob if it still is one; returns what happened.
 
     The row is locked first. An upload that reuses this content locks the same row
@@ -132,7 +113,7 @@ def _gc_blobs(
     *,
     cutoff: datetime,
     dry_run: bool,
-    store: Storage,
+    store: BlobStore,
     report: GcReport,
     progress: Progress,
     log: Log,
@@ -165,62 +146,25 @@ def _known_keys(names: list[str]) -> set[str]:
     return {Blob.key_for(sha) for sha in found}
 
 
-def _put_back(aside: str, path: str) -> None:
-    """Return a file renamed aside, unless an upload has stored that name again since."""
-    try:
-        os.link(aside, path)
-    except FileExistsError:
-        pass  # the upload's file is there now: keep it
-    except OSError:
-        os.replace(aside, path)  # a file system without hard links
-        return
-    os.unlink(aside)
-
-
-def _remove_orphan(store: Storage, name: str, *, cutoff: datetime) -> int | None:
+def _remove_orphan(store: BlobStore, name: str, *, cutoff: datetime) -> int | None:
     """Delete a storage object with no Blob row if it is still old and still unowned;
-    returns its size, or None when it was kept.
-
-    On local disk the object is first renamed aside, atomically, then its age and the
-    database are checked again: an upload that stored this content in the meantime either
-    renamed a fresh file over it before us (the moved file is young: put back) or after us
-    (its file is a new one we do not touch). Elsewhere (S3, no atomic rename) the same
-    checks run just before the delete, which leaves a window of one request.
-    """
+    returns its size, or None when it was kept (see :meth:`BlobStore.delete_unless` for
+    how close to the deletion each store decides)."""
     sha = posixpath.basename(name)
-    if isinstance(store, FileSystemStorage):
-        path = store.path(name)
-        aside = f"{path}.gc-{secrets.token_hex(4)}"
-        try:
-            os.rename(path, aside)
-        except FileNotFoundError:
-            return None
-        stat = os.stat(aside)
-        modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-        if modified >= cutoff or (
+
+    def keep(stat: Stat) -> bool:
+        return stat.modified >= cutoff or (
             Blob.key_for(sha) == name and Blob.objects.filter(sha256=sha).exists()
-        ):
-            _put_back(aside, path)
-            return None
-        os.unlink(aside)
-        return stat.st_size
-    try:
-        size = store.size(name)
-        if store.get_modified_time(name) >= cutoff:
-            return None
-    except FileNotFoundError:
-        return None
-    if Blob.objects.filter(sha256=sha).exists() and Blob.key_for(sha) == name:
-        return None
-    store.delete(name)
-    return size
+        )
+
+    return store.delete_unless(name, keep=keep)
 
 
 def _gc_orphans(
     *,
     cutoff: datetime,
     dry_run: bool,
-    store: Storage,
+    store: BlobStore,
     report: GcReport,
     progress: Progress,
     log: Log,
@@ -236,11 +180,12 @@ def _gc_orphans(
                 continue
             if dry_run:
                 try:
-                    if store.get_modified_time(name) >= cutoff:
-                        continue
-                    size = store.size(name)
+                    stat = store.stat(name)
                 except FileNotFoundError:
                     continue
+                if stat.modified >= cutoff:
+                    continue
+                size = stat.size
                 log(f"Would remove orphan object {name} ({size} bytes)")
             else:
                 removed = _remove_orphan(store, name, cutoff=cutoff)
@@ -252,7 +197,7 @@ def _gc_orphans(
             report.orphan_bytes += size
 
     names: list[str] = []
-    for name in walk_storage(store, "blobs"):
+    for name in store.walk("blobs"):
         names.append(name)
         if len(names) >= BATCH_SIZE:
             sweep(names)
@@ -265,16 +210,15 @@ def _gc_orphan_thumbnails(
     *,
     cutoff: datetime,
     dry_run: bool,
-    store: Storage,
+    store: BlobStore,
     report: GcReport,
     progress: Progress,
     log: Log,
 ) -> None:
     """Thumbnails of content that has no Blob row (made while gc removed the blob).
     They are derived data: removing one only means it is drawn again when asked for."""
-    try:
-        shas = sorted(store.listdir("thumbnails")[0])
-    except FileNotFoundError:
+    shas = store.folders("thumbnails")
+    if not shas:
         return
     progress.start("Thumbnails", len(shas))
     for start in range(0, len(shas), BATCH_SIZE):
@@ -339,7 +283,7 @@ def blob_gc(
     progress = progress or Progress.off()
     log = log or quiet
     cutoff = timezone.now() - grace
-    store = storage()
+    store = blob_store()
     report = GcReport(dry_run=dry_run, cutoff=cutoff)
     _gc_blobs(
         cutoff=cutoff, dry_run=dry_run, store=store, report=report, progress=progress, log=log

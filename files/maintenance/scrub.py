@@ -7,14 +7,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.core.files.storage import Storage
 from django.db.models import QuerySet, Sum
 
-from files.blobs import storage
 from files.ingest import CHUNK_SIZE
 from files.maintenance.common import Log, batched, quiet
 from files.models import Blob
 from files.progress import Progress
+from files.store import BlobStore, blob_store
 
 SHA256_PREFIX = re.compile(r"[0-9a-f]{1,64}")
 
@@ -37,16 +36,16 @@ class ScrubReport:
         return bool(self.problems)
 
 
-def _scrub_one(store: Storage, blob: Blob, progress: Progress) -> tuple[ScrubProblem | None, int]:
+def _scrub_one(store: BlobStore, blob: Blob, progress: Progress) -> tuple[ScrubProblem | None, int]:
     digest = hashlib.sha256()
     read = 0
     try:
-        handle = store.open(blob.storage_key, "rb")
+        handle = store.open_range(blob.storage_key)
     except FileNotFoundError:
         progress.advance(blob.size)
         return ScrubProblem(blob.sha256, "missing", f"{blob.storage_key} is missing"), 0
     with handle:
-        for chunk in handle.chunks(CHUNK_SIZE):
+        while chunk := handle.read(CHUNK_SIZE):
             digest.update(chunk)
             read += len(chunk)
             progress.advance(len(chunk))
@@ -77,7 +76,7 @@ def blob_scrub(
     selected = Blob.objects.all() if blobs is None else blobs
     if sha_prefix:
         selected = selected.filter(sha256__startswith=sha_prefix)
-    store = storage()
+    store = blob_store()
     report = ScrubReport()
     total = selected.aggregate(total=Sum("size"))["total"] or 0
     progress.start("Scrubbing", total, unit="bytes")

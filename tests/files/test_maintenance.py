@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from files import maintenance, services, tree
 from files.models import Blob, FileVersion, Node
+from files.store import blob_store
 
 pytestmark = pytest.mark.django_db
 
@@ -172,9 +173,7 @@ def test_gc_sweeps_orphan_objects_and_stale_temp_files(alice, upload):
     assert (report.thumbnails, report.thumbnail_bytes) == (1, 2)
     assert report.bytes_freed == len(b"rolled back long ago") + 2 + 10
     # Nothing was left renamed aside under blobs/.
-    assert not [
-        name for name in maintenance.walk_storage(default_storage, "blobs") if ".gc-" in name
-    ]
+    assert not [name for name in blob_store().walk("blobs") if ".gc-" in name]
 
 
 def test_an_orphan_put_back_never_overwrites_a_file_stored_again(tmp_path):

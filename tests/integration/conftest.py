@@ -1,91 +1,20 @@
-"""Fixtures for real-server tests: FileFlow under gunicorn, S3 through moto's server.
+"""Fixtures for real-server tests: FileFlow under gunicorn (S3 through moto's server comes
+from tests/conftest.py).
 
-Both run as subprocesses on 127.0.0.1 and are stopped when their scope ends. gunicorn uses
-the test database of this process (so its tests need ``django_db(transaction=True)``: the
-server sees only committed rows) and the same blob storage as the test's settings.
+gunicorn runs as a subprocess on 127.0.0.1 and is stopped when its scope ends. It uses the
+test database of this process (so its tests need ``django_db(transaction=True)``: the server
+sees only committed rows) and the same blob storage as the test's settings.
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.helpers import (
-    Bucket,
-    LiveServer,
-    MiB,
-    s3_client,
-    start_gunicorn,
-    start_moto,
-    stop,
-    tail,
-)
-
-# --- S3 (moto's standalone server) --------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The endpoint URL of a moto S3 server running for the whole session."""
-    process, endpoint = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
-    try:
-        yield endpoint
-    finally:
-        stop(process)
-
-
-@pytest.fixture
-def s3_bucket(moto_s3: str) -> Iterator[Bucket]:
-    """A fresh, empty bucket for one test; emptied and removed afterwards."""
-    client = s3_client(moto_s3)
-    bucket = Bucket(name=f"fileflow-{uuid.uuid4().hex[:16]}", endpoint=moto_s3, client=client)
-    client.create_bucket(Bucket=bucket.name)
-    yield bucket
-    for key in bucket.object_keys():
-        client.delete_object(Bucket=bucket.name, Key=key)
-    for upload in client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []):
-        client.abort_multipart_upload(
-            Bucket=bucket.name, Key=upload["Key"], UploadId=upload["UploadId"]
-        )
-    client.delete_bucket(Bucket=bucket.name)
-
-
-@pytest.fixture
-def s3_storage(
-    settings: Any, s3_bucket: Bucket, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Bucket:
-    """Blob storage of this process in ``s3_bucket``, configured as FILEFLOW_STORAGE=s3 does.
-
-    The options come from the app's own ``fileflow.config.storages`` reading the same
-    environment an operator would set, so the test runs what production runs.
-    """
-    from django.core.files.storage import FileSystemStorage, default_storage
-    from storages.backends.s3 import S3Storage
-
-    from fileflow import config
-
-    with monkeypatch.context() as env:
-        for name, value in s3_bucket.env().items():
-            env.setenv(name, value)
-        default = config.storages(tmp_path)["default"]
-    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
-    options = default["OPTIONS"]
-    assert options["addressing_style"] == "path"
-    assert options["file_overwrite"] is True
-    assert options["default_acl"] is None
-    assert options["max_memory_size"] == 8 * MiB
-    # Django's setting_changed handler must drop the cached storage: fill the cache first.
-    assert isinstance(default_storage, FileSystemStorage)
-    settings.STORAGES = {**settings.STORAGES, "default": default}
-    assert isinstance(default_storage, S3Storage)
-    assert default_storage.bucket_name == s3_bucket.name
-    return s3_bucket
-
+from tests.integration.helpers import LiveServer, start_gunicorn, stop, tail
 
 # --- gunicorn -----------------------------------------------------------------------------
 
