@@ -1,0 +1,218 @@
+"""Where an unfinished upload's bytes wait: one class per backend.
+
+Local disk: the chunks append to one file, ``<FILE_UPLOAD_TEMP_DIR>/tus/<id>.part`` (the data
+dir's file system, so the finished file moves into blob storage by rename). The SHA-256 of
+the content so far is carried from one ``PATCH`` to the next in a per-process cache keyed by
+upload id and offset (hash objects cannot be stored): when the chunks arrive in order at one
+server the finished file is never read again. After a restart, or on another app server, the
+cache misses and the bytes already stored are hashed again from the file.
+
+A write to an upload holds an exclusive ``flock`` on its file, so two requests never write
+the same upload at once; the offset is committed (``commit``) while it is held, after the
+bytes were ``fsync``ed: the offset a client is told is what is durably stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from files.errors import IncompleteUpload
+from files.ingest import CHUNK_SIZE, HEAD_SIZE, Received
+from uploads.errors import ChecksumMismatch, InvalidTusRequest, UploadBusy
+from uploads.models import TusUpload
+
+CHECKSUM_ALGORITHMS = ("sha1", "sha256")
+
+_CACHE_SIZE = 512
+_hashers: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_hashers_lock = threading.Lock()
+
+
+def _keep_hasher(upload_id: str, offset: int, hasher: Any) -> None:
+    with _hashers_lock:
+        _hashers[(upload_id, offset)] = hasher
+        while len(_hashers) > _CACHE_SIZE:
+            _hashers.popitem(last=False)
+
+
+def _take_hasher(upload_id: str, offset: int) -> Any | None:
+    with _hashers_lock:
+        return _hashers.pop((upload_id, offset), None)
+
+
+def forget_hashers(upload_id: str) -> None:
+    with _hashers_lock:
+        for key in [key for key in _hashers if key[0] == upload_id]:
+            del _hashers[key]
+
+
+def hasher_cached(upload_id: str, offset: int) -> bool:
+    """Whether this process carries the hash of ``upload_id``'s first ``offset`` bytes."""
+    with _hashers_lock:
+        return (upload_id, offset) in _hashers
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """An ``Upload-Checksum`` header: the chunk's digest by one algorithm."""
+
+    algorithm: str
+    digest: bytes
+
+    @classmethod
+    def parse(cls, header: str) -> Checksum:
+        algorithm, _, encoded = header.strip().partition(" ")
+        algorithm = algorithm.lower()
+        if algorithm not in CHECKSUM_ALGORITHMS:
+            raise InvalidTusRequest(
+                f"Upload-Checksum: the algorithm must be one of {', '.join(CHECKSUM_ALGORITHMS)}, "
+                f"not {algorithm!r}.",
+                field="Upload-Checksum",
+            )
+        try:
+            digest = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            digest = b""
+        if len(digest) != hashlib.new(algorithm).digest_size:
+            raise InvalidTusRequest(
+                f"Upload-Checksum: give the chunk's {algorithm} digest in base64 "
+                "after the algorithm's name.",
+                field="Upload-Checksum",
+            )
+        return cls(algorithm, digest)
+
+
+Read = Callable[[int], bytes]
+
+
+def _rehash(handle: Any, upto: int) -> Any:
+    """The SHA-256 of the first ``upto`` bytes of an open file, read again."""
+    hasher = hashlib.sha256()
+    handle.seek(0)
+    remaining = upto
+    while remaining > 0:
+        block = handle.read(min(CHUNK_SIZE * 8, remaining))
+        if not block:
+            raise OSError(f"{handle.name} is shorter than its recorded offset {upto}")
+        hasher.update(block)
+        remaining -= len(block)
+    return hasher
+
+
+class LocalChunks:
+    """An upload's bytes in one file on the data dir's file system."""
+
+    def _path(self, upload: TusUpload) -> str:
+        return os.path.join(settings.FILE_UPLOAD_TEMP_DIR, "tus", f"{upload.id}.part")
+
+    def create(self, upload: TusUpload) -> None:
+        path = self._path(upload)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "xb"):
+            pass
+        _keep_hasher(upload.id, 0, hashlib.sha256())
+
+    def append(
+        self,
+        upload: TusUpload,
+        read: Read,
+        *,
+        count: int,
+        checksum: Checksum | None,
+        commit: Callable[[int], None],
+    ) -> tuple[int, Exception | None]:
+        """Append up to ``count`` bytes read from ``read`` at ``upload.offset``.
+
+        Bytes that arrived before the client went away are kept (and committed), unless a
+        checksum was sent: then the chunk is all or nothing. Returns the bytes kept and the
+        error that cut the chunk short, if any."""
+        start = upload.offset
+        try:
+            handle = open(self._path(upload), "r+b", buffering=0)  # noqa: SIM115
+        except FileNotFoundError:
+            raise OSError(f"the bytes of upload {upload.id} are missing") from None
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadBusy(
+                    "Another request is writing to this upload; wait for it to end, ask for "
+                    "the offset (HEAD) and continue from there."
+                ) from None
+            # Bytes past the committed offset belong to a request that died before
+            # committing them (a killed worker): they were never acknowledged.
+            handle.truncate(start)
+            hasher = _take_hasher(upload.id, start) or _rehash(handle, start)
+            handle.seek(start)
+            check = hashlib.new(checksum.algorithm) if checksum else None
+            written = 0
+            cut: Exception | None = None
+            try:
+                while written < count:
+                    block = read(min(CHUNK_SIZE, count - written))
+                    if not block:
+                        cut = IncompleteUpload(
+                            f"The chunk stopped after {written} of {count} bytes."
+                        )
+                        break
+                    handle.write(block)
+                    hasher.update(block)
+                    if check is not None:
+                        check.update(block)
+                    written += len(block)
+            except OSError as exc:  # the client went away mid-body
+                cut = exc
+            if (
+                check is not None
+                and checksum is not None
+                and (cut is not None or check.digest() != checksum.digest)
+            ):
+                handle.truncate(start)
+                if cut is not None:
+                    return 0, cut
+                raise ChecksumMismatch(
+                    f"The chunk's {checksum.algorithm} does not match Upload-Checksum; it was "
+                    f"discarded. Send it again from offset {start}."
+                )
+            os.fsync(handle.fileno())
+            if written:
+                commit(start + written)
+            _keep_hasher(upload.id, start + written, hasher)
+            return written, cut
+
+    def finish(self, upload: TusUpload) -> Received:
+        """The complete file as a :class:`Received`, ready for the upload service."""
+        assert upload.length is not None
+        path = self._path(upload)
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD_SIZE)
+            hasher = _take_hasher(upload.id, upload.length) or _rehash(handle, upload.length)
+        forget_hashers(upload.id)
+        return Received(path=path, size=upload.length, sha256=hasher.hexdigest(), head=head)
+
+    def discard(self, upload: TusUpload) -> int:
+        """Remove the bytes; returns how many there were."""
+        forget_hashers(upload.id)
+        path = self._path(upload)
+        try:
+            size = os.stat(path).st_size
+            os.unlink(path)
+        except FileNotFoundError:
+            return 0
+        return size
+
+
+def chunks_for(upload: TusUpload) -> LocalChunks:
+    """The store an upload's bytes wait in."""
+    return LocalChunks()
