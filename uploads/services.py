@@ -256,9 +256,9 @@ def upload_append(
             field="Content-Length",
         )
 
-    def commit(new_offset: int) -> None:
+    def commit(new_offset: int, **fields: object) -> None:
         moved = TusUpload.objects.filter(pk=upload.pk, offset=offset).update(
-            offset=new_offset, expires_at=_expiry()
+            offset=new_offset, expires_at=_expiry(), **fields
         )
         if not moved:
             raise OffsetMismatch("Another request moved this upload's offset meanwhile.")

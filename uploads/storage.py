@@ -1,15 +1,18 @@
 """Where an unfinished upload's bytes wait: one class per backend.
 
-Local disk: the chunks append to one file, ``<FILE_UPLOAD_TEMP_DIR>/tus/<id>.part`` (the data
-dir's file system, so the finished file moves into blob storage by rename). The SHA-256 of
-the content so far is carried from one ``PATCH`` to the next in a per-process cache keyed by
-upload id and offset (hash objects cannot be stored): when the chunks arrive in order at one
-server the finished file is never read again. After a restart, or on another app server, the
-cache misses and the bytes already stored are hashed again from the file.
+Local disk (:class:`LocalChunks`): the chunks append to one file,
+``<FILE_UPLOAD_TEMP_DIR>/tus/<id>.part`` (the data dir's file system, so the finished file
+moves into blob storage by rename). The SHA-256 of the content so far is carried from one
+``PATCH`` to the next in a per-process cache keyed by upload id and offset (hash objects
+cannot be stored): when the chunks arrive in order at one server the finished file is never
+read again. After a restart, or on another app server, the cache misses and the bytes
+already stored are hashed again from the file.
 
 A write to an upload holds an exclusive ``flock`` on its file, so two requests never write
 the same upload at once; the offset is committed (``commit``) while it is held, after the
 bytes were ``fsync``ed: the offset a client is told is what is durably stored.
+
+S3: see :class:`MultipartChunks`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import binascii
 import fcntl
 import hashlib
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,6 +33,8 @@ from django.conf import settings
 
 from files.errors import IncompleteUpload
 from files.ingest import CHUNK_SIZE, HEAD_SIZE, Received
+from files.models import Blob
+from files.store import BlobStore, blob_store
 from uploads.errors import ChecksumMismatch, InvalidTusRequest, UploadBusy
 from uploads.models import TusUpload
 
@@ -94,6 +100,9 @@ class Checksum:
 
 
 Read = Callable[[int], bytes]
+# Records the new offset (and backend fields) if the upload is still where this request
+# found it; raises OffsetMismatch otherwise.
+Commit = Callable[..., None]
 
 
 def _rehash(handle: Any, upto: int) -> Any:
@@ -130,7 +139,7 @@ class LocalChunks:
         *,
         count: int,
         checksum: Checksum | None,
-        commit: Callable[[int], None],
+        commit: Commit,
     ) -> tuple[int, Exception | None]:
         """Append up to ``count`` bytes read from ``read`` at ``upload.offset``.
 
@@ -213,6 +222,168 @@ class LocalChunks:
         return size
 
 
-def chunks_for(upload: TusUpload) -> LocalChunks:
-    """The store an upload's bytes wait in."""
-    return LocalChunks()
+MiB = 1024 * 1024
+# S3 parts: at least 5 MiB (but the last); bigger for huge files (at most 10,000 parts).
+PART_SIZE = 8 * MiB
+MAX_PARTS = 10_000
+
+
+def _part_size(length: int | None) -> int:
+    if length is None:
+        return PART_SIZE
+    needed = -(-length // (MAX_PARTS - 1))
+    return max(PART_SIZE, -(-needed // MiB) * MiB)
+
+
+class MultipartChunks:
+    """An upload's bytes as the parts of a multipart upload in the blob store (S3).
+
+    Every full part goes to the store as soon as it has arrived; what is left over (less
+    than a part) is kept in the upload's row, ``tail``, so the offset a client is told is
+    durably stored and any app server can continue. The finished object is put together at
+    ``uploads/<id>`` and moved (inside the store) to its content's key. When the content's
+    hash was not carried here (another server took earlier chunks), the joined object is
+    read back once to hash it.
+    """
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def key(upload: TusUpload) -> str:
+        return f"uploads/{upload.id}"
+
+    def create(self, upload: TusUpload) -> None:
+        _keep_hasher(upload.id, 0, hashlib.sha256())
+
+    def append(
+        self,
+        upload: TusUpload,
+        read: Read,
+        *,
+        count: int,
+        checksum: Checksum | None,
+        commit: Commit,
+    ) -> tuple[int, Exception | None]:
+        start = upload.offset
+        hasher = _take_hasher(upload.id, start)
+        check = hashlib.new(checksum.algorithm) if checksum else None
+        size = _part_size(upload.length)
+        buffer = bytearray(upload.tail)
+        etags = list(upload.parts)
+        multipart_id = upload.multipart_id
+        started_here = False
+        written = 0
+        cut: Exception | None = None
+
+        def send(data: bytes) -> None:
+            nonlocal multipart_id, started_here
+            if not multipart_id:
+                multipart_id = self.store.multipart_start(self.key(upload))
+                started_here = True
+            etags.append(
+                self.store.multipart_put(self.key(upload), multipart_id, len(etags) + 1, data)
+            )
+
+        try:
+            while written < count:
+                block = read(min(CHUNK_SIZE, count - written))
+                if not block:
+                    cut = IncompleteUpload(f"The chunk stopped after {written} of {count} bytes.")
+                    break
+                if hasher is not None:
+                    hasher.update(block)
+                if check is not None:
+                    check.update(block)
+                buffer += block
+                written += len(block)
+                if check is None and len(buffer) >= size:
+                    send(bytes(buffer[:size]))
+                    del buffer[:size]
+            if check is not None and checksum is not None:
+                if cut is not None:
+                    return 0, cut
+                if check.digest() != checksum.digest:
+                    raise ChecksumMismatch(
+                        f"The chunk's {checksum.algorithm} does not match Upload-Checksum; it "
+                        f"was discarded. Send it again from offset {start}."
+                    )
+                # Verified: only now do its parts go out (a refused chunk leaves no part).
+                while len(buffer) >= size:
+                    send(bytes(buffer[:size]))
+                    del buffer[:size]
+        except OSError as exc:
+            cut = exc
+        if written:
+            try:
+                commit(
+                    start + written,
+                    parts=etags,
+                    tail=bytes(buffer),
+                    multipart_id=multipart_id,
+                )
+            except BaseException:
+                if started_here:
+                    self.store.multipart_abort(self.key(upload), multipart_id)
+                raise
+            upload.parts = etags
+            upload.tail = bytes(buffer)
+            upload.multipart_id = multipart_id
+        if hasher is not None:
+            _keep_hasher(upload.id, start + written, hasher)
+        return written, cut
+
+    def finish(self, upload: TusUpload) -> Received:
+        assert upload.length is not None
+        key = self.key(upload)
+        hasher = _take_hasher(upload.id, upload.length)
+        forget_hashers(upload.id)
+        tail = bytes(upload.tail)
+        if not upload.parts:
+            # Smaller than one part: an ordinary temp file, stored the ordinary way.
+            if upload.multipart_id:
+                self.store.multipart_abort(key, upload.multipart_id)
+            directory = settings.FILE_UPLOAD_TEMP_DIR
+            os.makedirs(directory, exist_ok=True)
+            fd, path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(tail)
+            return Received(
+                path=path,
+                size=len(tail),
+                sha256=hashlib.sha256(tail).hexdigest(),
+                head=tail[:HEAD_SIZE],
+            )
+        etags = list(upload.parts)
+        if tail:
+            etags.append(self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail))
+        self.store.multipart_complete(key, upload.multipart_id, etags)
+        with self.store.open_range(key, length=min(HEAD_SIZE, upload.length)) as reader:
+            head = reader.read()
+        if hasher is None:
+            hasher = hashlib.sha256()
+            with self.store.open_range(key) as reader:
+                while block := reader.read(CHUNK_SIZE * 8):
+                    hasher.update(block)
+        sha256 = hasher.hexdigest()
+        if Blob.objects.filter(sha256=sha256).exists():
+            self.store.delete(key)
+        else:
+            self.store.move(key, Blob.key_for(sha256))
+        # Already in place under its content key: nothing left on disk to store.
+        missing = os.path.join(settings.FILE_UPLOAD_TEMP_DIR, f"{upload.id}.stored")
+        return Received(path=missing, size=upload.length, sha256=sha256, head=head, staged=True)
+
+    def discard(self, upload: TusUpload) -> int:
+        forget_hashers(upload.id)
+        if upload.multipart_id:
+            self.store.multipart_abort(self.key(upload), upload.multipart_id)
+        self.store.delete(self.key(upload))
+        return upload.offset
+
+
+def chunks_for(upload: TusUpload) -> LocalChunks | MultipartChunks:
+    """Where an upload's bytes wait: parts in the blob store when it takes them (S3), else
+    one file on the data dir's disk."""
+    store = blob_store()
+    return MultipartChunks(store) if store.multipart else LocalChunks()

@@ -46,3 +46,33 @@ def patch(client: APIClient, url: str, offset: int, body: bytes, **headers: Any)
         content_type=CHUNK,
         **{**TUS, "HTTP_UPLOAD_OFFSET": str(offset), **headers},
     )
+
+
+class Backend:
+    """Where unfinished uploads keep their bytes, looked at directly (not through the app)."""
+
+    def __init__(self, name: str, settings: Any, bucket: Any = None) -> None:
+        self.name = name
+        self.settings = settings
+        self.bucket = bucket
+
+    def leftovers(self) -> list[str]:
+        """What unfinished uploads hold: part files, or multipart uploads and staging objects."""
+        if self.bucket is None:
+            from pathlib import Path
+
+            folder = Path(self.settings.FILE_UPLOAD_TEMP_DIR) / "tus"
+            return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        client = self.bucket.client
+        uploads = client.list_multipart_uploads(Bucket=self.bucket.name).get("Uploads", [])
+        return sorted(
+            [f"multipart:{u['Key']}" for u in uploads] + self.bucket.object_keys("uploads/")
+        )
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, settings: Any) -> Backend:
+    """Each test that asks for it runs on local disk and on S3 (moto's server)."""
+    if request.param == "s3":
+        return Backend("s3", settings, request.getfixturevalue("s3_storage"))
+    return Backend("local", settings)

@@ -43,7 +43,7 @@ def test_options_lists_version_extensions_and_checksums(api: Any, settings: Any)
     assert answer["Tus-Max-Size"] == "10000"
 
 
-def test_upload_in_three_chunks_stores_the_file(bearer_api: Any, alice: Any) -> None:
+def test_upload_in_three_chunks_stores_the_file(backend: Any, bearer_api: Any, alice: Any) -> None:
     content = os.urandom(300_000)
     created = create(bearer_api, len(content), filename="video.bin", path="/Movies/2026")
     assert created.status_code == 201, created.content
@@ -85,7 +85,7 @@ def test_head_reports_offset_length_and_metadata_and_is_not_cached(bearer_api: A
 
 
 def test_creation_with_upload_stores_a_small_file_in_one_request(
-    bearer_api: Any, alice: Any
+    backend: Any, bearer_api: Any, alice: Any
 ) -> None:
     created = create(bearer_api, 11, b"hello world", filename="hi.txt")
     assert created.status_code == 201
@@ -93,13 +93,15 @@ def test_creation_with_upload_stores_a_small_file_in_one_request(
     assert Node.objects.get(owner=alice, name="hi.txt").size == 11
 
 
-def test_empty_file_is_stored_at_creation(bearer_api: Any, alice: Any) -> None:
+def test_empty_file_is_stored_at_creation(backend: Any, bearer_api: Any, alice: Any) -> None:
     created = create(bearer_api, 0, filename="empty.txt")
     assert created.status_code == 201
     assert Node.objects.get(owner=alice, name="empty.txt").size == 0
 
 
-def test_deferred_length_is_given_with_the_last_chunk(bearer_api: Any, alice: Any) -> None:
+def test_deferred_length_is_given_with_the_last_chunk(
+    backend: Any, bearer_api: Any, alice: Any
+) -> None:
     created = create(bearer_api, None, filename="stream.log")
     assert created["Upload-Defer-Length"] == "1"
     url = _path(created["Location"])
@@ -110,7 +112,7 @@ def test_deferred_length_is_given_with_the_last_chunk(bearer_api: Any, alice: An
     assert Node.objects.get(owner=alice, name="stream.log").size == 6
 
 
-def test_offset_mismatch_is_409_and_changes_nothing(bearer_api: Any) -> None:
+def test_offset_mismatch_is_409_and_changes_nothing(backend: Any, bearer_api: Any) -> None:
     url = _path(create(bearer_api, 10, filename="a.txt")["Location"])
     patch(bearer_api, url, 0, b"12345")
     wrong = patch(bearer_api, url, 3, b"xxxxx")
@@ -122,7 +124,7 @@ def test_offset_mismatch_is_409_and_changes_nothing(bearer_api: Any) -> None:
 
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256"])
 def test_checksum_mismatch_is_460_and_the_chunk_is_discarded(
-    bearer_api: Any, alice: Any, algorithm: str
+    backend: Any, bearer_api: Any, alice: Any, algorithm: str
 ) -> None:
     url = _path(create(bearer_api, 8, filename="c.bin")["Location"])
     good = base64.b64encode(hashlib.new(algorithm, b"abcd").digest()).decode()
@@ -229,7 +231,7 @@ def test_name_taken_with_on_conflict_fail_is_refused_at_creation(
     assert taken.json()["field"] == "filename"
 
 
-def test_replace_keeps_a_version(bearer_api: Any, alice: Any) -> None:
+def test_replace_keeps_a_version(backend: Any, bearer_api: Any, alice: Any) -> None:
     create(bearer_api, 3, b"one", filename="same.txt")
     url = _path(create(bearer_api, 3, filename="same.txt", on_conflict="replace")["Location"])
     patch(bearer_api, url, 0, b"two")
@@ -260,7 +262,7 @@ def test_too_large_and_over_quota_are_413_at_creation(
 
 
 def test_reservations_stop_two_uploads_passing_a_quota_that_holds_one(
-    bearer_api: Any, alice: Any
+    backend: Any, bearer_api: Any, alice: Any
 ) -> None:
     alice.quota_bytes = 1000
     alice.save()
@@ -283,13 +285,13 @@ def test_deferred_length_is_reserved_when_declared(bearer_api: Any, alice: Any) 
     assert patch(bearer_api, url, 0, b"abc", HTTP_UPLOAD_LENGTH="10").status_code == 204
 
 
-def test_termination_removes_the_bytes(bearer_api: Any, settings: Any) -> None:
-    url = _path(create(bearer_api, 10, filename="a.bin")["Location"])
-    patch(bearer_api, url, 0, b"12345")
-    parts = Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus"
-    assert len(list(parts.iterdir())) == 1
+def test_termination_removes_the_bytes(bearer_api: Any, backend: Any) -> None:
+    size = 9 * 1024 * 1024  # on S3: one part sent, the rest in the tail
+    url = _path(create(bearer_api, size + 10, filename="a.bin")["Location"])
+    patch(bearer_api, url, 0, b"1" * size)
+    assert len(backend.leftovers()) == 1
     assert bearer_api.delete(url, **TUS).status_code == 204
-    assert list(parts.iterdir()) == []
+    assert backend.leftovers() == []
     assert bearer_api.head(url, **TUS).status_code == 404
     assert patch(bearer_api, url, 5, b"67890").status_code == 404
 
@@ -327,22 +329,27 @@ def test_session_uploads_are_csrf_checked(alice: Any) -> None:
 
 
 def test_expired_upload_is_410_and_gc_removes_it_and_its_reservation(
-    bearer_api: Any, alice: Any, settings: Any
+    bearer_api: Any, alice: Any, backend: Any
 ) -> None:
-    alice.quota_bytes = 1000
+    part = 9 * 1024 * 1024
+    alice.quota_bytes = 2 * part
     alice.save()
-    url = _path(create(bearer_api, 800, filename="a.bin")["Location"])
-    patch(bearer_api, url, 0, b"x" * 100)
+    url = _path(create(bearer_api, part + 100, filename="a.bin")["Location"])
+    patch(bearer_api, url, 0, b"x" * part)
     TusUpload.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert bearer_api.head(url, **TUS).status_code == 410
-    assert patch(bearer_api, url, 100, b"y").status_code == 410
+    assert patch(bearer_api, url, part, b"y").status_code == 410
     # An expired upload reserves nothing any more.
-    assert create(bearer_api, 800, filename="b.bin").status_code == 201
+    second = create(bearer_api, part + 100, filename="b.bin")
+    assert second.status_code == 201
+    patch(bearer_api, _path(second["Location"]), 0, b"z" * part)
+    assert len(backend.leftovers()) == 2
     call_command("gc", "--dry-run")
     assert TusUpload.objects.count() == 2
+    assert len(backend.leftovers()) == 2
     call_command("gc")
     assert TusUpload.objects.count() == 1
-    assert len(list((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir())) == 1
+    assert len(backend.leftovers()) == 1
     assert bearer_api.head(url, **TUS).status_code == 404
 
 
@@ -354,19 +361,42 @@ def test_each_patch_moves_the_expiry(bearer_api: Any, settings: Any) -> None:
     assert TusUpload.objects.get().expires_at > timezone.now() + timedelta(minutes=59)
 
 
-def test_hash_is_recomputed_from_the_file_when_this_process_lost_it(
-    bearer_api: Any, alice: Any
+def test_hash_is_recomputed_when_this_process_lost_it(
+    bearer_api: Any, alice: Any, backend: Any
 ) -> None:
     from uploads import storage
 
-    url = _path(create(bearer_api, 8, filename="a.bin")["Location"])
-    patch(bearer_api, url, 0, b"abcd")
+    content = os.urandom(20 * 1024 * 1024 + 5)
+    url = _path(create(bearer_api, len(content), filename="a.bin")["Location"])
+    patch(bearer_api, url, 0, content[:7_000_000])
     upload_id = url.rsplit("/", 1)[1]
-    assert storage.hasher_cached(upload_id, 4)
+    assert storage.hasher_cached(upload_id, 7_000_000)
     storage.forget_hashers(upload_id)  # as after a restart or on another app server
-    patch(bearer_api, url, 4, b"efgh")
+    patch(bearer_api, url, 7_000_000, content[7_000_000:])
     node = Node.objects.get(owner=alice, name="a.bin")
-    assert node.blob.sha256 == hashlib.sha256(b"abcdefgh").hexdigest()
+    assert node.blob.sha256 == hashlib.sha256(content).hexdigest()
+    assert backend.leftovers() == []
+
+
+def test_big_upload_goes_through_parts_and_lands_under_its_content_key(
+    bearer_api: Any, alice: Any, backend: Any
+) -> None:
+    from files.store import blob_store
+
+    content = os.urandom(19 * 1024 * 1024)
+    url = _path(create(bearer_api, len(content), filename="big.bin")["Location"])
+    for start in range(0, len(content), 6 * 1024 * 1024):
+        chunk = content[start : start + 6 * 1024 * 1024]
+        assert patch(bearer_api, url, start, chunk).status_code == 204
+    node = Node.objects.get(owner=alice, name="big.bin")
+    with blob_store().open_range(node.blob.storage_key) as stored:
+        assert hashlib.sha256(stored.read()).digest() == hashlib.sha256(content).digest()
+    assert backend.leftovers() == []
+    # The same content again is deduplicated: one blob, nothing left over.
+    url = _path(create(bearer_api, len(content), filename="again.bin")["Location"])
+    patch(bearer_api, url, 0, content)
+    assert Node.objects.get(owner=alice, name="again.bin").blob_id == node.blob_id
+    assert backend.leftovers() == []
 
 
 def test_bytes_past_the_committed_offset_are_dropped(
@@ -381,6 +411,10 @@ def test_bytes_past_the_committed_offset_are_dropped(
     patch(bearer_api, url, 4, b"efgh")
     node = Node.objects.get(owner=alice, name="a.bin")
     assert node.blob.sha256 == hashlib.sha256(b"abcdefgh").hexdigest()
+    from files.store import blob_store
+
+    with blob_store().open_range(node.blob.storage_key) as stored:
+        assert stored.read() == b"abcdefgh"
 
 
 def test_unfinished_upload_is_not_listed(bearer_api: Any, alice: Any) -> None:
