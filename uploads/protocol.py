@@ -174,12 +174,14 @@ def create(
     location: Callable[[str], str],
     target: Callable[[dict[str, str]], Target] | None = None,
     finish: Finisher | None = None,
+    admit: Callable[[TusUpload], None] | None = None,
 ) -> HttpResponse:
     """``POST`` to the creation URL (creation, creation-defer-length, creation-with-upload).
 
     ``target`` turns the metadata into where the file goes (default: the owner's own
     ``parent``/``path``, ``filename``, ``on_conflict``); everything is checked before a byte
-    of the body is read."""
+    of the body is read. ``admit`` runs once the upload exists, before its first chunk is
+    read (a share link counts the visit there); if it refuses, the upload is terminated."""
     raw_metadata = str(meta.get("HTTP_UPLOAD_METADATA", ""))
     metadata = parse_metadata(raw_metadata)
     length = _number(meta, "Upload-Length")
@@ -218,6 +220,12 @@ def create(
         scope=party.scope,
         metadata=raw_metadata,
     )
+    if admit is not None:
+        try:
+            admit(upload)
+        except BaseException:
+            services.upload_terminate(upload=upload)
+            raise
     nodes = None
     if count or upload.length == 0:
         try:
