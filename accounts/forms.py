@@ -36,3 +36,12 @@ class TokenCreateForm(forms.Form):
 
     def clean_name(self) -> Any:
         return self.cleaned_data["name"].strip()
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        required=False,
+        help_text="Where password-reset e-mails go. Leave empty to remove it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -1,4 +1,4 @@
-"""Writes to accounts: creating users and issuing and revoking API tokens."""
+"""Writes to accounts: creating users, their e-mail address, issuing and revoking API tokens."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,9 +27,39 @@ class InvalidTokenName(DomainError):
 def user_create(*, username: str, email: str, password: str | None, is_staff: bool = False) -> User:
     """Create an account; the quota defaults to ``FILEFLOW_DEFAULT_QUOTA``."""
     model = get_user_model()
+    email = clean_email(email)
     if is_staff:
         return model.objects.create_superuser(username=username, email=email, password=password)
     return model.objects.create_user(username=username, email=email, password=password)
+
+
+class InvalidEmail(DomainError):
+    code = "invalid_email"
+
+
+def clean_email(email: str, *, user: User | None = None) -> str:
+    """A valid e-mail address no other account uses (ignoring case), or empty."""
+    email = email.strip()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidEmail(f"“{email[:100]}” is not an e-mail address.", field="email") from None
+    others = User.objects.filter(email__iexact=email)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise InvalidEmail("Another account already uses this e-mail address.", field="email")
+    return email
+
+
+@transaction.atomic
+def user_set_email(*, user: User, email: str) -> User:
+    """Set or change (or, with "", remove) the address password resets are sent to."""
+    user.email = clean_email(email, user=user)
+    user.save(update_fields=["email"])
+    return user
 
 
 @transaction.atomic

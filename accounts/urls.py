@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.account, name="account"),
+    path("email/", views.email_change, name="email"),
     path("signup/", views.signup, name="signup"),
     path(
         "login/",

@@ -8,9 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import SignupForm, TokenCreateForm
+from accounts.forms import EmailForm, SignupForm, TokenCreateForm
 from accounts.models import ApiToken
-from accounts.services import token_create, token_revoke, user_create
+from accounts.services import token_create, token_revoke, user_create, user_set_email
+from fileflow.api import user_of
 from fileflow.errors import DomainError
 
 
@@ -38,16 +39,18 @@ def _account_page(
     request: HttpRequest,
     *,
     form: TokenCreateForm | None = None,
+    email_form: EmailForm | None = None,
     new_token: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
     tokens = ApiToken.objects.visible_to(request.user).active()  # type: ignore[arg-type]
-    return render(
-        request,
-        "accounts/account.html",
-        {"token_form": form or TokenCreateForm(), "tokens": tokens, "new_token": new_token},
-        status=status,
-    )
+    context = {
+        "token_form": form or TokenCreateForm(),
+        "email_form": email_form or EmailForm(initial={"email": request.user.email}),  # type: ignore[union-attr]
+        "tokens": tokens,
+        "new_token": new_token,
+    }
+    return render(request, "accounts/account.html", context, status=status)
 
 
 @login_required
@@ -77,4 +80,23 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.visible_to(request.user), pk=pk)  # type: ignore[arg-type]
     token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked. Scripts using it now get 401.")
+    return redirect("accounts:account")
+
+
+@login_required
+@require_POST
+def email_change(request: HttpRequest) -> HttpResponse:
+    """Set, change or remove the e-mail address password resets go to."""
+    form = EmailForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, email_form=form, status=400)
+    try:
+        user = user_set_email(user=user_of(request), email=form.cleaned_data["email"])
+    except DomainError as exc:
+        form.add_error("email", exc.message)
+        return _account_page(request, email_form=form, status=exc.status_code)
+    if user.email:
+        messages.success(request, f"Your e-mail address is now {user.email}.")
+    else:
+        messages.success(request, "Your e-mail address was removed.")
     return redirect("accounts:account")

@@ -14,6 +14,10 @@ DATA_DIR = config.data_dir(BASE_DIR)
 
 DEBUG = config.boolean("DJANGO_DEBUG", False)
 SECRET_KEY = config.secret_key(DATA_DIR, debug=DEBUG)
+# Earlier keys still accepted for what they signed (sessions, password-reset and share-link
+# tokens) while everything new uses SECRET_KEY.
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key-fallbacks
+SECRET_KEY_FALLBACKS = config.string_list("DJANGO_SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = config.string_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = config.string_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -138,7 +142,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 # The most files one request may carry, and so the largest batch of
-# files.services.file_upload_many (POST /api/v1/nodes/upload-many/); more are refused with a
+# files.services.file_upload_batch (POST /api/v1/nodes/upload-many/); more are refused with a
 # message saying so.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
@@ -182,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "fileflow.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "fileflow.pagination.Pagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {
@@ -198,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fileflow.schema.add_error_responses",
+    ],
 }
 
 # Content Security Policy for our own pages (Django 6 built-in). User content served
@@ -213,6 +221,9 @@ SECURE_CSP = {
     "base-uri": ["'self'"],
     "object-src": ["'none'"],
 }
+
+# A refused CSRF check gets the app's error page (JSON under /api/), not Django's bare one.
+CSRF_FAILURE_VIEW = "fileflow.handlers.csrf_failure"
 
 # Pages are never framed; the few that must be (previews) opt in per view.
 X_FRAME_OPTIONS = "DENY"

@@ -7,7 +7,8 @@ from typing import Any
 
 from django import forms
 
-from files.selectors import SORT_KEYS
+from files import selectors
+from files.selectors import SORT_KEYS, InvalidListing
 
 NAME_ATTRS = {"autocomplete": "off", "spellcheck": "false", "maxlength": "255"}
 
@@ -88,16 +89,10 @@ class TargetFolderForm(forms.Form):
     )
 
 
-MAX_SELECTION = 1000
-
-
 def selected_ids(values: list[str]) -> list[int]:
-    """The ids of checked items (``ids=1&ids=2``), in order, without repeats."""
-    if not values:
-        raise forms.ValidationError("Select at least one item first.")
-    if len(values) > MAX_SELECTION:
-        raise forms.ValidationError(f"Select at most {MAX_SELECTION} items at once.")
+    """The ids of checked items (``ids=1&ids=2``), in order, without repeats
+    (:func:`files.selectors.parse_ids`, as a form error)."""
     try:
-        return list(dict.fromkeys(int(value) for value in values))
-    except ValueError:
-        raise forms.ValidationError("The selection is not valid; reload the page.") from None
+        return selectors.parse_ids(values)
+    except InvalidListing as exc:
+        raise forms.ValidationError(exc.message) from None

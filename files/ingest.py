@@ -184,19 +184,17 @@ def receive_stream(
         raise too_large(name, limit, length)
     receiver = Receiver(name=name, max_size=limit)
     try:
-        remaining = length
-        while remaining is None or remaining > 0:
-            chunk = read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
+        while length is None or receiver.size < length:
+            want = CHUNK_SIZE if length is None else min(CHUNK_SIZE, length - receiver.size)
+            chunk = read(want)
             if not chunk:
-                if remaining is None:
+                if length is None:
                     break
                 raise IncompleteUpload(
-                    f"The upload stopped after {length - remaining} of {length} bytes; "  # type: ignore[operator]
+                    f"The upload stopped after {receiver.size} of {length} bytes; "
                     "nothing was stored. Send it again."
                 )
             receiver.write(chunk)
-            if remaining is not None:
-                remaining -= len(chunk)
     except BaseException:
         receiver.abort()
         raise

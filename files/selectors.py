@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from accounts.models import User
 from fileflow.errors import DomainError
 from files import tree
 from files.errors import NodeNotFound, NotAFolder
-from files.models import FileVersion, Node
+from files.models import FileVersion, Node, Tag
 
 SortKey = Literal["name", "size", "modified", "type"]
 SORT_KEYS: dict[str, Any] = {
@@ -36,7 +37,12 @@ def nodes_for(user: User) -> QuerySet[Node]:
 
 
 def node_get(user: User, pk: Any) -> Node:
-    """The caller's node (alive or in trash), or 404 — never 403: existence does not leak."""
+    """The caller's node (alive or in trash), or 404 — never 403: existence does not leak.
+
+    The one rule for reading one's own items: what is in the trash can still be opened,
+    previewed, downloaded (a folder with what was trashed with it) and thumbnailed by its
+    owner, on the pages and in the API alike; changing it means restoring it first. Share
+    links never reach trashed items (``sharing.selectors.inside_share``)."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
@@ -48,21 +54,32 @@ def node_get(user: User, pk: Any) -> Node:
 
 
 MAX_SELECTION = 1000
+# Ids are database keys: anything past a signed 64-bit integer cannot be one (and would
+# overflow the query).
+_MAX_ID = 2**63 - 1
 
 
-def nodes_by_ids(user: User, raw: str) -> list[Node]:
-    """The caller's live nodes for ``"1,2,3"``, in that order; any unknown id is a 404."""
-    parts = [part.strip() for part in raw.split(",") if part.strip()]
+def parse_ids(values: Iterable[str], *, most: int = MAX_SELECTION) -> list[int]:
+    """The one parser of a selection of ids, for every transport: ``ids=1,2,3``, repeated
+    ``ids=1&ids=2``, or both; in order, without repeats. Anything else is a 400 on ``ids``."""
+    parts = [part.strip() for value in values for part in str(value).split(",") if part.strip()]
     if not parts:
-        raise InvalidListing("Give the items as ids=1,2,3.", field="ids")
-    if len(parts) > MAX_SELECTION:
-        raise InvalidListing(f"At most {MAX_SELECTION} items at once.", field="ids")
+        raise InvalidListing("Select at least one item first.", field="ids")
+    if len(parts) > most:
+        raise InvalidListing(f"Select at most {most} items at once.", field="ids")
     try:
         ids = list(dict.fromkeys(int(part) for part in parts))
     except ValueError:
+        ids = []
+    if not ids or not all(1 <= pk <= _MAX_ID for pk in ids):
         raise InvalidListing(
-            "ids must be whole numbers separated by commas.", field="ids"
-        ) from None
+            "The selection is not valid: ids are whole numbers separated by commas.", field="ids"
+        )
+    return ids
+
+
+def nodes_by_ids(user: User, ids: list[int]) -> list[Node]:
+    """The caller's live nodes with these ids, in that order; any unknown id is a 404."""
     found = {
         node.pk: node
         for node in nodes_for(user)
@@ -135,8 +152,10 @@ def children_page(
     descending: bool = False,
     cursor: str | None = None,
     limit: int = 100,
+    tag: Tag | None = None,
 ) -> Page:
-    """One page of a folder's live children: folders first, then files, each sorted.
+    """One page of a folder's live children (only those tagged ``tag`` if given): folders
+    first, then files, each sorted. The one pager of a folder, for the API and the page.
 
     Keyset pagination on (sort value, id) within each kind, so the first page of a folder
     of 100,000 entries costs what it costs for 100 (one index range scan per kind).
@@ -147,7 +166,9 @@ def children_page(
         raise InvalidListing(f"limit must be between 1 and {MAX_PAGE_SIZE}.", field="limit")
     after: tuple[bool, Any, int] | None = _decode_cursor(cursor, sort) if cursor else None
     base = (
-        Node.objects.filter(parent=folder, trashed_at__isnull=True)
+        Node.objects.filter(
+            parent=folder, trashed_at__isnull=True, **({"tags": tag} if tag else {})
+        )
         .annotate(sort_value=SORT_KEYS[sort])
         .select_related("blob")
         .prefetch_related("tags")

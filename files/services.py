@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -282,6 +282,9 @@ def file_upload_batch(
             parts=parts,
             names=names,
             received=[upload.received for upload in files],
+            # Before the transaction: detection needs no lock. A renamed file (“a (1).txt”)
+            # keeps its name's extension, and a replaced one its name.
+            mime_types=[sniff(u.received.head, name) for u, name in zip(files, names, strict=True)],
             on_conflict=on_conflict,
             actor=actor,
         )
@@ -336,7 +339,7 @@ def file_upload_to_path(
     ).nodes[0]
 
 
-# Folders nested deeper than this are found one level at a time, not in one joined query.
+# Folders nested deeper than this are found (or made) one level at a time.
 _JOINED_PATH_DEPTH = 16
 
 
@@ -353,20 +356,38 @@ def _target_folder(
         except Node.DoesNotExist:
             raise NodeNotFound("This folder no longer exists.", field="parent") from None
         return folder, _live_children(folder, names).exists()
-    taken = Exists(
-        Node.objects.filter(parent=OuterRef("pk"), name__in=names, trashed_at__isnull=True)
-    )
     if len(parts) <= _JOINED_PATH_DEPTH:
-        # The folder whose ancestors carry the path's names, up to the home folder.
-        lookups: dict[str, object] = {"owner": owner, "trashed_at__isnull": True}
-        for up, part in enumerate(reversed(parts)):
-            lookups["__".join([*["parent"] * up, "name"])] = part
-        lookups["__".join([*["parent"] * (len(parts) + 1), "isnull"])] = True
-        found = Node.objects.filter(**lookups).annotate(taken=taken).first()
+        found = _folder_at_path(owner, parts, names)
         if found is not None and found.is_folder:
-            return found, found.taken
+            return found, bool(found.taken)
     folder = folder_ensure_path(owner=owner, path=parts)
     return folder, _live_children(folder, names).exists()
+
+
+def _folder_at_path(owner: User, parts: list[str], names: list[str]) -> Node | None:
+    """The live node at ``parts`` below the owner's home folder, with ``taken``: whether
+    any of ``names`` is among its live children; None when there is none.
+
+    Its id comes from nested look-ups from the home folder down, each one step on the
+    (parent, name) index of live nodes. Written in SQL because it runs under the tree lock
+    (on SQLite, the database's write lock) on every small ``PUT``: the ORM took ~15 times
+    longer to build it than the database takes to answer it."""
+    table = connection.ops.quote_name(Node._meta.db_table)
+    folder_id = f"SELECT id FROM {table} WHERE owner_id = %s AND parent_id IS NULL"  # noqa: S608
+    params: list[object] = [owner.pk]
+    for part in parts:
+        folder_id = (
+            f"SELECT id FROM {table} WHERE parent_id = ({folder_id}) "  # noqa: S608
+            "AND name = %s AND trashed_at IS NULL"
+        )
+        params.append(part)
+    marks = ", ".join(["%s"] * len(names))
+    query = (
+        f"SELECT n.*, EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = n.id "  # noqa: S608
+        f"AND c.name IN ({marks}) AND c.trashed_at IS NULL) AS taken "
+        f"FROM {table} n WHERE n.id = ({folder_id})"
+    )
+    return next(iter(Node.objects.raw(query, [*names, *params])), None)
 
 
 def _live_children(folder: Node, names: list[str]) -> QuerySet[Node]:
@@ -381,6 +402,7 @@ def _store_batch(
     parts: list[str],
     names: list[str],
     received: list[Received],
+    mime_types: list[str],
     on_conflict: BatchOnConflict,
     actor: User | None,
 ) -> UploadResult:
@@ -388,28 +410,28 @@ def _store_batch(
     folder, taken = _target_folder(owner, parent, parts, names)
     existing = {node.name: node for node in _live_children(folder, names)} if taken else {}
     also_taken = set(names)  # a renamed file must not take a name a later file brings
-    targets: list[tuple[Received, Node | str]] = []  # the file to version, or a new name
+    # Each file with its type, and the file to version or the new file's name.
+    targets: list[tuple[Received, str, Node | str]] = []
     skipped: list[str] = []
-    for name, item in zip(names, received, strict=True):
+    for name, item, mime_type in zip(names, received, mime_types, strict=True):
         clash = existing.get(name)
         if clash is None:
-            targets.append((item, name))
+            targets.append((item, mime_type, name))
         elif on_conflict == "skip":
             skipped.append(name)
         elif on_conflict == "fail" or (on_conflict == "replace" and clash.is_folder):
             raise _conflict(folder, clash)
         elif on_conflict == "replace":
-            targets.append((item, clash))
+            targets.append((item, mime_type, clash))
         else:
             free = _free_name(folder, name, also_taken=also_taken)
             also_taken.add(free)
-            targets.append((item, free))
-    _charge(owner.pk, sum(item.size for item, target in targets if isinstance(target, str)))
-    blobs = blobs_for([item for item, _ in targets]) if targets else {}
+            targets.append((item, mime_type, free))
+    _charge(owner.pk, sum(item.size for item, _, target in targets if isinstance(target, str)))
+    blobs = blobs_for([item for item, _, _ in targets]) if targets else {}
     stored: list[Node] = []
     new: list[Node] = []
-    for item, target in targets:
-        mime_type = sniff(item.head, target if isinstance(target, str) else target.name)
+    for item, mime_type, target in targets:
         blob = blobs[item.sha256]
         if isinstance(target, Node):
             stored.append(

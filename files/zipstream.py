@@ -65,9 +65,11 @@ def safe_part(name: str) -> str:
 
 
 def _unique(path: str, taken: set[str], *, is_folder: bool) -> str:
-    """``path`` or ``path (n)`` — never a name already in the archive."""
-    if path not in taken:
-        taken.add(path)
+    """``path`` or ``path (n)`` — never a name already in the archive, ignoring case:
+    ``Inbox`` and ``inbox`` would overwrite each other when unpacked on Windows or macOS,
+    so the second becomes ``inbox (1)``. ``taken`` holds case-folded paths."""
+    if path.casefold() not in taken:
+        taken.add(path.casefold())
         return path
     head, _, last = path.rpartition("/")
     stem, dot, ext = last.rpartition(".")
@@ -77,8 +79,8 @@ def _unique(path: str, taken: set[str], *, is_folder: bool) -> str:
     while True:
         candidate = f"{stem} ({n}){dot}{ext}"
         candidate = f"{head}/{candidate}" if head else candidate
-        if candidate not in taken:
-            taken.add(candidate)
+        if candidate.casefold() not in taken:
+            taken.add(candidate.casefold())
             return candidate
         n += 1
 
@@ -89,8 +91,8 @@ def zip_entries(nodes: Iterable[Node]) -> list[ZipEntry]:
 
     Names are relative to the selection and made of :func:`safe_part` components, so none
     can escape the folder the archive is extracted into. The caller passes the nodes the
-    user may download; below them only live nodes count, and a live node below a trashed
-    folder (which the services never leave behind) is left out with its folder.
+    user may download; below a live folder only live nodes count, below a trashed one
+    (its owner's download from the trash) only what was trashed with it.
     """
     entries: list[ZipEntry] = []
     taken: set[str] = set()
@@ -109,9 +111,11 @@ def zip_entries(nodes: Iterable[Node]) -> list[ZipEntry]:
             continue
         entries.append(ZipEntry(name=top, is_folder=True, size=0, updated_at=node.updated_at))
         folders = {node.pk: top}
+        # Below a live folder, what is alive; below a trashed one (its owner may download
+        # it), what was trashed with it — not what had been trashed on its own before.
         below = (
             tree.descendants(node)
-            .filter(trashed_at__isnull=True)
+            .filter(trashed_at=node.trashed_at)
             .select_related("blob")
             .only("id", "parent_id", "name", "is_folder", "size", "updated_at", "blob")
         )

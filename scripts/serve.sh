@@ -20,5 +20,5 @@ say "Checking the operator account"
 HOST="${FILEFLOW_HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 say "FileFlow is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/, stop with Ctrl+C)"
-say "Log in with the operator account above, or sign up at http://$HOST:$PORT/account/signup/"
+say "Log in with the operator account named above, or sign up at http://$HOST:$PORT/account/signup/"
 exec "$VENV/bin/gunicorn" -c fileflow/gunicorn.conf.py fileflow.wsgi

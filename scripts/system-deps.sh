@@ -7,6 +7,7 @@ set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v curl >/dev/null || missing+=(curl)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 # MIME detection (files/mime.py: python-magic loads libmagic at run time).
 ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing+=(libmagic1)

@@ -15,13 +15,15 @@ and names nothing outside the shared item: not the owner's e-mail, not the folde
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
+from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -427,8 +429,8 @@ def public_download(request: HttpRequest, token: str) -> HttpResponseBase:
 def public_zip(request: HttpRequest, token: str) -> HttpResponseBase:
     """A ZIP of the shared folder, or of a selection in it (``?ids=1,2,3`` or repeated)."""
     link = _open(request, token)
-    raw = ",".join(request.GET.getlist("ids"))
-    nodes = [link.node] if not raw else selectors.shared_nodes(link, raw)
+    raw = [value for value in request.GET.getlist("ids") if value.strip()]
+    nodes = [link.node] if not raw else selectors.shared_nodes(link, file_selectors.parse_ids(raw))
     name = nodes[0].name if len(nodes) == 1 else link.node.name
     return _zip(request, link, nodes, f"{name}.zip")
 
@@ -473,6 +475,22 @@ def _remember_upload(request: HttpRequest, link: ShareLink, name: str) -> None:
     _remember(request, link, uploaded=[*uploaded, name])
 
 
+@contextmanager
+def _visit_counted_with_upload(request: HttpRequest, link: ShareLink) -> Iterator[bool]:
+    """Count the visit together with the files it stores, in one transaction: an upload
+    refused on its way in or by the service (no room, a bad name) uses up no visit."""
+    before = request.session.get(SESSION_KEY)
+    try:
+        with transaction.atomic():
+            yield _admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
+    except DomainError:
+        if before is None:
+            request.session.pop(SESSION_KEY, None)
+        else:
+            request.session[SESSION_KEY] = before
+        raise
+
+
 @csrf_exempt
 @require_http_methods(["POST", "PUT"])
 @public_view
@@ -506,17 +524,19 @@ def _drop(
 ) -> HttpResponseBase:
     raw = request.method == "PUT"
     uploader = (request.GET if raw else request.POST).get("uploader", "")
-    counted = _admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
     try:
         if not uploads:
             raise IncompleteUpload("Choose one or more files first.", field="file")
-        services.share_receive_uploads(
-            link=link,
-            uploads=uploads,
-            uploader_name=uploader,
-            visitor=visitor_of(request),
-            counted=counted,
-        )
+        with _visit_counted_with_upload(request, link) as counted:
+            services.share_receive_uploads(
+                link=link,
+                uploads=uploads,
+                uploader_name=uploader,
+                visitor=visitor_of(request),
+                counted=counted,
+            )
+    except ShareUnavailable:
+        raise
     except DomainError as exc:
         if raw:
             raise

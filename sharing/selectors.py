@@ -43,10 +43,14 @@ def accesses_of(link: ShareLink) -> QuerySet[ShareAccess]:
     return link.accesses.all()
 
 
-def public_url(link: ShareLink, request: HttpRequest | None = None) -> str:
-    """The link's public address, derived again from its seed (the owner's "copy link");
-    absolute when the request is known."""
-    path = reverse("sharing:public", args=[tokens.token_for(link.seed)])
+def public_url(link: ShareLink, request: HttpRequest | None = None) -> str | None:
+    """The link's public address, derived again from its seed (the owner's "copy link"),
+    the one that works: with the key the link was made with, current or a fallback. None
+    when that key is gone (the link no longer opens). Absolute when the request is known."""
+    token = tokens.working_token(link.seed, link.token_hash)
+    if token is None:
+        return None
+    path = reverse("sharing:public", args=[token])
     return request.build_absolute_uri(path) if request is not None else path
 
 
@@ -59,7 +63,8 @@ def link_by_token(token: str) -> ShareLink:
         .filter(token_hash=tokens.token_hash(token))
         .first()
     )
-    if link is None:
+    if link is None or not tokens.derives_from_a_key(token, link.seed):
+        # No such link, or one made with a secret key this server no longer has.
         raise ShareNotFound("There is no shared item at this address. Check the link.")
     return link
 
@@ -91,6 +96,16 @@ def inside_share(link: ShareLink, node: Node) -> bool:
     return node.pk == root.pk or tree.is_inside(node, root, include_self=False)
 
 
+def _within(link: ShareLink) -> QuerySet[Node]:
+    """The nodes a link reaches, as one query: :func:`inside_share` for many at once."""
+    root = link.node
+    return Node.objects.filter(
+        owner_id=root.owner_id,
+        trashed_at__isnull=True,
+        **tree.subtree_filter(root, include_self=True),
+    )
+
+
 def shared_node(link: ShareLink, pk: Any) -> Node:
     """A node reached through the link: the shared item or something alive below it.
     Anything else — above, beside, trashed, another user's, a bad id — is a 404."""
@@ -104,14 +119,13 @@ def shared_node(link: ShareLink, pk: Any) -> Node:
     return node
 
 
-def shared_nodes(link: ShareLink, raw_ids: str) -> list[Node]:
-    """Several nodes of the share, from ``1,2,3`` (a ZIP of a selection)."""
-    parts = [part.strip() for part in raw_ids.split(",") if part.strip()]
-    if not parts:
-        raise ShareNotFound("Choose at least one item.", field="ids")
-    if len(parts) > 1000:
-        raise ShareNotFound("At most 1000 items at once.", field="ids")
-    return [shared_node(link, part) for part in parts]
+def shared_nodes(link: ShareLink, ids: list[int]) -> list[Node]:
+    """Several nodes of the share (a ZIP of a selection, ids from
+    :func:`files.selectors.parse_ids`), in one query; any id the link does not reach is a 404."""
+    found = {node.pk: node for node in _within(link).filter(pk__in=ids).select_related("blob")}
+    if len(found) != len(ids):
+        raise ShareNotFound("No such item in this share.", field="ids")
+    return [found[pk] for pk in ids]
 
 
 def crumbs_within(link: ShareLink, folder: Node) -> list[Node]:

@@ -189,9 +189,10 @@ def share_create(
     return link, token
 
 
-def share_token(link: ShareLink) -> str:
-    """The link's token, derived again (the owner's “copy link”)."""
-    return tokens.token_for(link.seed)
+def share_token(link: ShareLink) -> str | None:
+    """The link's token, derived again (the owner's “copy link”); None when the secret
+    key it was made with is no longer configured."""
+    return tokens.working_token(link.seed, link.token_hash)
 
 
 @transaction.atomic

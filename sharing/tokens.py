@@ -3,6 +3,11 @@
 ``token = base64url(HMAC-SHA256(SECRET_KEY, seed))`` where ``seed`` is 32 random bytes. The
 database keeps the seed and ``sha256(token)``; neither gives the token without the key, yet
 the owner's page can derive the link again whenever they want to copy it.
+
+Like Django's own tokens (password reset, sessions), a token is valid only while the key it
+was derived with is ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS``: rotating the key with
+the old one kept as a fallback keeps every link working (at the same address); dropping the
+old key switches the links made with it off.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import base64
 import hashlib
 import secrets
 
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 _SALT = "fileflow.sharing.token"
 TOKEN_LENGTH = 43  # base64url of 32 bytes, unpadded
@@ -21,9 +26,31 @@ def new_seed() -> str:
     return secrets.token_hex(32)
 
 
-def token_for(seed: str) -> str:
-    digest = salted_hmac(_SALT, seed, algorithm="sha256").digest()
+def _keys() -> list[str]:
+    from django.conf import settings
+
+    return [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+
+
+def token_for(seed: str, *, key: str | None = None) -> str:
+    """The token of ``seed`` under ``key`` (default: the current ``SECRET_KEY``)."""
+    digest = salted_hmac(_SALT, seed, secret=key, algorithm="sha256").digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def derives_from_a_key(token: str, seed: str) -> bool:
+    """Was ``token`` made from ``seed`` with the current key or one of its fallbacks?"""
+    return any(constant_time_compare(token, token_for(seed, key=key)) for key in _keys())
+
+
+def working_token(seed: str, stored_hash: str) -> str | None:
+    """The link's token as visitors hold it: derived with whichever configured key it was
+    made with (current or fallback); None when that key is no longer configured."""
+    for key in _keys():
+        token = token_for(seed, key=key)
+        if constant_time_compare(token_hash(token), stored_hash):
+            return token
+    return None
 
 
 def token_hash(token: str) -> str:

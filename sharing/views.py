@@ -77,7 +77,7 @@ def _rows(request: HttpRequest, links: list[ShareLink]) -> list[LinkRow]:
         rows.append(
             LinkRow(
                 link=link,
-                url=selectors.public_url(link, request),
+                url=selectors.public_url(link, request) or "",
                 path=path,
                 kind=kind_of(node)[0],
                 item_url=folder_url(node) if live_folder else reverse("files:node", args=[node.pk]),

@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import ApiTokenCreatedSerializer, ApiTokenSerializer, MeSerializer
+from accounts.authentication import BearerTokenAuthentication
 from accounts.models import ApiToken
 from accounts.services import token_create, token_revoke
 
@@ -31,6 +33,14 @@ class ApiTokenViewSet(
 
     serializer_class = ApiTokenSerializer
     pagination_class = None
+    # A script's first token: the user name and password (HTTP Basic) are accepted here and
+    # nowhere else, so `curl -u alice -d name=backup …/api/v1/tokens/` gets one. Failed
+    # attempts count towards the log-in lockout like the log-in page's.
+    authentication_classes = [
+        BearerTokenAuthentication,
+        BasicAuthentication,
+        SessionAuthentication,
+    ]
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         return ApiToken.objects.visible_to(self.request.user).active()  # type: ignore[arg-type]

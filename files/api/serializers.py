@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from files import tree
@@ -103,6 +104,15 @@ class UploadSerializer(serializers.Serializer):
     )
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT_CHOICES, default="fail")
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A form field sent empty is dropped by DRF like a missing one; an empty name is a
+        # mistake, not a request for the file's own name.
+        if self.initial_data.get("name") == "":
+            raise serializers.ValidationError(
+                {"name": "A name cannot be empty; leave the field out to keep the file's name."}
+            )
+        return attrs
+
 
 class UploadManySerializer(serializers.Serializer):
     file = serializers.ListField(
@@ -122,6 +132,29 @@ class NodeListSerializer(serializers.Serializer):
 
     count = serializers.IntegerField()
     results = NodeSerializer(many=True)
+
+
+@extend_schema_serializer(many=False)  # the list action answers one object, not an array
+class NodePageSerializer(serializers.Serializer):
+    """A page of a folder's listing (``GET /api/v1/nodes/``)."""
+
+    folder = NodeSerializer(help_text="The folder listed.")
+    results = NodeSerializer(many=True)
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page (same query with `cursor`); null at the end."
+    )
+
+
+class TrashPageSerializer(serializers.Serializer):
+    """A page of the trash (``GET /api/v1/trash/``)."""
+
+    count = serializers.IntegerField(help_text="Entries in all pages.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TrashEntrySerializer(many=True)
+    retention_days = serializers.IntegerField(
+        help_text="Entries older than this are deleted for good."
+    )
 
 
 class FileVersionSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from files.api.views import (
+    FileContentAtPathView,
     FileContentView,
     NodeUploadManyView,
     NodeUploadView,
@@ -18,6 +19,13 @@ urlpatterns = [
     path("nodes/upload/", NodeUploadView.as_view(), name="node-upload"),
     path("nodes/upload-many/", NodeUploadManyView.as_view(), name="node-upload-many"),
     path("files/content/", FileContentView.as_view(), name="file-content"),
+    # The path in the URL, as curl builds it: `curl -T a.pdf …/files/content/Documents/`
+    # sends PUT …/files/content/Documents/a.pdf.
+    path(
+        "files/content/<path:url_path>",
+        FileContentAtPathView.as_view(),
+        name="file-content-at-path",
+    ),
     path("trash/", TrashView.as_view(), name="trash"),
     path("trash/<int:pk>/", TrashEntryView.as_view(), name="trash-entry"),
     *router.urls,

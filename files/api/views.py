@@ -18,15 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fileflow.api import user_of
+from fileflow.pagination import paginate
 from files import selectors, services, tree
 from files.api.serializers import (
     CopySerializer,
     FileVersionSerializer,
     FolderCreateSerializer,
     NodeListSerializer,
+    NodePageSerializer,
     NodeSerializer,
     NodeUpdateSerializer,
     TrashEntrySerializer,
+    TrashPageSerializer,
     UploadManySerializer,
     UploadSerializer,
 )
@@ -93,7 +96,7 @@ class NodeViewSet(viewsets.ViewSet):
     def get_serializer_class(self) -> type:
         return NodeSerializer
 
-    @extend_schema(parameters=NODE_LIST_PARAMETERS, responses=NodeSerializer(many=True))
+    @extend_schema(parameters=NODE_LIST_PARAMETERS, responses=NodePageSerializer)
     def list(self, request: Request) -> Response:
         parent_id = request.query_params.get("parent")
         path = request.query_params.get("path")
@@ -230,11 +233,11 @@ class NodeViewSet(viewsets.ViewSet):
         """Download several files and folders as one ZIP (`ids=1,2,3`, at most 1000)."""
         from files.zipstream import zip_response
 
-        raw = request.query_params.get("ids")
-        if raw is None and request.method == "POST":
+        values: list[str] = request.query_params.getlist("ids")
+        if not values and request.method == "POST":
             value = cast(dict[str, Any], request.data).get("ids", "")
-            raw = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        nodes = selectors.nodes_by_ids(user_of(request), raw or "")
+            values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        nodes = selectors.nodes_by_ids(user_of(request), selectors.parse_ids(values))
         parents = {node.parent_id for node in nodes}
         name = "FileFlow download"
         if len(parents) == 1 and nodes[0].parent is not None and not nodes[0].parent.is_home:
@@ -348,14 +351,16 @@ class NodeUploadView(_MultipartUploadView):
         data, uploads, parent = self.receive(request, UploadSerializer)
         if data.get("name"):
             uploads[0].name = str(data["name"])
-        result = services.file_upload_batch(
-            owner=user_of(request),
-            parent=parent,
-            files=uploads[:1],
-            on_conflict=data["on_conflict"],
-            actor=user_of(request),
-        )
-        discard_all(uploads[1:])
+        try:
+            result = services.file_upload_batch(
+                owner=user_of(request),
+                parent=parent,
+                files=uploads[:1],
+                on_conflict=data["on_conflict"],
+                actor=user_of(request),
+            )
+        finally:
+            discard_all(uploads[1:])  # more parts than the one `file` this endpoint takes
         return _node_response(
             result.nodes[0], status_code=_upload_status(result), path=_path_in(result, 0)
         )
@@ -413,7 +418,9 @@ def _upload_status(result: services.UploadResult) -> int:
 
 
 class FileContentView(APIView):
-    """Upload a file's raw bytes to a path: `PUT /api/v1/files/content/?path=/a/b.txt`.
+    """Upload a file's raw bytes to a path: `PUT /api/v1/files/content/a/b.txt` or
+    `PUT /api/v1/files/content/?path=/a/b.txt` (the query wins when both are given, so curl's
+    appended file name does not change an explicit `path`).
 
     Missing folders are created. The body is streamed; a `Content-Length` is required."""
 
@@ -421,7 +428,13 @@ class FileContentView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("path", OpenApiTypes.STR, required=True),
+            OpenApiParameter(
+                "path",
+                OpenApiTypes.STR,
+                required=False,
+                description="Where to store the file, e.g. /Documents/report.pdf "
+                "(required unless the path is in the URL).",
+            ),
             OpenApiParameter(
                 "on_conflict", OpenApiTypes.STR, enum=list(ON_CONFLICT_CHOICES), default="fail"
             ),
@@ -429,8 +442,14 @@ class FileContentView(APIView):
         request={"application/octet-stream": OpenApiTypes.BINARY},
         responses={201: NodeSerializer, 200: NodeSerializer},
     )
-    def put(self, request: Request) -> Response:
-        path = request.query_params.get("path") or ""
+    def put(self, request: Request, url_path: str = "") -> Response:
+        path = request.query_params.get("path") or url_path
+        if not path or path.endswith("/"):
+            raise InvalidName(
+                "Give the file's path: PUT /api/v1/files/content/Documents/report.pdf, "
+                "or ?path=/Documents/report.pdf.",
+                field="path",
+            )
         on_conflict = cast(
             services.OnConflict,
             _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail"),
@@ -455,22 +474,44 @@ class FileContentView(APIView):
         )
 
 
+class FileContentAtPathView(FileContentView):
+    """`PUT /api/v1/files/content/Documents/report.pdf`: the path in the URL (as curl builds
+    it from `curl -T report.pdf …/files/content/Documents/`)."""
+
+    @extend_schema(
+        operation_id="files_content_put_at_path",
+        parameters=[
+            OpenApiParameter("url_path", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "on_conflict", OpenApiTypes.STR, enum=list(ON_CONFLICT_CHOICES), default="fail"
+            ),
+        ],
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={201: NodeSerializer, 200: NodeSerializer},
+    )
+    def put(self, request: Request, url_path: str = "") -> Response:
+        return super().put(request, url_path)
+
+
 class TrashView(APIView):
     """The trash: what was deleted, from where and when."""
 
-    @extend_schema(responses=TrashEntrySerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1–1000 (default 100)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="0 or more (default 0)."),
+        ],
+        responses=TrashPageSerializer,
+    )
     def get(self, request: Request) -> Response:
         entries = selectors.trash_entries(user_of(request)).prefetch_related("tags")
-        limit = _int_param(request, "limit", 100) or 100
-        offset = _int_param(request, "offset", 0) or 0
-        if not 1 <= limit <= selectors.MAX_PAGE_SIZE or offset < 0:
-            raise InvalidListing("limit must be 1–1000 and offset 0 or more.", field="limit")
-        page = list(entries[offset : offset + limit + 1])
-        items = page[:limit]
+        paginator, items = paginate(entries, request, self)
         paths = {n.pk: n.trashed_from.rstrip("/") + "/" + n.name for n in items}
         return Response(
             {
-                "count": entries.count(),
+                "count": paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
                 "results": TrashEntrySerializer(items, many=True, context={"paths": paths}).data,
                 "retention_days": settings.FILEFLOW_TRASH_DAYS,
             }

@@ -70,24 +70,6 @@ def _browse(request: HttpRequest, folder: Node) -> HttpResponse:
     return remember_view(request, response)
 
 
-def _tagged_children(
-    folder: Node, tag: Tag, *, sort: str, descending: bool, offset: int
-) -> tuple[list[Node], bool]:
-    """A folder's live children with ``tag``: usually few, so offset paging is fine."""
-    direction = "-" if descending else ""
-    rows = list(
-        Node.objects.alive()
-        .filter(parent=folder, tags=tag)
-        .annotate(sort_value=selectors.SORT_KEYS[sort])
-        .select_related("blob")
-        .prefetch_related("tags")
-        .order_by("-is_folder", f"{direction}sort_value", f"{direction}pk")[
-            offset : offset + PAGE_SIZE + 1
-        ]
-    )
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
-
-
 def _folder_page(
     request: HttpRequest,
     folder: Node,
@@ -110,14 +92,8 @@ def _folder_page(
     next_cursor: str | None = None
     if tag_name:
         tag = Tag.objects.filter(owner=user, name__iexact=tag_name).first()
-        offset = int(params["cursor"]) if (params.get("cursor") or "").isdigit() else 0
-        items, more = (
-            _tagged_children(folder, tag, sort=sort, descending=descending, offset=offset)
-            if tag
-            else ([], False)
-        )
-        if more:
-            next_url = "?" + urlencode({**base_sorted, "cursor": offset + PAGE_SIZE})
+    if tag_name and tag is None:
+        items: list[Node] = []
     else:
         page = selectors.children_page(
             folder=folder,
@@ -125,6 +101,7 @@ def _folder_page(
             descending=descending,
             cursor=params.get("cursor") or None,
             limit=PAGE_SIZE,
+            tag=tag,
         )
         items, next_cursor = page.items, page.next_cursor
         if next_cursor:

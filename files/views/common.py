@@ -38,8 +38,10 @@ def web_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    title = "Not found" if status == 404 else "That did not work"
+def error_page(
+    request: HttpRequest, message: str, *, status: int, title: str | None = None
+) -> HttpResponse:
+    title = title or ("Not found" if status == 404 else "That did not work")
     context = {"message": message, "title": title, "page_config": page_config(request)}
     return render(request, "files/error.html", context, status=status)
 

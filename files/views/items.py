@@ -92,10 +92,8 @@ def _detail_page(
 @require_GET
 @web_errors
 def download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """A file as an attachment, or a folder as a ZIP."""
+    """A file as an attachment, or a folder as a ZIP; in the trash or not (node_get's rule)."""
     node = selectors.node_get(user_of(request), pk)
-    if node.trashed_at is not None:
-        raise NodeNotFound(f"“{node.name}” is in the trash; restore it to download it.")
     return delivery.serve_node(request, node, as_attachment=True)
 
 

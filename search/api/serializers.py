@@ -28,7 +28,9 @@ class SearchHitSerializer(serializers.Serializer):
     tags = serializers.SerializerMethodField(help_text="Tag names.")
     created_at = serializers.DateTimeField(source="node.created_at", read_only=True)
     updated_at = serializers.DateTimeField(source="node.updated_at", read_only=True)
-    trashed_at = serializers.DateTimeField(source="node.trashed_at", read_only=True)
+    trashed_at = serializers.DateTimeField(
+        source="node.trashed_at", read_only=True, allow_null=True, help_text="Null unless trashed."
+    )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, hit: SearchHit) -> list[str]:

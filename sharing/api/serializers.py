@@ -42,7 +42,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_url(self, link: ShareLink) -> str:
+    def get_url(self, link: ShareLink) -> str | None:
         return selectors.public_url(link, self.context.get("request"))
 
     def get_node_path(self, link: ShareLink) -> str:

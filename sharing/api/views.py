@@ -10,11 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fileflow.api import user_of
+from fileflow.pagination import Pagination, paginate
 from files import selectors as file_selectors
 from sharing import selectors, services
 from sharing.api.serializers import (
@@ -48,6 +48,7 @@ class ShareLinkViewSet(viewsets.ViewSet):
     """Share links of the signed-in user. Another user's link ids answer 404."""
 
     queryset = ShareLink.objects.none()  # for the schema only; reads go through selectors
+    pagination_class = Pagination  # lists answer {count, next, previous, results}
 
     def get_serializer_class(self) -> type:
         return ShareLinkSerializer
@@ -72,8 +73,7 @@ class ShareLinkViewSet(viewsets.ViewSet):
         node_id = request.query_params.get("node")
         node = file_selectors.node_get(user, node_id) if node_id else None
         links = selectors.links_for(user, state=state, node=node)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(links, request, view=self)
+        paginator, page = paginate(links, request, self)
         data = ShareLinkSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
 
@@ -115,7 +115,7 @@ class ShareLinkViewSet(viewsets.ViewSet):
         )
         return self._body(request, link)
 
-    @extend_schema(request=None, responses=ShareLinkSerializer)
+    @extend_schema(request=None, responses={200: ShareLinkSerializer})
     def destroy(self, request: Request, pk: str) -> Response:
         """Revoke the link: it stops working at once; it and its access log stay listed."""
         link = services.share_revoke(link=selectors.link_get(user_of(request), pk))
@@ -126,6 +126,5 @@ class ShareLinkViewSet(viewsets.ViewSet):
     def accesses(self, request: Request, pk: str) -> Response:
         """The link's access log, newest first."""
         link = selectors.link_get(user_of(request), pk)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.accesses_of(link), request, view=self)
+        paginator, page = paginate(selectors.accesses_of(link), request, self)
         return paginator.get_paginated_response(ShareAccessSerializer(page, many=True).data)

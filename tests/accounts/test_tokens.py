@@ -118,3 +118,52 @@ def test_cannot_revoke_another_users_token_from_the_page(client, alice, mallory)
     assert client.post(reverse("accounts:token-revoke", args=[token.pk])).status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def basic(api, username, password):
+    import base64
+
+    pair = base64.b64encode(f"{username}:{password}".encode()).decode()
+    api.credentials(HTTP_AUTHORIZATION=f"Basic {pair}")
+    return api
+
+
+def test_a_first_token_with_user_name_and_password(api, alice, password):
+    created = basic(api, "alice", password).post("/api/v1/tokens/", {"name": "nas"}, format="json")
+    assert created.status_code == 201, created.content
+    raw = created.json()["token"]
+    me = bearer(api, raw).get("/api/v1/me/")
+    assert me.status_code == 200 and me.json()["username"] == "alice"
+
+
+def test_a_wrong_password_for_a_first_token_is_a_401(api, alice):
+    refused = basic(api, "alice", "not the password").post(
+        "/api/v1/tokens/", {"name": "nas"}, format="json"
+    )
+    assert refused.status_code == 401
+    assert not ApiToken.objects.filter(user=alice).exists()
+
+
+def test_user_name_and_password_work_only_for_tokens(api, alice, password):
+    refused = basic(api, "alice", password).get("/api/v1/me/")
+    assert refused.status_code == 401
+    detail = refused.json()["detail"]
+    # Says how to get going instead of "credentials were not provided".
+    assert "Bearer" in detail and "/api/v1/tokens/" in detail and "curl -u" in detail
+
+
+def test_no_credentials_says_how_to_get_a_first_token(api):
+    refused = api.get("/api/v1/nodes/")
+    assert refused.status_code == 401
+    assert "/api/v1/tokens/" in refused.json()["detail"]
+
+
+def test_guessing_passwords_for_tokens_is_locked_out_like_the_log_in(
+    api, alice, password, settings
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        basic(api, "alice", "guess").post("/api/v1/tokens/", {"name": "x"}, format="json")
+    locked = basic(api, "alice", password).post("/api/v1/tokens/", {"name": "x"}, format="json")
+    # Even the right password is refused while the account is paused.
+    assert locked.status_code == 401
+    assert not ApiToken.objects.filter(user=alice).exists()

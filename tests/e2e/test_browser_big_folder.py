@@ -1,9 +1,8 @@
-"""A folder of 10,000 entries opens within the budget of a folder of 10."""
+"""A folder of thousands of entries sends and renders only its first page; the rest loads as
+the person scrolls. (Its opening time against a small folder: bench/big_folder.py.)"""
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +12,8 @@ from files import services, tree
 from files.models import Node
 from tests.e2e.conftest import make_file, make_folder, shoot
 
-BIG = 10_000
+BIG = 2_000
 MEDIUM = 100
-SMALL = 10
-ROUNDS = 7
 
 
 def fill(owner: Any, folder: Any, count: int) -> None:
@@ -54,53 +51,28 @@ def _fill_batch(owner: Any, folder: Any, sample: Node, numbers: range) -> None:
             tree.insert(node, folder)
 
 
-def open_time(page: Page, url: str) -> float:
-    """Seconds from navigation start until the listing's first row is on screen."""
-    page.goto(url)
-    expect(page.locator("#listing-body .row").first).to_be_visible()
-    return page.evaluate(
-        "() => { const [n] = performance.getEntriesByType('navigation');"
-        " return (n.domContentLoadedEventEnd - n.startTime) / 1000; }"
-    )
-
-
-def test_a_ten_thousand_entry_folder_opens_as_fast_as_a_small_one(
+def test_a_big_folder_renders_a_bounded_page_and_loads_the_rest_as_you_scroll(
     signed_in: Page, alice: Any
 ) -> None:
-    started = time.perf_counter()
+    """The structural fact behind "a big folder opens as fast as a small one": the page
+    sends and renders the first 100 rows whatever the folder holds (the timing itself is
+    measured by bench/big_folder.py, against a small folder in the same run)."""
     folders = {}
-    for name, count in [("Small", SMALL), ("Medium", MEDIUM), ("Big", BIG)]:
+    for name, count in [("Medium", MEDIUM), ("Big", BIG)]:
         folders[name] = make_folder(alice, f"/{name}")
         fill(alice, folders[name], count)
-    setup = time.perf_counter() - started
     assert tree.subtree_size(tree.refresh(folders["Big"])) == BIG + 1
     assert tree.check(alice) == []
 
     page = signed_in
-    urls = {name: f"/files/folders/{folder.pk}/" for name, folder in folders.items()}
-    open_time(page, urls["Small"])  # warm up: static files, connections
-    times: dict[str, list[float]] = {name: [] for name in folders}
-    for _ in range(ROUNDS):  # interleaved, so a busy moment hits every folder alike
-        for name, url in urls.items():
-            times[name].append(open_time(page, url))
-    # The best of several rounds is the page's own cost; a median still carries whatever
-    # else the machine was doing (both are printed).
-    best = {name: min(values) for name, values in times.items()}
-    median = {name: statistics.median(values) for name, values in times.items()}
-    ratio = best["Big"] / best["Small"]
-
-    def ms(values: dict[str, float]) -> str:
-        return ", ".join(f"{values[n] * 1000:.0f} ms" for n in ("Big", "Medium", "Small"))
-
-    print(
-        f"\nTime to DOMContentLoaded of a folder with {BIG}, {MEDIUM} and {SMALL} entries: "
-        f"best of {ROUNDS} {ms(best)}; median {ms(median)}. {BIG} vs {SMALL}: {ratio:.2f}x "
-        f"(median {median['Big'] / median['Small']:.2f}x), {BIG} vs {MEDIUM}: "
-        f"{best['Big'] / best['Medium']:.2f}x. Setup {setup:.0f} s."
-    )
-    # Only the first page is rendered; the rest comes as the person scrolls.
-    expect(page.locator("#listing-body .row")).to_have_count(100)
-    assert ratio < 3, f"the big folder took {ratio:.1f}x as long as the small one"
+    sent = {}
+    for name, folder in folders.items():
+        response = page.goto(f"/files/folders/{folder.pk}/")
+        assert response is not None and response.ok
+        sent[name] = response.text().count('class="row')
+        expect(page.locator("#listing-body .row")).to_have_count(100)
+    # The big folder's page is no bigger than the one of a folder of 100.
+    assert sent["Big"] == sent["Medium"] >= 100, sent
 
     # Scrolling to the end loads the next page, incrementally.
     page.locator("#listing-body .row").last.scroll_into_view_if_needed()

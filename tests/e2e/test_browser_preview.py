@@ -130,7 +130,10 @@ def test_a_name_and_content_made_of_markup_stay_text(signed_in: Page, alice: Any
     assert inline.headers["content-disposition"].startswith("attachment")
 
     # The details page shows the name literally too.
-    page.goto(f"/files/items/{node.pk}/")
+    page.goto(f"/files/items/{node.pk}/", wait_until="load")
     expect(page.get_by_role("heading", level=1)).to_have_text(NASTY)
-    page.wait_for_timeout(300)
+    # Markup that ran would have alerted by the time the page has loaded (images failed,
+    # every script — deferred ones included — run) and its load handlers have finished:
+    # wait for exactly that, not for a guessed number of milliseconds.
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => setTimeout(done)))")
     assert dialogs == []

@@ -1,6 +1,7 @@
 """The files REST API as scripts use it."""
 
 import io
+import zipfile
 
 import pytest
 
@@ -84,20 +85,20 @@ def test_listing_by_path_and_parent(alice_api, alice):
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "status"),
     [
-        "sort=colour",
-        "order=sideways",
-        "limit=0",
-        "limit=abc",
-        "limit=5000",
-        "cursor=garbage",
-        "parent=abc",
+        ("sort=colour", 400),
+        ("order=sideways", 400),
+        ("limit=0", 400),
+        ("limit=abc", 400),
+        ("limit=5000", 400),
+        ("cursor=garbage", 400),
+        ("parent=abc", 404),  # an id that names none of yours, like any other
     ],
 )
-def test_bad_listing_parameters_are_4xx_with_a_message(alice_api, query):
+def test_bad_listing_parameters_are_4xx_with_a_message(alice_api, query, status):
     response = alice_api.get(f"/api/v1/nodes/?{query}")
-    assert response.status_code in {400, 404}
+    assert response.status_code == status
     assert response.json()["detail"]
 
 
@@ -377,3 +378,69 @@ def test_zip_with_bad_ids_is_400(alice_api, ids):
 def test_zip_with_someone_elses_id_is_404(alice_api, mallory):
     other = services.folder_ensure_path(owner=mallory, path="/theirs")
     assert alice_api.get(f"/api/v1/nodes/zip/?ids={other.pk}").status_code == 404
+
+
+def put_at(api, url_path, content=b"hello", query=""):
+    return api.generic(
+        "PUT",
+        f"/api/v1/files/content/{url_path}{query}",
+        content,
+        content_type="application/octet-stream",
+    )
+
+
+def test_put_with_the_path_in_the_url(alice_api, alice):
+    response = put_at(alice_api, "Documents/report.pdf", b"%PDF-1.4")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/Documents/report.pdf"
+    node = Node.objects.get(owner=alice, name="report.pdf")
+    assert node.parent.name == "Documents" and node.size == 8
+
+
+def test_put_with_a_percent_encoded_path_in_the_url(alice_api, alice):
+    response = put_at(alice_api, "My%20Documents/r%C3%A9sum%C3%A9.txt", b"cv")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/My Documents/résumé.txt"
+
+
+def test_put_query_path_wins_over_curls_appended_file_name(alice_api, alice):
+    # curl -T report.pdf ".../files/content/?path=/Documents/r.pdf" sends
+    # PUT .../files/content/report.pdf?path=/Documents/r.pdf
+    response = put_at(alice_api, "report.pdf", b"x", query="?path=/Documents/r.pdf")
+    assert response.status_code == 201
+    assert response.json()["path"] == "/Documents/r.pdf"
+
+
+@pytest.mark.parametrize("url_path", ["", "Documents/"])
+def test_put_without_a_file_name_is_a_400_saying_how(alice_api, url_path):
+    response = put_at(alice_api, url_path)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "path"
+    assert "/api/v1/files/content/Documents/report.pdf" in body["detail"]
+
+
+def test_multipart_upload_with_an_empty_name_is_refused(alice_api, alice):
+    response = upload(alice_api, "a.txt", name="")
+    assert response.status_code == 400
+    assert "name" in response.json()
+    assert not Node.objects.filter(owner=alice, name="a.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "ids", ["", "x", "1,,y", str(2**63), "0", "-4", ",".join(["7"] * 1001), "1.5"]
+)
+def test_zip_of_a_bad_selection_is_a_400_on_ids(alice_api, ids):
+    response = alice_api.get(f"/api/v1/nodes/zip/?ids={ids}")
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == "ids"
+
+
+def test_zip_takes_ids_repeated_or_comma_separated(alice_api, alice):
+    a = put(alice_api, "/a.txt", b"a").json()["id"]
+    b = put(alice_api, "/b.txt", b"b").json()["id"]
+    for query in (f"ids={a},{b}", f"ids={a}&ids={b}", f"ids={a},{b}&ids={a}"):
+        response = alice_api.get(f"/api/v1/nodes/zip/?{query}")
+        assert response.status_code == 200, query
+        names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
+        assert names == ["a.txt", "b.txt"], query

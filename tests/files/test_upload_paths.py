@@ -265,3 +265,30 @@ def test_a_stream_without_a_length_is_read_to_its_end() -> None:
             assert handle.read() == content
     finally:
         received.discard()
+
+
+def test_a_put_finds_the_callers_own_live_folder_by_its_path(
+    alice: Any, mallory: Any, web: Client
+) -> None:
+    odd = 'it\'s "odd"; DROP TABLE x; --'
+    mine = services.folder_ensure_path(owner=alice, path=f"/Docs/{odd}")
+    theirs = services.folder_ensure_path(owner=mallory, path=f"/Docs/{odd}")
+
+    def put(path: str) -> Any:
+        return web.put(
+            f"/api/v1/files/content/?path={path}", b"x", content_type="application/octet-stream"
+        )
+
+    assert put(f"/Docs/{odd}/a.txt").status_code == 201
+    assert Node.objects.get(name="a.txt").parent == mine
+    assert not Node.objects.filter(parent=theirs).exists()
+    assert put(f"/Docs/{odd}/a.txt").status_code == 409  # the name is taken there
+
+    services.node_trash(node=Node.objects.get(owner=alice, name="Docs"))
+    assert put(f"/Docs/{odd}/a.txt").status_code == 201  # into a new, live /Docs
+    fresh = Node.objects.get(owner=alice, name="a.txt", trashed_at__isnull=True)
+    assert fresh.parent != mine and fresh.parent.trashed_at is None
+
+    refused = put("/Docs/" + odd + "/a.txt/b.txt")
+    assert refused.status_code == 400
+    assert "is a file" in refused.json()["detail"]

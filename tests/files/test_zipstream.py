@@ -261,3 +261,23 @@ def test_times_before_1980_are_clamped_to_what_zip_can_hold() -> None:
     body = b"".join(zip_stream([ZipEntry(name="old", is_folder=True, size=0, updated_at=old)]))
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert archive.getinfo("old/").date_time[0] == 1980
+
+
+def test_names_differing_only_in_case_do_not_collide_when_unpacked(mkdir: Any, upload: Any) -> None:
+    mail = mkdir("/Mail")
+    upload("a.txt", b"upper", parent=mkdir("/Mail/Inbox"))
+    upload("b.txt", b"lower", parent=mkdir("/Mail/inbox"))
+    upload("Notes.TXT", b"one", parent=mail)
+    upload("notes.txt", b"two", parent=mail)
+    _, body = download(mail)
+    # Windows and macOS would write the second of each pair over the first: the one met
+    # second in the folder gets " (1)", extension kept.
+    assert members(body) == {
+        "Mail/": b"",
+        "Mail/Inbox/": b"",
+        "Mail/Inbox/a.txt": b"upper",
+        "Mail/inbox (1)/": b"",
+        "Mail/inbox (1)/b.txt": b"lower",
+        "Mail/Notes.TXT": b"one",
+        "Mail/notes (1).txt": b"two",
+    }

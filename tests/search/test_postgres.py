@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from django.db import connection
@@ -145,7 +144,8 @@ USERS, PER_USER = 3, 3000
 
 @on_postgresql
 def test_name_search_uses_the_trigram_index(alice):
-    started = time.monotonic()
+    """The structural fact (the plan takes the trigram index); timings belong to
+    bench/search_names.py."""
     owners = _fill(users=USERS, per_user=PER_USER)
     for owner in owners:
         for q in ("zanzibar", "zanzibar report", "Zanzíbar"):
@@ -157,7 +157,6 @@ def test_name_search_uses_the_trigram_index(alice):
             assert all("report" in name for name in found) or "report" not in q
             if " " not in q:
                 assert len(found) == PER_USER // 500
-    assert time.monotonic() - started < 30
 
 
 @on_postgresql

@@ -93,24 +93,24 @@ def test_hostile_queries_are_just_text(alice_api, upload, value):
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "status"),
     [
-        "type[]=image",
-        "q[]=x&q=y",
-        "in=1&in=",
-        "ordering=name&ordering=size",
-        "size_min=%ED%A0%80",
-        "modified_after=%FF%FE",
-        "tag=" + "&tag=".join(f"t{i}" for i in range(20)),
-        "ext=" + quote("\uff50\uff44\uff46"),  # full-width "pdf"
-        "trash=ONLY",
-        "favorite=",
-        "q=&type=&ext=&size_min=&size_max=&modified_after=&tag=&in=&trash=&ordering=",
+        ("type[]=image", 200),  # an unknown parameter is ignored
+        ("q[]=x&q=y", 200),
+        ("in=1&in=", 200),  # the last value counts, and empty is absent
+        ("ordering=name&ordering=size", 200),
+        ("size_min=%ED%A0%80", 400),
+        ("modified_after=%FF%FE", 400),
+        ("tag=" + "&tag=".join(f"t{i}" for i in range(20)), 200),
+        ("ext=" + quote("\uff50\uff44\uff46"), 400),  # full-width "pdf"
+        ("trash=ONLY", 200),
+        ("favorite=", 200),
+        ("q=&type=&ext=&size_min=&size_max=&modified_after=&tag=&in=&trash=&ordering=", 200),
     ],
 )
-def test_odd_but_harmless_parameters_never_500(alice_api, query):
+def test_odd_but_harmless_parameters_never_500(alice_api, query, status):
     response = alice_api.get(f"/api/v1/search/?{query}")
-    assert response.status_code in (200, 400, 404)
+    assert response.status_code == status, response.content[:200]
     if response.status_code != 200:
         assert response.json()["field"]
 
@@ -125,5 +125,5 @@ def test_empty_parameters_count_as_absent(alice_api, upload):
 
 
 def test_anonymous_callers_are_refused(api):
-    assert api.get("/api/v1/search/?q=a").status_code in (401, 403)
-    assert api.get("/api/v1/search-profiles/").status_code in (401, 403)
+    assert api.get("/api/v1/search/?q=a").status_code == 401
+    assert api.get("/api/v1/search-profiles/").status_code == 401

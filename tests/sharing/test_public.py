@@ -392,3 +392,90 @@ def test_public_pages_load_nothing_from_elsewhere(drive, share, visitor):
         assert references, url
         outside = [r for r in references if not r.startswith(("/", "#", "data:", "?"))]
         assert outside == [], (url, outside)
+
+
+def test_a_zip_of_a_selection_costs_the_same_queries_for_3_items_as_for_40(drive, share, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    many = [
+        file_services.file_upload(
+            owner=alice, parent=drive["sub"], name=f"f{i}.txt", received=received(b"x")
+        )
+        for i in range(40)
+    ]
+    _, url = share(drive["shared"])
+
+    def queries_for(nodes):
+        client = Client()  # a fresh visitor each time: the visit is counted the same way
+        ids = ",".join(str(node.pk) for node in nodes)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"{url}zip/?ids={ids}")
+            archive = zipfile.ZipFile(io.BytesIO(body(response)))
+        assert len(archive.namelist()) == len(nodes)
+        return len(captured)
+
+    assert queries_for(many[:3]) == queries_for(many)
+
+
+@pytest.mark.parametrize(
+    "ids", ["", "x", "1,,y", "99999999999999999999999", "0", ",".join(["1"] * 1001)]
+)
+def test_a_bad_selection_on_a_link_is_a_400_saying_so(drive, share, visitor, ids):
+    _, url = share(drive["shared"])
+    response = visitor.get(f"{url}zip/?ids={ids}")
+    if ids == "":
+        assert response.status_code == 200  # no selection: the whole folder
+        return
+    assert response.status_code == 400
+    assert "select" in response.content.decode().lower()
+
+
+def test_a_selection_reaching_outside_the_link_is_a_404(drive, share, visitor):
+    _, url = share(drive["shared"])
+    for outside in (drive["secret"], drive["notes"], drive["home"]):
+        response = visitor.get(f"{url}zip/?ids={drive['report'].pk},{outside.pk}")
+        assert response.status_code == 404
+
+
+def _drop_put(client, url, name="a.txt", body=b"abc", **extra):
+    return client.put(
+        f"{url}upload/?name={name}", body, content_type="application/octet-stream", **extra
+    )
+
+
+@pytest.mark.parametrize("refusal", ["chunked", "over_quota", "bad_name", "no_files"])
+def test_a_refused_drop_upload_uses_up_no_visit(drive, share, alice, refusal):
+    link, url = share(drive["shared"], permission="upload", max_access_count=1)
+    script = Client()  # keeps no cookies: every request it makes would count
+    if refusal == "chunked":
+        response = _drop_put(script, url, HTTP_TRANSFER_ENCODING="chunked")
+        expected = 411
+    elif refusal == "over_quota":
+        alice.quota_bytes = alice.used_bytes + 1
+        alice.save()
+        response = _drop_put(script, url)
+        expected = 413
+    elif refusal == "bad_name":  # refused by the service, after the body was read
+        response = _drop_put(script, url, name="a/b.txt")
+        expected = 400
+    else:
+        response = script.post(f"{url}upload/", {"uploader": "Dan"})
+        expected = 400
+    assert response.status_code == expected, response.content[:300]
+    link.refresh_from_db()
+    assert link.access_count == 0
+    # The one visit the link allows is still there for the next visitor.
+    assert Client().get(url).status_code == 200
+    link.refresh_from_db()
+    assert link.access_count == 1
+    assert Client().get(url).status_code == 410
+
+
+def test_a_stored_drop_upload_counts_its_visit(drive, share):
+    link, url = share(drive["shared"], permission="upload", max_access_count=1)
+    assert _drop_put(Client(), url).status_code == 201
+    link.refresh_from_db()
+    assert link.access_count == 1
+    assert _drop_put(Client(), url, name="b.txt").status_code == 410
+    assert not Node.objects.filter(name="b.txt").exists()
