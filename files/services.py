@@ -90,6 +90,16 @@ def _live_folder(folder: Node, *, owner: User | None = None) -> Node:
     return folder
 
 
+def _fresh_folder(folder: Node, *, owner: User | None = None) -> Node:
+    """Re-read a target folder under the lock (the caller holds it): it may have been moved,
+    trashed or deleted for good since the request looked it up."""
+    try:
+        folder = tree.refresh(folder)
+    except Node.DoesNotExist:
+        raise NodeNotFound("That folder no longer exists.", field="parent") from None
+    return _live_folder(folder, owner=owner)
+
+
 def _live_child(parent: Node, name: str, *, exclude: Node | None = None) -> Node | None:
     children = Node.objects.alive().filter(parent=parent, name=name)
     if exclude is not None:
@@ -143,7 +153,7 @@ def _subtree_bytes(node: Node, *, only: Q | None = None) -> int:
 def folder_create(*, owner: User, parent: Node, name: str) -> Node:
     name = clean_name(name)
     tree.lock(owner.pk)
-    parent = _live_folder(tree.refresh(parent), owner=owner)
+    parent = _fresh_folder(parent, owner=owner)
     existing = _live_child(parent, name)
     if existing is not None:
         raise _conflict(parent, existing)
@@ -155,7 +165,7 @@ def folder_ensure_path(*, owner: User, path: str | Iterable[str], base: Node | N
     """``mkdir -p``: the folder at ``path`` (under ``base``, default home), made as needed."""
     parts = split_path(path) if isinstance(path, str) else [clean_name(p) for p in path]
     tree.lock(owner.pk)
-    folder = _live_folder(tree.refresh(base) if base else tree.home_of(owner), owner=owner)
+    folder = _fresh_folder(base, owner=owner) if base else tree.home_of(owner)
     for part in parts:
         child = _live_child(folder, part)
         if child is None:
@@ -351,10 +361,7 @@ def _target_folder(
     A path to an existing folder costs one query: the folder, found through its ancestors'
     names, with whether any of ``names`` is among its live children."""
     if parent is not None:
-        try:
-            folder = _live_folder(tree.refresh(parent), owner=owner)
-        except Node.DoesNotExist:
-            raise NodeNotFound("This folder no longer exists.", field="parent") from None
+        folder = _fresh_folder(parent, owner=owner)
         return folder, _live_children(folder, names).exists()
     if len(parts) <= _JOINED_PATH_DEPTH:
         found = _folder_at_path(owner, parts, names)
@@ -476,7 +483,7 @@ def node_move(*, node: Node, new_parent: Node) -> Node:
         raise InvalidMove("Your home folder cannot be moved.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
-    new_parent = _live_folder(tree.refresh(new_parent))
+    new_parent = _fresh_folder(new_parent)
     if new_parent.owner_id != node.owner_id:
         raise NodeNotFound("No such folder.", field="parent")
     if node.is_folder and tree.is_inside(new_parent, node):
@@ -500,7 +507,7 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
         raise InvalidMove("Copy the folders inside your home folder instead.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
-    new_parent = _live_folder(tree.refresh(new_parent))
+    new_parent = _fresh_folder(new_parent)
     if new_parent.owner_id != node.owner_id:
         raise NodeNotFound("No such folder.", field="parent")
     if node.is_folder and tree.is_inside(new_parent, node):

@@ -42,7 +42,9 @@ class NodeSerializer(serializers.ModelSerializer):
         paths: dict[int, str] | None = self.context.get("paths")
         if paths is not None and node.pk in paths:
             return paths[node.pk]
-        return tree.path_of(node)
+        # Through the parent links, not the node's tree columns: those were read with the
+        # node, outside the tree lock, and a write committed since may have shifted them.
+        return tree.paths_of([node])[node.pk]
 
     def get_sha256(self, node: Node) -> str | None:
         return node.blob.sha256 if node.blob_id and node.blob else None

@@ -49,7 +49,8 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         node = link.node
         if node.trashed_at is not None and node.is_trash_root:
             return node.trashed_from.rstrip("/") + "/" + node.name
-        return tree.path_of(node)
+        # From the parent links: the node's tree columns may have shifted since it was read.
+        return tree.paths_of([node])[node.pk]
 
 
 class ShareCreateSerializer(serializers.Serializer):

@@ -223,18 +223,18 @@ def start_gunicorn(data_dir: Path, **overrides: str) -> LiveServer:
     last_error = ""
     for _attempt in range(3):  # a port picked as free can be taken before gunicorn binds it
         port = free_port()
-        env = fresh_env(
-            data_dir,
-            DATABASE_URL=database_url_for_tests(),
-            DJANGO_SECRET_KEY=SECRET_KEY,
-            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-            DJANGO_DEBUG="false",
-            FILEFLOW_HOST=HOST,
-            PORT=str(port),
-            WEB_CONCURRENCY="1",
-            FILEFLOW_THREADS="4",
-            **overrides,
-        )
+        settings = {
+            "DATABASE_URL": database_url_for_tests(),
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_DEBUG": "false",
+            "FILEFLOW_HOST": HOST,
+            "WEB_CONCURRENCY": "1",
+            "FILEFLOW_THREADS": "4",
+            **overrides,  # e.g. WEB_CONCURRENCY="2", or FILEFLOW_STORAGE=s3 and its bucket
+            "PORT": str(port),
+        }
+        env = fresh_env(data_dir, **settings)
         process = spawn(
             [str(BIN / "gunicorn"), "-c", "fileflow/gunicorn.conf.py", "fileflow.wsgi"],
             env=env,
