@@ -12,6 +12,11 @@ class UploadExpired(DomainError):
     code = "upload_expired"
 
 
+class UploadLost(DomainError):
+    status_code = 410
+    code = "upload_lost"
+
+
 class OffsetMismatch(Conflict):
     code = "offset_mismatch"
 

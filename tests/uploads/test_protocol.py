@@ -425,3 +425,19 @@ def test_unfinished_upload_is_not_listed(bearer_api: Any, alice: Any) -> None:
     assert "hidden.bin" not in listing.content.decode()
     search = bearer_api.get("/api/v1/search/?q=hidden")
     assert search.json()["count"] == 0
+
+
+def test_an_upload_whose_bytes_were_lost_answers_410(bearer_api: Any, settings: Any) -> None:
+    """After a power cut the part file may be shorter than the offset it acknowledged."""
+    url = _path(create(bearer_api, 8, filename="a.bin")["Location"])
+    patch(bearer_api, url, 0, b"abcd")
+    from uploads import storage
+
+    storage.forget_hashers(url.rsplit("/", 1)[1])
+    part = next((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir())
+    part.write_bytes(b"ab")
+    lost = patch(bearer_api, url, 4, b"efgh")
+    assert lost.status_code == 410
+    assert lost.json()["code"] == "upload_lost"
+    part.unlink()
+    assert patch(bearer_api, url, 4, b"efgh").status_code == 410
