@@ -441,3 +441,26 @@ def test_an_upload_whose_bytes_were_lost_answers_410(bearer_api: Any, settings: 
     assert lost.json()["code"] == "upload_lost"
     part.unlink()
     assert patch(bearer_api, url, 4, b"efgh").status_code == 410
+
+
+def test_operators_see_and_terminate_uploads_in_the_admin(
+    bearer_api: Any, alice: Any, make_user: Any, settings: Any
+) -> None:
+    from django.test import Client
+
+    url = _path(create(bearer_api, 10, filename="stuck.bin")["Location"])
+    patch(bearer_api, url, 0, b"12345")
+    operator = make_user(username="op", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(operator)
+    listing = admin.get("/admin/uploads/tusupload/")
+    assert listing.status_code == 200
+    assert "stuck.bin" in listing.content.decode()
+    upload = TusUpload.objects.get()
+    done = admin.post(
+        "/admin/uploads/tusupload/",
+        {"action": "terminate", "_selected_action": [upload.pk]},
+    )
+    assert done.status_code == 302
+    assert TusUpload.objects.count() == 0
+    assert list((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir()) == []
