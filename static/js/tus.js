@@ -39,12 +39,14 @@
   }
 
   // options: file, folderPath, name, onConflict, endpoint (default FF.config.urls.uploads),
+  // metadata (more Upload-Metadata), csrfToken (default FF.csrfToken()),
   // onProgress(loaded, total), onSuccess(nodeId), onError(status, body), onWait(seconds).
   // Returns { pause(), resume(), abort() }; abort() also ends the upload on the server.
   FF.tusUpload = function (options) {
     var file = options.file;
     var endpoint = options.endpoint || FF.config.urls.uploads;
-    var key = fingerprint(file, (options.folderPath || "") + "/" + options.name);
+    var csrfToken = options.csrfToken || (FF.csrfToken ? FF.csrfToken() : "");
+    var key = fingerprint(file, endpoint + (options.folderPath || "") + "/" + options.name);
     var url = null;
     var offset = 0;
     var xhr = null;
@@ -57,7 +59,7 @@
       var mine = xhr;
       xhr.open(method, target);
       xhr.setRequestHeader("Tus-Resumable", VERSION);
-      xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
+      xhr.setRequestHeader("X-CSRFToken", csrfToken);
       xhr.setRequestHeader("Accept", "application/json");
       Object.keys(headers).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
       xhr.addEventListener("load", function () { if (xhr === mine) { xhr = null; onload(mine); } });
@@ -91,7 +93,7 @@
     function create() {
       request("POST", endpoint, {
         "Upload-Length": String(file.size),
-        "Upload-Metadata": metadata({ filename: options.name, path: options.folderPath, on_conflict: options.onConflict })
+        "Upload-Metadata": metadata(Object.assign({ filename: options.name, path: options.folderPath, on_conflict: options.onConflict }, options.metadata || {}))
       }, null, function (answer) {
         if (answer.status === 201) {
           url = answer.getResponseHeader("Location");
@@ -175,7 +177,7 @@
           var ending = new XMLHttpRequest();
           ending.open("DELETE", url);
           ending.setRequestHeader("Tus-Resumable", VERSION);
-          ending.setRequestHeader("X-CSRFToken", FF.csrfToken());
+          ending.setRequestHeader("X-CSRFToken", csrfToken);
           ending.send();
         }
       },

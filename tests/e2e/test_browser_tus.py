@@ -99,3 +99,49 @@ def test_a_big_file_survives_pause_a_cut_network_and_a_reload(
         )
         == 0
     )
+
+
+def test_a_drop_folder_page_sends_big_files_resumably(
+    browser: Any, live_server: Any, alice: Any, settings: Any
+) -> None:
+    from files import tree
+    from files.models import Node
+    from sharing import services as share_services
+    from sharing.models import ShareAccess, ShareLink
+
+    settings.FILEFLOW_TUS_THRESHOLD = MiB
+    inbox = tree.insert(Node(owner=alice, name="Inbox", is_folder=True), tree.home_of(alice))
+    _, token = share_services.share_create(
+        owner=alice, node=inbox, permission=ShareLink.Permission.UPLOAD
+    )
+    big = os.urandom(3 * MiB + 7)
+    context = browser.new_context(base_url=live_server.url)
+    guest = context.new_page()
+    methods: list[str] = []
+    guest.on(
+        "request",
+        lambda request: (
+            methods.append(f"{request.method} {request.url.split(token + '/', 1)[1]}")
+            if token in request.url
+            else None
+        ),
+    )
+    guest.goto(f"/s/{token}/")
+    guest.get_by_label("Your name").fill("Bob")
+    guest.locator("#drop-form input[name=file]").set_input_files(
+        [
+            {"name": "scan.tiff", "mimeType": "image/tiff", "buffer": big},
+            {"name": "note.txt", "mimeType": "text/plain", "buffer": b"small"},
+        ]
+    )
+    guest.get_by_role("button", name="Upload").click()
+    expect(guest.locator("#drop-list")).to_contain_text("Thank you: 2 files received.")
+    context.close()
+    # The big file through tus, the small one with a plain PUT.
+    assert "POST uploads/" in methods and any(m.startswith("PATCH uploads/") for m in methods)
+    assert any(m.startswith("PUT upload/") for m in methods), methods
+    stored = selectors.node_at_path(alice, "/Inbox/scan.tiff")
+    with blob_store().open_range(stored.blob.storage_key) as handle:
+        assert handle.read() == big
+    log = ShareAccess.objects.get(action="upload", node=stored)
+    assert log.uploader_name == "Bob"
