@@ -141,13 +141,28 @@ def stored_sha(server_blobs: Path, node: Node) -> str:
     return file_sha256(server_blobs / node.blob.storage_key)
 
 
+@pytest.fixture(params=["local", "s3"])
+def tus_server(request: pytest.FixtureRequest) -> tuple[LiveServer, Callable[[str], bytes]]:
+    """gunicorn on local disk or on S3 (moto), with a reader of a stored blob's bytes."""
+    if request.param == "s3":
+        bucket = request.getfixturevalue("s3_storage")
+        server = request.getfixturevalue("start_server")(**bucket.env())
+        return server, bucket.read
+    server = request.getfixturevalue("gunicorn_server")
+    return server, lambda key: (server.blobs_dir / key).read_bytes()
+
+
 def test_tuspy_resumes_a_64_mb_upload_through_three_cut_connections(
-    gunicorn_server: LiveServer, alice: Any, bearer: Callable[[Any], dict[str, str]], tmp_path: Path
+    tus_server: tuple[LiveServer, Callable[[str], bytes]],
+    alice: Any,
+    bearer: Callable[[Any], dict[str, str]],
+    tmp_path: Path,
 ) -> None:
+    server, read_blob = tus_server
     size = 64 * MiB
     source = tmp_path / "video.bin"
     sha = make_file(source, size)
-    proxy = CuttingProxy((HOST, gunicorn_server.port), cuts=[10 * MiB, 30 * MiB, 50 * MiB])
+    proxy = CuttingProxy((HOST, server.port), cuts=[10 * MiB, 30 * MiB, 50 * MiB])
     try:
         upload = uploader(
             proxy.url, bearer(alice), source, "video.bin", metadata={"path": "/Videos"}
@@ -159,9 +174,9 @@ def test_tuspy_resumes_a_64_mb_upload_through_three_cut_connections(
     node = Node.objects.get(owner=alice, name="video.bin")
     assert node.size == size
     assert node.blob.sha256 == sha
-    assert stored_sha(gunicorn_server.blobs_dir, node) == sha
+    assert hashlib.sha256(read_blob(node.blob.storage_key)).hexdigest() == sha
     assert TusUpload.objects.count() == 0
-    assert files_under(gunicorn_server.tmp_dir) == []
+    assert files_under(server.tmp_dir) == []
 
 
 def test_tuspy_with_checksums(
