@@ -11,14 +11,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from fileflow import formats
+
 
 def lockout_message(request: HttpRequest) -> str:
     cool_off = get_cool_off(request)
     minutes = max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 0
-    until = timezone.localtime(timezone.now() + cool_off) if cool_off else None
+    until = timezone.now() + cool_off if cool_off else None
     when = f" Try again in {minutes} minute{'s' if minutes != 1 else ''}" if minutes else ""
     if until:
-        when += f" (after {until:%H:%M} {until.tzname()})."
+        when += f" (after {formats.moment_stamp(until)})."
     return "Too many failed log-ins for this account or from this address: log-in is paused." + when
 
 

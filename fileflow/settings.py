@@ -30,16 +30,20 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Full-text search types and expressions on PostgreSQL (search.BlobText); inert on SQLite.
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "mptt",
     "axes",
+    "django_tasks_db",
     "accounts",
     "files",
     "sharing",
     "search",
+    "jobs",
     "uploads",
 ]
 
@@ -74,6 +78,8 @@ TEMPLATES = [
                 "fileflow.context_processors.fileflow",
                 "search.context_processors.saved_searches",
             ],
+            # |when and |with_times in every template: one way to write a moment.
+            "builtins": ["fileflow.formats"],
         },
     },
 ]
@@ -167,6 +173,20 @@ FILEFLOW_S3_PRESIGNED_SECONDS = config.integer("FILEFLOW_S3_PRESIGNED_SECONDS", 
 # Thumbnails: images with more pixels than this are not decoded (decompression bombs).
 FILEFLOW_THUMBNAIL_MAX_PIXELS = config.integer("FILEFLOW_THUMBNAIL_MAX_PIXELS", 50_000_000)
 FILEFLOW_HTTPS = config.boolean("FILEFLOW_HTTPS", False)
+
+# Background work: Django's tasks framework with the database backend; `manage.py db_worker`
+# runs the tasks (https://docs.djangoproject.com/en/6.1/topics/tasks/).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A task that raises is run again after a pause, until it has been tried this many times.
+FILEFLOW_TASK_MAX_ATTEMPTS = config.integer("FILEFLOW_TASK_MAX_ATTEMPTS", 3, minimum=1)
+# Search inside documents: at most this much text is kept per content, and reading one
+# document stops after this many seconds (it is then marked unreadable).
+FILEFLOW_TEXT_MAX_BYTES = config.size("FILEFLOW_TEXT_MAX_BYTES", "1MB") or 1_000_000
+FILEFLOW_TEXT_TIMEOUT_SECONDS = config.integer("FILEFLOW_TEXT_TIMEOUT_SECONDS", 30, minimum=1)
+# PostgreSQL text search configuration (`simple` keeps every word as written, for any
+# language; `english`, `german`, ... also match other forms of a word). Run
+# `manage.py reindex` after changing it.
+FILEFLOW_SEARCH_CONFIG = config.string("FILEFLOW_SEARCH_CONFIG", "simple")
 
 MAILERS = config.mailers()
 DEFAULT_FROM_EMAIL = config.string("DEFAULT_FROM_EMAIL", "FileFlow <fileflow@localhost>")

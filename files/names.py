@@ -16,7 +16,12 @@ def clean_name(name: object) -> str:
     """Return the NFC-normalised name, or raise InvalidName saying which rule it breaks."""
     if not isinstance(name, str):
         raise InvalidName("A name must be text.", field="name")
-    name = unicodedata.normalize("NFC", name)
+    # Spaces at either end are trimmed, not kept: Windows and macOS cannot hold such names,
+    # and every transport (page, API, WebDAV, uploads) comes through here.
+    given = unicodedata.normalize("NFC", name)
+    name = given.strip(" ")
+    if given and not name:
+        raise InvalidName("A name cannot be only spaces.", field="name")
     if name == "":
         raise InvalidName("A name cannot be empty.", field="name")
     if len(name) > MAX_NAME_LENGTH:
@@ -34,7 +39,7 @@ def clean_name(name: object) -> str:
     if name in {".", ".."}:
         raise InvalidName("A name cannot be '.' or '..'.", field="name")
     if name.strip() == "":
-        raise InvalidName("A name cannot be only spaces.", field="name")
+        raise InvalidName("A name cannot be only blank characters.", field="name")
     return name
 
 

@@ -33,6 +33,7 @@ from files.ingest import Received, Upload, too_large
 from files.mime import sniff
 from files.models import Blob, FileVersion, Node, Tag
 from files.names import clean_name, numbered, split_path
+from files.signals import announce_content
 
 OnConflict = Literal["fail", "rename", "replace"]
 # A batch may also leave out the files whose names are taken (the no-script form's choice).
@@ -68,7 +69,7 @@ def _charge(owner_id: int, delta: int) -> None:
 
 
 def _label(node: Node) -> str:
-    return "your home folder" if node.is_home else f"“{node.name}”"
+    return "“Your files”" if node.is_home else f"“{node.name}”"
 
 
 def _locked(node: Node) -> Node:
@@ -349,8 +350,9 @@ def file_upload_to_path(
     ).nodes[0]
 
 
-# Folders nested deeper than this are found (or made) one level at a time.
-_JOINED_PATH_DEPTH = 16
+# Folders nested deeper than this are found (or made) one level at a time: SQLite's parser
+# refuses the nested look-up from about 11 levels on ("parser stack overflow").
+_JOINED_PATH_DEPTH = 8
 
 
 def _target_folder(
@@ -451,6 +453,7 @@ def _store_batch(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
+    announce_content(stored)
     return UploadResult(nodes=stored, skipped=skipped, folder=folder, new=new)
 
 
@@ -462,7 +465,7 @@ def node_rename(*, node: Node, name: str) -> Node:
     name = clean_name(name)
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be renamed.")
+        raise InvalidMove("“Your files” cannot be renamed.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     if name == node.name:
@@ -480,7 +483,7 @@ def node_rename(*, node: Node, name: str) -> Node:
 def node_move(*, node: Node, new_parent: Node) -> Node:
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be moved.")
+        raise InvalidMove("“Your files” cannot be moved.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _fresh_folder(new_parent)
@@ -504,7 +507,9 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
     """Copy a file or a whole folder. Blobs are shared, not copied; quota is charged."""
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Copy the folders inside your home folder instead.")
+        raise InvalidMove(
+            "“Your files” cannot be copied as a whole; copy the folders inside it instead."
+        )
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _fresh_folder(new_parent)
@@ -557,7 +562,7 @@ def node_trash(*, node: Node) -> Node:
     """Move a node and its subtree to the trash, in one step. It stays where it was."""
     node = _locked(node)
     if node.is_home:
-        raise InvalidMove("Your home folder cannot be trashed.")
+        raise InvalidMove("“Your files” cannot be trashed.")
     if node.trashed_at is not None:
         raise NodeNotFound("This item is already in the trash.")
     now = timezone.now()

@@ -167,8 +167,11 @@ def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
             if width <= 0 or height <= 0:
                 raise _unreadable("a PDF")
             # Render the first page straight at thumbnail size (PDF units are 1/72 inch).
-            scale = size / max(width, height)
-            bitmap = page.render(scale=scale, may_draw_forms=False)
+            # A portrait page shows its top square: a title and first lines, not the
+            # middle of the page (which is what a grid tile's crop would show).
+            cut = max(0.0, height - width)
+            scale = size / max(width, height - cut)
+            bitmap = page.render(scale=scale, crop=(0, cut, 0, 0), may_draw_forms=False)
             return _fit(bitmap.to_pil())
         except (pdfium.PdfiumError, *_DECODE_ERRORS):
             raise _unreadable("a PDF") from None
@@ -191,6 +194,27 @@ def _render(node: Node, size: int) -> bytes:
     return out.getvalue()
 
 
+def can_have_thumbnail(node: Node) -> bool:
+    return (
+        not node.is_folder
+        and node.blob is not None
+        and (node.mime_type in IMAGE_FORMATS or node.mime_type in PDF_TYPES)
+    )
+
+
+def thumbnail_prepare(node: Node, *, size: int) -> bool:
+    """Render and keep the ``size`` thumbnail of ``node`` unless it is there; True if made.
+
+    The background task's way in (the first request would otherwise make it)."""
+    assert node.blob is not None
+    key = thumbnail_key(node.blob.sha256, size)
+    store = blob_store()
+    if store.exists(key):
+        return False
+    store.put_bytes(key, _render(node, size))
+    return True
+
+
 def thumbnail_response(request: HttpRequest, node: Node, *, size: int) -> HttpResponseBase:
     """A ``size``-pixel (longest side) thumbnail of an image or a PDF's first page.
 
@@ -202,11 +226,7 @@ def thumbnail_response(request: HttpRequest, node: Node, *, size: int) -> HttpRe
             f"Thumbnail size must be one of {', '.join(str(s) for s in SIZES)} pixels.",
             field="size",
         )
-    if (
-        node.is_folder
-        or node.blob is None
-        or (node.mime_type not in IMAGE_FORMATS and node.mime_type not in PDF_TYPES)
-    ):
+    if not can_have_thumbnail(node) or node.blob is None:
         raise NoThumbnail("No thumbnail for this type of file.")
     sha256 = node.blob.sha256
     etag = f'"{sha256}-{size}"'

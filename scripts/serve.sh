@@ -19,6 +19,7 @@ say "Checking the operator account"
 
 HOST="${FILEFLOW_HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+say "Starting gunicorn and ${FILEFLOW_TASK_WORKERS:-1} task worker(s) (thumbnails, text for search, maintenance)"
 say "FileFlow is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/, stop with Ctrl+C)"
 say "Log in with the operator account named above, or sign up at http://$HOST:$PORT/account/signup/"
-exec "$VENV/bin/gunicorn" -c fileflow/gunicorn.conf.py fileflow.wsgi
+FILEFLOW_RUN_PYTHON="$PY" FILEFLOW_RUN_GUNICORN="$VENV/bin/gunicorn" exec "$ROOT/scripts/run.sh"

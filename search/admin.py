@@ -11,7 +11,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from search.models import SearchProfile
+from search.documents import text_queue
+from search.models import BlobText, SearchProfile
 from search.services import profile_delete
 
 
@@ -69,3 +70,34 @@ class SearchProfileAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SearchProfile]) -> None:
         for profile in queryset:
             profile_delete(profile=profile)
+
+
+_TEXT_FIELDS = ["blob", "state", "kind", "reason", "truncated", "tries", "queued_at", "indexed_at"]
+
+
+@admin.register(BlobText)
+class BlobTextAdmin(admin.ModelAdmin):
+    """The text read from each content: operators see what is pending or unreadable and why,
+    and can have documents read again (through the same service as ``manage.py reindex``)."""
+
+    list_display = ["blob", "state", "kind", "reason", "truncated", "tries", "indexed_at"]
+    list_filter = ["state", "kind", "truncated"]
+    search_fields = ["blob__sha256", "reason"]
+    list_select_related = ["blob"]
+    fields = tuple(_TEXT_FIELDS)
+    readonly_fields = _TEXT_FIELDS
+    actions = ["read_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BlobText | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: BlobText | None = None) -> bool:
+        return False
+
+    @admin.action(description="Read the selected documents again", permissions=["view"])
+    def read_again(self, request: HttpRequest, queryset: QuerySet[BlobText]) -> None:
+        queued = text_queue(blob_ids=list(queryset.values_list("pk", flat=True)), again=True)
+        self.message_user(request, f"{len(queued)} document(s) queued to be read again.")

@@ -8,6 +8,12 @@ accents are ignored too: both sides go through ``f_unaccent(lower(...))``, the e
 expression of the trigram index that migration ``search.0002`` creates, so the planner can
 use that index for ``LIKE '%word%'``. On SQLite ``LIKE`` is case-insensitive for ASCII
 only and accents count; that is the documented fallback.
+
+Text matching: ``q`` is also looked up in the text of documents (:mod:`search.fulltext`:
+``websearch_to_tsquery`` on PostgreSQL, FTS5 on SQLite), and a node whose content matches
+is a hit even when its name does not. Relevance puts name matches first (exact, prefix,
+contains), then text-only matches by their full-text rank. Hits found in the text carry a
+snippet with the matching words marked (:attr:`SearchHit.snippet_html`).
 """
 
 from __future__ import annotations
@@ -37,13 +43,16 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
 from files import tree
 from files.models import Node, Tag
 from search.categories import category_of, category_q, extension_expression
 from search.errors import InvalidSearch, SearchFolderNotFound
+from search.fulltext import MARK_END, MARK_START, index
 from search.query import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, SearchQuery
 
 # SearchQuery is part of this module's interface: build one, then search() with it.
@@ -70,8 +79,8 @@ def _folded(expression: Combinable, function: str = "f_unaccent") -> Func:
     return Func(Lower(expression), function=function, output_field=TextField())
 
 
-def _name_filter(qs: QuerySet[Node], words: Sequence[str]) -> tuple[QuerySet[Node], Any]:
-    """Filter on every word; return the queryset and its relevance expression.
+def _name_filter(qs: QuerySet[Node], words: Sequence[str]) -> tuple[QuerySet[Node], Q, Any]:
+    """The condition that every word is in the name, and its relevance expression.
 
     On PostgreSQL each word is tested twice, with the same answer: on
     ``f_unaccent(lower(name))``, the indexed expression, so the planner can use the trigram
@@ -84,23 +93,26 @@ def _name_filter(qs: QuerySet[Node], words: Sequence[str]) -> tuple[QuerySet[Nod
             search_name=_folded(F("name")),
             search_name_fast=_folded(F("name"), "f_unaccent_fast"),
         )
+        match = Q()
         for word in words:
             # A constant once planned (f_unaccent is IMMUTABLE), as the index needs.
             needle = _folded(Value(word))
-            qs = qs.filter(search_name_fast__contains=needle, search_name__contains=needle)
+            match &= Q(search_name_fast__contains=needle, search_name__contains=needle)
         needle = _folded(Value(phrase))
         exact, prefix = Q(search_name_fast=needle), Q(search_name_fast__startswith=needle)
     else:
+        match = Q()
         for word in words:
-            qs = qs.filter(name__icontains=word)
+            match &= Q(name__icontains=word)
         exact, prefix = Q(name__iexact=phrase), Q(name__istartswith=phrase)
     rank = Case(
         When(exact, then=Value(0)),
         When(prefix, then=Value(1)),
-        default=Value(2),
+        When(match, then=Value(2)),
+        default=Value(TEXT_ONLY),
         output_field=IntegerField(),
     )
-    return qs, rank
+    return qs, match, rank
 
 
 def _tags_filter(
@@ -152,8 +164,24 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
         qs = qs.filter(**tree.subtree_filter(resolve_folder(user=user, folder_id=query.folder_id)))
 
     rank: Any = None
+    text_rank: Any = None
     if query.words:
-        qs, rank = _name_filter(qs, query.words)
+        qs, name_match, rank = _name_filter(qs, query.words)
+        texts = index().matching(query.q)
+        if texts is None:
+            qs = qs.filter(name_match)
+        else:
+            # Two lookups, each on its own index (names: trigram; text: GIN or FTS5),
+            # joined by id: a plain OR of both would make PostgreSQL scan every node of
+            # the owner and test each one.
+            own = Node.objects.visible_to(user)
+            by_name = _name_filter(own, query.words)
+            by_name_ids = by_name[0].filter(by_name[1]).values("pk")
+            by_text_ids = own.filter(texts).values("pk")
+            qs = qs.filter(pk__in=by_name_ids.union(by_text_ids, all=True))
+            text_rank = index().rank(query.q)
+        qs = qs.annotate(search_rank=rank)
+        rank = F("search_rank")
     if query.types or query.extensions:
         qs = qs.alias(file_ext=extension_expression())
     if query.types:
@@ -176,10 +204,10 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
         qs = _tags_filter(qs, user, query)
     if query.favorite is not None:
         qs = qs.filter(is_favorite=query.favorite)
-    return qs.order_by(*_ordering(query.ordering, rank))
+    return qs.order_by(*_ordering(query.ordering, rank, text_rank))
 
 
-def _ordering(ordering: str, rank: Any) -> list[OrderBy]:
+def _ordering(ordering: str, rank: Any, text_rank: Any = None) -> list[OrderBy]:
     """ORDER BY for ``ordering``; without words to rank by, relevance is by name."""
     descending = ordering.startswith("-")
     key = ordering.lstrip("-")
@@ -195,17 +223,40 @@ def _ordering(ordering: str, rank: Any) -> list[OrderBy]:
         "modified": F("updated_at"),
         "created": F("created_at"),
     }[key]
+    order = [primary.desc() if descending else primary.asc()]
+    if key == "relevance" and text_rank is not None:
+        # Among text-only hits (the name matches rank above them), the better text first.
+        text_first = Coalesce(text_rank, Value(0.0))
+        order.append(text_first.asc() if descending else text_first.desc())
     # Ties by name, then id, so pages never shuffle.
-    return [primary.desc() if descending else primary.asc(), Lower("name").asc(), F("id").asc()]
+    return [*order, Lower("name").asc(), F("id").asc()]
 
 
 # --- results -----------------------------------------------------------------------------
+
+
+# Relevance of a hit whose name does not match: it was found in the text.
+TEXT_ONLY = 3
 
 
 @dataclass(frozen=True)
 class SearchHit:
     node: Node
     path: str
+    # The matching part of the document's text, matches between MARK_START and MARK_END.
+    snippet: str | None = None
+    # Found in the text only (its name does not have every word).
+    in_text: bool = False
+
+    @property
+    def snippet_html(self) -> SafeString | None:
+        """The snippet, HTML-escaped, with the matching words in ``<mark>``."""
+        if self.snippet is None:
+            return None
+        marked = escape(" ".join(self.snippet.split()))
+        return mark_safe(  # noqa: S308 - escaped above; only our marks become tags
+            marked.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+        )
 
     @property
     def category(self) -> str:
@@ -266,8 +317,19 @@ def search(
         # An offset past the last hit fetches no row to read the total from.
         total = rows[0].search_total if rows else (0 if offset == 0 else qs.count())  # type: ignore[attr-defined]
     paths = tree.paths_of(rows)
+    snippets: dict[int, str] = {}
+    if query.words:
+        snippets = index().snippets(query.q, sorted({n.blob_id for n in rows if n.blob_id}))
     return SearchPage(
-        hits=[SearchHit(node=node, path=paths[node.pk]) for node in rows],
+        hits=[
+            SearchHit(
+                node=node,
+                path=paths[node.pk],
+                snippet=snippets.get(node.blob_id) if node.blob_id else None,
+                in_text=getattr(node, "search_rank", None) == TEXT_ONLY,
+            )
+            for node in rows
+        ],
         limit=limit,
         offset=offset,
         has_more=has_more,

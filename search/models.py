@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -105,3 +106,40 @@ class SearchProfile(models.Model):
             f"The folder “{tree.path_of(self.scope)}” this saved search looks in is in the trash. "
             "Restore the folder, or edit the search to choose another one."
         )
+
+
+class BlobText(models.Model):
+    """The text of one content (a :class:`files.models.Blob`), for search inside documents.
+
+    Kept per blob, so identical content is read once whoever owns it. Written only by
+    :mod:`search.services` (from the task worker). ``search_vector`` is filled on
+    PostgreSQL only; SQLite indexes ``text`` in an FTS5 table kept by triggers (migration
+    ``search.0004``).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "waiting to be read"
+        INDEXED = "indexed", "indexed"
+        UNREADABLE = "unreadable", "could not be read"
+
+    blob = models.OneToOneField(
+        "files.Blob", primary_key=True, on_delete=models.CASCADE, related_name="text"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    kind = models.CharField(max_length=8, blank=True, help_text="The reader used.")
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it is unreadable.")
+    text = models.TextField(blank=True)
+    truncated = models.BooleanField(default=False, help_text="Longer than the text limit.")
+    # How often a worker started reading it: a document that kills the worker (a crash in
+    # a parser) is given up after a few tries instead of being read forever.
+    tries = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = "document text"
+        indexes = [models.Index(fields=["state"], name="search_blobtext_state")]
+
+    def __str__(self) -> str:
+        return f"{self.blob_id}: {self.state}"

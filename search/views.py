@@ -24,6 +24,7 @@ from files.views.rows import (
     blank_row,
     known_tags,
     page_config,
+    place_name,
     remember_view,
     rows_for,
     view_mode,
@@ -59,7 +60,7 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _location(hit: SearchHit) -> str:
-    folder = hit.path.rsplit("/", 1)[0] or "/"
+    folder = place_name(hit.path.rsplit("/", 1)[0])
     return f"{folder} (in the trash)" if hit.node.trashed_at is not None else folder
 
 
@@ -69,6 +70,8 @@ def _rows(page: SearchPage) -> list[Any]:
     for row, hit in zip(rows, page.hits, strict=True):
         # The engine has the paths already; rows_for would look them up a second time.
         row.location = _location(hit)
+        row.snippet = hit.snippet_html or ""
+        row.found_in_text = hit.in_text
         if hit.node.trashed_at is not None:
             # A trashed folder has no page of its own; its details page offers restore.
             row.url = node_url.replace("/0/", f"/{hit.node.pk}/")

@@ -12,8 +12,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from fileflow import formats
 from sharing import services
 from sharing.models import ShareLink, SharingPolicy
 
@@ -28,7 +28,7 @@ def expiry_help(policy: SharingPolicy, *, new: bool = True) -> str:
             f"New links expire after {policy.default_expiry_days} days unless you pick a date."
         )
     if latest is not None:
-        when = date_format(timezone.localtime(latest), "j M Y, H:i")
+        when = formats.when(latest)
         parts.append(
             f"On this server a link can last at most {policy.max_expiry_days} days (until {when})."
         )

@@ -15,9 +15,10 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.translation import ngettext
 
 from accounts.models import User
+from fileflow import formats
 from files import services as file_services
 from files.ingest import Upload
 from files.models import Node
@@ -50,7 +51,7 @@ class Visitor:
 
 
 def _when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "j M Y, H:i")
+    return formats.moment_stamp(moment)
 
 
 def latest_expiry(policy: SharingPolicy, now: datetime | None = None) -> datetime | None:
@@ -145,7 +146,7 @@ def _check_node(node: Node, owner: User) -> Node:
         raise ShareNotFound("No such file or folder.", field="node")
     if node.is_home:
         raise InvalidShare(
-            "Your home folder cannot be shared as a whole; share the folders or files in it.",
+            "“Your files” cannot be shared as a whole; share the folders or files in it.",
             field="node",
         )
     if node.trashed_at is not None:
@@ -330,17 +331,28 @@ def share_check_password(*, link: ShareLink, password: str, visitor: Visitor) ->
     )
     if len(failures) >= policy.password_attempts:
         retry_at = failures[-1] + timedelta(minutes=policy.password_pause_minutes)
-        minutes = max(1, round((retry_at - timezone.now()).total_seconds() / 60))
-        raise TooManyAttempts(
-            f"Too many wrong passwords. Try again in {minutes} minute"
-            f"{'s' if minutes != 1 else ''} (after {_when(retry_at)}).",
-            field="password",
-        )
+        raise TooManyAttempts("Too many wrong passwords. " + _pause(retry_at), field="password")
     if not password or not link.password or not check_password(password, link.password):
         access_log(link=link, action=ShareAccess.Action.PASSWORD_FAILED, visitor=visitor)
         left = policy.password_attempts - len(failures) - 1
-        hint = f" {left} more tries before a pause." if 0 < left <= 2 else ""
-        raise WrongPassword("That password is not right." + hint, field="password")
+        if left == 0:
+            # This guess starts the pause: say so now, not at the next try.
+            retry_at = timezone.now() + timedelta(minutes=policy.password_pause_minutes)
+            hint = "That was the last try for now. " + _pause(retry_at)
+        else:
+            hint = ngettext(
+                "%(left)d more try before a pause.", "%(left)d more tries before a pause.", left
+            ) % {"left": left}
+        raise WrongPassword("That password is not right. " + hint, field="password")
+
+
+def _pause(retry_at: datetime) -> str:
+    minutes = max(1, round((retry_at - timezone.now()).total_seconds() / 60))
+    return ngettext(
+        "Try again in %(minutes)d minute (after %(when)s).",
+        "Try again in %(minutes)d minutes (after %(when)s).",
+        minutes,
+    ) % {"minutes": minutes, "when": _when(retry_at)}
 
 
 def share_receive_uploads(

@@ -33,6 +33,7 @@ from files.views.rows import (
     blank_row,
     known_tags,
     page_config,
+    place_name,
     remember_view,
     rows_for,
     view_mode,
@@ -138,7 +139,7 @@ def trash_list(request: HttpRequest) -> HttpResponse:
     days = settings.FILEFLOW_TRASH_DAYS
     for entry in entries:
         assert entry.node.trashed_at is not None
-        entry.location = entry.node.trashed_from or "/"
+        entry.location = place_name(entry.node.trashed_from or "/")
         entry.purge_at = entry.node.trashed_at + timedelta(days=days)
     context = {
         "entries": entries,

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 
 from fileflow.api import user_of
 from fileflow.errors import DomainError
@@ -56,7 +57,7 @@ def own_node(request: HttpRequest, pk: Any) -> Node:
     if node.trashed_at is not None:
         raise NodeNotFound(f"“{node.name}” is in the trash; restore it first.")
     if node.is_home:
-        raise NodeNotFound("Your home folder cannot be changed this way.")
+        raise NodeNotFound("“Your files” cannot be changed this way.")
     return node
 
 
@@ -91,7 +92,7 @@ def folder_label(folder: Node) -> str:
 
 
 def items_count(n: int) -> str:
-    return "1 item" if n == 1 else f"{n} items"
+    return ngettext("%(n)d item", "%(n)d items", n) % {"n": n}
 
 
 # Pages of a listing reachable by number: far beyond any real listing, and small enough that

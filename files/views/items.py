@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fileflow import formats
 from fileflow.api import user_of
 from fileflow.errors import DomainError
 from files import delivery, selectors, services, tree
@@ -219,7 +220,7 @@ def version_restore(request: HttpRequest, pk: int, version_pk: int) -> HttpRespo
     node = services.version_restore(version=version, actor=user_of(request))
     messages.success(
         request,
-        f"Restored the version of “{node.name}” from {when:%Y-%m-%d %H:%M}. "
+        f"Restored the version of “{node.name}” from {formats.moment_stamp(when)}. "
         "The content it replaced is kept as a version.",
     )
     return redirect("files:node", pk=node.pk)

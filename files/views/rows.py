@@ -12,13 +12,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
+from fileflow import formats
 from files import delivery, thumbnails, tree
 from files.models import Node, Tag
 
 PAGE_SIZE = 100
+HOME_NAME = "Your files"  # what every page and message calls the home folder
 VIEW_COOKIE = "fileflow-view"
 
 # What kind of file a MIME type is (icon and "Type" column), first match wins. A pattern
@@ -106,6 +107,11 @@ def _thumbnail_types() -> list[str]:
     return sorted({*thumbnails.IMAGE_FORMATS, *thumbnails.PDF_TYPES})
 
 
+def place_name(folder_path: str) -> str:
+    """A folder's path as the pages name it: "/" is "Your files", "/Docs" "Your files/Docs"."""
+    return HOME_NAME + folder_path.rstrip("/")
+
+
 # --- rows ----------------------------------------------------------------------------
 
 
@@ -121,6 +127,9 @@ class Row:
     thumbnail: bool
     tags: list[str]
     location: str = ""
+    # Where a search found the words in the file's text (HTML, escaped), and whether only there.
+    snippet: str = ""
+    found_in_text: bool = False
     purge_at: datetime | None = None
     # Formatted once here: a listing renders up to a hundred rows per page.
     size_text: str = ""
@@ -154,8 +163,8 @@ def rows_for(nodes: list[Node], *, with_location: bool = False) -> list[Row]:
         pk = f"/{node.pk}/"
         location = ""
         if with_location:
-            location = locations.get(node.pk, "/").rsplit("/", 1)[0] or "/"
-        modified = timezone.localtime(node.updated_at) if node.updated_at else None
+            location = place_name(locations.get(node.pk, "/").rsplit("/", 1)[0])
+        modified = node.updated_at
         rows.append(
             Row(
                 node=node,
@@ -167,8 +176,8 @@ def rows_for(nodes: list[Node], *, with_location: bool = False) -> list[Row]:
                 tags=sorted(tag.name for tag in node.tags.all()),
                 location=location,
                 size_text="—" if node.is_folder else filesizeformat(node.size),
-                modified_iso=modified.isoformat(timespec="seconds") if modified else "",
-                modified_text=f"{modified:%-d %b %Y, %H:%M}" if modified else "",
+                modified_iso=formats.moment_stamp(modified) if modified else "",
+                modified_text=formats.moment_text(modified) if modified else "",
                 download_url=download_url.replace("/0/", pk),
                 thumbnail_url=thumbnail_url.replace("/0/", pk) + "?size=256",
             )

@@ -31,6 +31,23 @@ class SearchHitSerializer(serializers.Serializer):
     trashed_at = serializers.DateTimeField(
         source="node.trashed_at", read_only=True, allow_null=True, help_text="Null unless trashed."
     )
+    found_in = serializers.SerializerMethodField(
+        help_text="`name` when the name has every word, `text` when only the document's "
+        "text matches."
+    )
+    snippet = serializers.SerializerMethodField(
+        help_text="Where the words occur in the document's text (when they do): HTML, "
+        "escaped, with the matching words in `<mark>…</mark>`."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=["name", "text"]))
+    def get_found_in(self, hit: SearchHit) -> str:
+        return "text" if hit.in_text else "name"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_snippet(self, hit: SearchHit) -> str | None:
+        html = hit.snippet_html
+        return str(html) if html is not None else None
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, hit: SearchHit) -> list[str]:
@@ -119,3 +136,16 @@ class SearchProfileSerializer(serializers.ModelSerializer):
         # Names are unique per owner; the service checks that and answers 409, so the
         # serializer must not add a validator of its own.
         validators: list[object] = []
+
+
+class TextStateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["indexed", "pending", "unreadable", "none"], read_only=True
+    )
+    summary = serializers.CharField(
+        source="label", read_only=True, help_text="The state, for people."
+    )
+    reason = serializers.CharField(read_only=True, help_text="Why it could not be read.")
+    truncated = serializers.BooleanField(
+        read_only=True, help_text="Only the first FILEFLOW_TEXT_MAX_BYTES of text are searched."
+    )

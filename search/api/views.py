@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -20,8 +21,10 @@ from search.api.serializers import (
     SearchHitSerializer,
     SearchPageSerializer,
     SearchProfileSerializer,
+    TextStateSerializer,
 )
 from search.categories import CATEGORY_KEYS
+from search.documents import text_state_of
 from search.engine import SearchPage, search
 from search.errors import SearchFolderNotFound
 from search.models import SearchProfile
@@ -45,8 +48,10 @@ SEARCH_PARAMETERS = [
         "q",
         OpenApiTypes.STR,
         _Q,
-        description="Words the name must contain, all of them, ignoring case (and accents on "
-        "PostgreSQL). Example: `q=annual report`.",
+        description="Words to find: in names (all of them, ignoring case, and accents on "
+        "PostgreSQL) and in the text of documents (PDF, text and code, HTML, Word, Excel, "
+        'PowerPoint, OpenDocument), where `"a phrase"`, `OR` and `-word` work as in a web '
+        "search engine. Hits found in the text carry a `snippet`. Example: `q=annual report`.",
     ),
     OpenApiParameter(
         "type",
@@ -135,8 +140,8 @@ SEARCH_PARAMETERS = [
         _Q,
         enum=[o for key in ORDERING_KEYS for o in (key, f"-{key}")],
         description="`relevance` (default: exact name, then names starting with the query, "
-        "then the rest; ties by name), `name`, `size`, `modified` or `created`; a leading "
-        "`-` reverses it.",
+        "then other names with every word, then matches in the text, best first; ties by "
+        "name), `name`, `size`, `modified` or `created`; a leading `-` reverses it.",
     ),
     *PAGE_PARAMETERS,
 ]
@@ -162,6 +167,18 @@ def _page_body(request: Request, page: SearchPage) -> dict[str, Any]:
         "previous": previous_url,
         "results": SearchHitSerializer(page.hits, many=True).data,
     }
+
+
+class TextStateView(APIView):
+    """Whether a file's text can be searched: indexed, pending, unreadable (with the reason)
+    or none (not a document search reads)."""
+
+    @extend_schema(operation_id="search_text_state", responses=TextStateSerializer)
+    def get(self, request: Request, node_id: int) -> Response:
+        state = text_state_of(user=request.user, node_id=node_id) if node_id < 2**63 else None
+        if state is None:
+            raise NotFound("No such file.")
+        return Response(TextStateSerializer(state).data)
 
 
 class SearchView(APIView):

@@ -57,7 +57,7 @@
     var node = L.nodeOf(row);
     var link = row.querySelector(".name-link");
     var holder = link.parentNode;
-    var input = FF.el("input", { type: "text", className: "rename-input", value: node.name, "aria-label": "New name for " + node.name, maxlength: "255", spellcheck: "false", autocomplete: "off" });
+    var input = FF.el("input", { type: "text", className: "rename-input", value: node.name, "aria-label": "New name for " + node.name, spellcheck: "false", autocomplete: "off" });
     var error = FF.el("span", { className: "inline-error", role: "alert", id: "rename-error-" + node.id, hidden: true });
     link.hidden = true;
     holder.insertBefore(input, link);
@@ -75,7 +75,9 @@
     }
     function save() {
       var name = input.value;
-      if (name === node.name) { close(true); return; }
+      // The server trims spaces at the ends (files/names.py); no request for a name that
+      // would come back unchanged.
+      if (name.trim() === node.name) { close(true); return; }
       input.disabled = true;
       FF.api("PATCH", FF.apiNode(node.id), { name: name }).then(function (updated) {
         close(true);

@@ -71,6 +71,7 @@
     var link = row.querySelector(".name-link");
     link.textContent = node.name;
     link.setAttribute("href", url);
+    link.setAttribute("title", node.name);
     var badges = row.querySelector(".badges");
     while (badges.firstChild) { badges.removeChild(badges.firstChild); }
     if (node.is_favorite) {
@@ -82,10 +83,12 @@
     }
     tags.forEach(function (tag) { badges.appendChild(FF.el("span", { className: "chip", text: tag })); });
     row.querySelector(".cell.size").textContent = node.is_folder ? "—" : FF.formatSize(node.size);
-    var time = row.querySelector("time");
-    time.setAttribute("datetime", node.updated_at);
-    time.textContent = FF.formatDate(node.updated_at);
-    time.setAttribute("title", FF.formatDate(node.updated_at, true));
+    row.querySelector(".row-meta-size").textContent = node.is_folder ? "" : FF.formatSize(node.size) + " · ";
+    row.querySelectorAll("time").forEach(function (time) {
+      time.setAttribute("datetime", node.updated_at);
+      time.textContent = FF.formatDate(node.updated_at);
+      time.setAttribute("title", FF.formatDate(node.updated_at));
+    });
     row.querySelector(".cell.type").textContent = kind.label;
     var download = row.querySelector(".download-link");
     download.setAttribute("href", FF.url("download", node.id));

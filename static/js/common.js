@@ -52,7 +52,7 @@
     if (status === 401 || (status === 403 && /credentials|CSRF/i.test(detail))) {
       return "You have been logged out, or this page is out of date. Reload the page (and log in again if asked).";
     }
-    if (detail) { return detail; }
+    if (detail) { return FF.localizeText(detail); }
     if (body && typeof body === "object") {
       var keys = Object.keys(body);
       if (keys.length) {
@@ -76,7 +76,10 @@
     }
     return fetch(url, options).then(
       function (response) {
-        if (response.status === 204) { return null; }
+        if (response.status === 204) {
+          if (method !== "GET" && method !== "HEAD") { usageChanged(); }
+          return null;
+        }
         return response.text().then(function (text) {
           var data = null;
           try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
@@ -84,6 +87,7 @@
             throw new ApiError(response.status, FF.errorText(data, response.status),
               data && data.code, data && data.field);
           }
+          if (method !== "GET" && method !== "HEAD") { usageChanged(); }
           return data;
         });
       },
@@ -123,18 +127,7 @@
     if (use) { use.setAttribute("href", "#i-" + name); }
   };
 
-  // --- formatting ------------------------------------------------------------------------
-  // The same words as Django's filesizeformat, so server and script rows read alike.
-  FF.formatSize = function (bytes) {
-    bytes = Math.round(Number(bytes) || 0);
-    var nbsp = "\u00a0";
-    if (bytes < 1024) { return bytes + nbsp + (bytes === 1 ? "byte" : "bytes"); }
-    var units = ["KB", "MB", "GB", "TB", "PB"];
-    var value = bytes / 1024;
-    var unit = 0;
-    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
-    return value.toFixed(1) + nbsp + units[unit];
-  };
+  // --- formatting (sizes, moments, plurals: static/js/format.js) ---------------------------
   FF.formatDuration = function (seconds) {
     if (!isFinite(seconds) || seconds < 0) { return ""; }
     seconds = Math.ceil(seconds);
@@ -143,29 +136,6 @@
     if (minutes < 60) { return minutes + " min " + (seconds % 60) + " s"; }
     return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
   };
-  var sameDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  var sameYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  var otherYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
-  var full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  FF.formatDate = function (iso, long) {
-    var date = new Date(iso);
-    if (isNaN(date.getTime())) { return ""; }
-    if (long) { return full.format(date); }
-    var now = new Date();
-    if (date.toDateString() === now.toDateString()) { return "Today, " + sameDay.format(date); }
-    if (date.getFullYear() === now.getFullYear()) { return sameYear.format(date); }
-    return otherYear.format(date);
-  };
-  FF.localizeTimes = function (root) {
-    (root || document).querySelectorAll("time[datetime]").forEach(function (time) {
-      var text = FF.formatDate(time.getAttribute("datetime"));
-      if (text) {
-        time.textContent = text;
-        time.setAttribute("title", FF.formatDate(time.getAttribute("datetime"), true));
-      }
-    });
-  };
-  FF.plural = function (n, one, many) { return n + " " + (n === 1 ? one : many || one + "s"); };
 
   // --- kinds of files (rules from the server) --------------------------------------------
   function matches(mime, patterns) {
@@ -199,6 +169,7 @@
   };
 
   // --- toasts ------------------------------------------------------------------------------
+  var MAX_TOASTS = 2;
   FF.toast = function (message, options) {
     options = options || {};
     var region = document.getElementById("toasts");
@@ -219,6 +190,8 @@
     var closer = FF.el("button", { type: "button", className: "icon-button toast-close", "aria-label": "Dismiss", onclick: close }, [FF.icon("close")]);
     toast.appendChild(closer);
     region.appendChild(toast);
+    // One area, at most two notes: a new one replaces the oldest rather than stacking.
+    while (region.children.length > MAX_TOASTS) { region.removeChild(region.firstElementChild); }
     timer = window.setTimeout(close, options.duration || (options.error ? 12000 : 8000));
     return { close: close, element: toast };
   };
@@ -244,13 +217,24 @@
   };
 
   // --- the storage bar in the sidebar ---------------------------------------------------
+  // Any change made through the API (copy, upload, delete for good, versions…) may change
+  // the figure: one look-up shortly after the last of a burst of changes.
+  var usageTimer = null;
+  function usageChanged() {
+    window.clearTimeout(usageTimer);
+    usageTimer = window.setTimeout(function () { FF.refreshUsage(); }, 300);
+  }
+  FF.usageChanged = usageChanged;
   FF.refreshUsage = function () {
     var box = document.getElementById("side-usage");
     if (!box || !FF.config.urls.me) { return; }
     FF.api("GET", FF.config.urls.me).then(function (me) {
       var meter = box.querySelector("meter");
       var text = box.querySelector(".usage-text");
-      if (meter && me.quota_bytes !== null) { meter.value = me.used_bytes; }
+      if (meter && me.quota_bytes !== null) {
+        meter.value = me.used_bytes;
+        meter.textContent = Math.round(100 * me.used_bytes / me.quota_bytes) + " %";
+      }
       if (text) {
         text.textContent = FF.formatSize(me.used_bytes) + (me.quota_bytes === null ? " used" : " of " + FF.formatSize(me.quota_bytes) + " used");
       }
@@ -262,7 +246,6 @@
     document.documentElement.classList.add("js");
     document.querySelectorAll(".no-js-only").forEach(function (el) { el.hidden = true; });
     document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
-    FF.localizeTimes(document);
 
     // Forms that destroy something ask first (<form data-confirm> or <button data-confirm>).
     document.addEventListener("submit", function (event) {

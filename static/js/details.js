@@ -74,10 +74,10 @@
     preview.appendChild(thumb);
     clear(facts);
     fact("Type", node.is_folder ? "Folder" : (node.mime_type || "unknown"));
-    if (!node.is_folder) { fact("Size", FF.formatSize(node.size) + " (" + Number(node.size).toLocaleString() + " bytes)"); }
+    if (!node.is_folder) { fact("Size", FF.formatSize(node.size) + (node.size < 1024 ? "" : " (" + Number(node.size).toLocaleString() + " bytes)")); }
     fact("Location", node.path || "/", "mono");
-    fact("Created", FF.formatDate(node.created_at, true));
-    fact("Modified", FF.formatDate(node.updated_at, true));
+    fact("Created", FF.formatDate(node.created_at));
+    fact("Modified", FF.formatDate(node.updated_at));
     if (node.sha256) { fact("SHA-256", node.sha256, "mono checksum"); }
     fact("Favourite", node.is_favorite ? "Yes" : "No");
     clear(tagsBox);
@@ -96,7 +96,7 @@
       return;
     }
     versions.forEach(function (version) {
-      var when = FF.formatDate(version.created_at, true);
+      var when = FF.formatDate(version.created_at);
       var item = FF.el("li", { className: "version" }, [
         FF.el("div", { className: "version-head" }, [
           FF.el("strong", { text: when }),

@@ -11,19 +11,12 @@
   var submit = document.getElementById("drop-submit");
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 
-  function size(bytes) {
-    var units = ["bytes", "KB", "MB", "GB", "TB"];
-    var i = 0;
-    while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i++; }
-    return (i ? bytes.toFixed(1) : bytes) + " " + units[i];
-  }
-
   function row(file) {
     var item = document.createElement("li");
     item.className = "upload-item";
     var name = document.createElement("span");
     name.className = "upload-name";
-    name.textContent = file.name + " (" + size(file.size) + ")";
+    name.textContent = file.name + " (" + FF.formatSize(file.size) + ")";
     var bar = document.createElement("progress");
     bar.max = file.size || 1;
     bar.value = 0;
@@ -135,7 +128,7 @@
       summary.className = "upload-summary";
       summary.setAttribute("role", "status");
       summary.textContent = sent === files.length
-        ? "Thank you: " + (sent === 1 ? "1 file" : sent + " files") + " received."
+        ? "Thank you: " + FF.plural(sent, "file") + " received."
         : sent + " of " + files.length + " files received.";
       list.appendChild(summary);
     });

@@ -110,6 +110,16 @@
     show(at);
     document.getElementById("viewer-close").focus();
   };
+  // Files from elsewhere (the search box's suggestions): API nodes, not rows of this page.
+  P.openNodes = function (nodes, at) {
+    files = nodes.map(function (node) {
+      return Object.assign({}, node, { is_folder: false, preview: FF.previewOf(node) });
+    });
+    if (!files.length) { return; }
+    if (!viewer.open) { viewer.showModal(); }
+    show(Math.max(0, at));
+    document.getElementById("viewer-close").focus();
+  };
   P.step = function (delta) {
     var target = index + delta;
     if (target >= 0 && target < files.length) { show(target); }

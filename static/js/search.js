@@ -1,7 +1,8 @@
 // FileFlow: the search box in the top bar. Without this script it is a plain form that
 // opens the results page; with it, matches appear as you type (from the search API,
 // a quarter of a second after the last key), ↓/↑ choose one, Enter opens it (a folder's
-// page, a file's details page), Esc closes the list, and Enter with nothing chosen still
+// page; a file in the viewer, as a click in a listing does — on pages without the viewer,
+// its details page), Esc closes the list, and Enter with nothing chosen still
 // opens the full results page. "/" anywhere else puts the cursor in the box.
 // It stands alone: pages without the drive's scripts (the account pages) have the box too.
 (function () {
@@ -93,13 +94,22 @@
       close();
       window.location.href = href;
     }
+    // A file opens in the drive pages' viewer, stepping through the files suggested.
+    function choose(option) {
+      var viewer = window.FF && window.FF.preview;
+      if (!option.hit || option.hit.is_folder || !viewer || !viewer.openNodes) { go(option.href); return; }
+      var files = options.filter(function (o) { return o.hit && !o.hit.is_folder; }).map(function (o) { return o.hit; });
+      close();
+      input.blur();
+      viewer.openNodes(files, files.indexOf(option.hit));
+    }
 
-    function addOption(element, href) {
+    function addOption(element, href, hit) {
       element.id = "topsearch-option-" + options.length;
       element.setAttribute("role", "option");
       element.setAttribute("aria-selected", "false");
       element.dataset.href = href;
-      options.push({ element: element, href: href });
+      options.push({ element: element, href: href, hit: hit || null });
       list.appendChild(element);
     }
     function render(q, data, problem) {
@@ -119,18 +129,27 @@
           item.appendChild(icon(hit.category));
           var text = el("span", "topsearch-text");
           text.appendChild(el("span", "topsearch-name", hit.name));
-          var folder = hit.path.slice(0, hit.path.lastIndexOf("/")) || "/";
-          text.appendChild(el("span", "topsearch-path", "in " + folder));
+          var folder = hit.path.slice(0, hit.path.lastIndexOf("/"));
+          text.appendChild(el("span", "topsearch-path", "in Your files" + folder));
+          if (hit.snippet) {
+            // Escaped by the server; only the <mark> around the matching words is markup.
+            var snippet = el("span", "topsearch-snippet");
+            snippet.appendChild(el("span", "found-in", hit.found_in === "text" ? "in the text: " : "also in the text: "));
+            var words = el("span");
+            words.innerHTML = hit.snippet;
+            snippet.appendChild(words);
+            text.appendChild(snippet);
+          }
           item.appendChild(text);
-          addOption(item, hitUrl(hit));
+          addOption(item, hitUrl(hit), hit);
         });
         if (!data.results.length) {
-          var none = el("li", "topsearch-note", "No names contain “" + q + "”.");
+          var none = el("li", "topsearch-note", "No names or documents contain “" + q + "”.");
           none.setAttribute("role", "presentation");
           list.appendChild(none);
         }
         count = data.count === null || data.count === undefined ? data.results.length : data.count;
-        status.textContent = count ? count + (count === 1 ? " match" : " matches") : "No matches";
+        status.textContent = count ? FF.plural(count, "match", "matches") : "No matches";
       }
       var all = el("li", "topsearch-all", count > LIMIT ? "See all " + count + " results" : "Search with filters…");
       addOption(all, resultsUrl(q));
@@ -191,7 +210,7 @@
       } else if (key === "Enter") {
         if (isOpen() && active >= 0 && options[active]) {
           event.preventDefault();
-          go(options[active].href);
+          choose(options[active]);
         } else {
           // The form goes to the full results page, as it does without this script.
           window.clearTimeout(timer);
@@ -216,7 +235,8 @@
     list.addEventListener("mousedown", function (event) { event.preventDefault(); });
     list.addEventListener("click", function (event) {
       var item = event.target.closest("[role=option]");
-      if (item) { go(item.dataset.href); }
+      var option = options.filter(function (o) { return o.element === item; })[0];
+      if (option) { choose(option); }
     });
     list.addEventListener("mousemove", function (event) {
       var item = event.target.closest("[role=option]");
@@ -240,5 +260,33 @@
     });
   }
 
+  // The details panel of the drive pages: can the selected file be found by its words?
+  function startDetails() {
+    var section = document.getElementById("details-text-section");
+    var FF = window.FF;
+    if (!section || !FF || !FF.details || !FF.listing) { return; }
+    var line = document.getElementById("details-text-state");
+    var L = FF.listing;
+    var shownFor = null;
+    FF.details.onRefresh(function () {
+      var rows = L.selectedRows();
+      var node = rows.length === 1 ? L.nodeOf(rows[0]) : null;
+      if (!node || node.is_folder) { section.hidden = true; shownFor = null; return; }
+      var id = String(node.id);
+      if (shownFor !== id) { line.textContent = "…"; }
+      shownFor = id;
+      FF.api("GET", section.dataset.api.replace("/0/", "/" + encodeURIComponent(id) + "/")).then(function (info) {
+        if (shownFor !== id) { return; }
+        section.hidden = info.state === "none";
+        line.textContent = info.summary + (info.reason ? " " + info.reason : "");
+        section.dataset.state = info.state;
+      }, function () {
+        if (shownFor === id) { section.hidden = true; }
+      });
+    });
+  }
+
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+  // The drive's scripts (FF.details) run after this one: DOMContentLoaded comes after them all.
+  if (document.readyState !== "complete") { document.addEventListener("DOMContentLoaded", startDetails); } else { startDetails(); }
 })();

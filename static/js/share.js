@@ -130,6 +130,11 @@
     var list = $("share-links");
     var listError = $("share-links-error");
     var allLink = $("share-all-link");
+    var quick = $("share-quick");
+    var quickCreate = $("share-quick-create");
+    var quickHelp = $("share-quick-help");
+    var settings = $("share-settings");
+    var resultFacts = $("share-result-facts");
     var inputs = { permission: permission, expires: expires, limit: limit, password: password, label: label };
     var current = null;   // the item being shared: {id, name, is_folder}
     var editing = null;   // the link being edited (from the API), or null when creating
@@ -182,7 +187,7 @@
       if (policy.maxDays) {
         var latest = new Date(now.getTime() + policy.maxDays * DAY);
         expires.max = toLocalInput(latest);
-        text += " On this server a link can last at most " + FF.plural(policy.maxDays, "day") + " (until " + FF.formatDate(latest, true) + ").";
+        text += " On this server a link can last at most " + FF.plural(policy.maxDays, "day") + " (until " + FF.formatDate(latest) + ").";
       } else {
         expires.removeAttribute("max");
       }
@@ -206,14 +211,24 @@
         uploadOption.remove();
       }
     };
+    // One click makes a link with the server's defaults; the settings stay folded below.
+    var describeDefaults = function () {
+      var folder = current && current.is_folder;
+      quickHelp.textContent = "Anyone with the link can " + (folder ? "browse and download this folder" : "view and download this file") +
+        "; it expires after " + FF.plural(Math.min(policy.defaultDays || 7, policy.maxDays || Infinity), "day") + ". Change this in Link settings.";
+    };
     var startCreate = function () {
       editing = null;
       form.reset();
       clearErrors();
       fillPermissions();
-      formTitle.textContent = "New link";
-      submitLabel.textContent = "Create link";
+      formTitle.textContent = "Link settings";
+      submitLabel.textContent = "Create link with these settings";
       cancelEdit.hidden = true;
+      result.hidden = true;
+      quick.hidden = !!policy.requirePassword;
+      settings.open = !!policy.requirePassword;
+      describeDefaults();
       permission.value = "download";
       describePermission();
       describeExpiry();
@@ -231,11 +246,12 @@
         ? "This server requires a password on every link. Visitors must type it first."
         : "Optional. Visitors must type it before they see anything.";
     };
-    var startEdit = function (link) {
+    var fillEdit = function (link) {
       startCreate();
       editing = link;
-      result.hidden = true;
-      formTitle.textContent = "Edit link" + (link.label ? " “" + link.label + "”" : "");
+      quick.hidden = true;
+      settings.open = false;
+      formTitle.textContent = "Settings of this link" + (link.label ? " “" + link.label + "”" : "");
       submitLabel.textContent = "Save changes";
       cancelEdit.hidden = false;
       permission.value = link.permission;
@@ -250,12 +266,57 @@
       passwordLabel.textContent = link.has_password ? "New password" : "Password";
       removeWrap.hidden = !link.has_password;
       passwordHelp.textContent = link.has_password ? "Leave empty to keep the current password." : "Optional. Visitors must type it before they see anything.";
+    };
+    var startEdit = function (link) {
+      fillEdit(link);
+      result.hidden = true;
+      formTitle.textContent = "Edit link" + (link.label ? " “" + link.label + "”" : "");
+      settings.open = true;
       form.scrollIntoView({ block: "nearest" });
       permission.focus();
     };
     cancelEdit.addEventListener("click", function () {
       startCreate();
-      permission.focus();
+      (quick.hidden ? permission : quickCreate).focus();
+    });
+    // After creating: the new link, its settings (folded) — not an empty form for another.
+    var showCreated = function (saved) {
+      fillEdit(saved);
+      cancelEdit.hidden = true;
+      result.hidden = false;
+      resultUrl.value = saved.url;
+      var facts = [PERMISSIONS[saved.permission] || saved.permission];
+      if (saved.has_password) { facts.push("password"); }
+      if (saved.max_access_count !== null) { facts.push("at most " + FF.plural(saved.max_access_count, "visit")); }
+      facts.push(expiryText(saved));
+      resultFacts.textContent = facts.join(" · ");
+      resultNote.textContent = "Send it to whoever should have it. You can copy it again from the list below or from “Shared by me”.";
+      resultUrl.select();
+      $("share-copy").focus();
+    };
+    var create = function (body) {
+      quickCreate.disabled = true;
+      submit.disabled = true;
+      return call("POST", urls.api, Object.assign({ node: current.id }, body)).then(function (saved) {
+        quickCreate.disabled = false;
+        submit.disabled = false;
+        loadLinks();
+        showCreated(saved);
+      }, function (error) {
+        quickCreate.disabled = false;
+        submit.disabled = false;
+        settings.open = true;
+        showError(FIELDS[error.field] || "", error.message);
+      });
+    };
+    quickCreate.addEventListener("click", function () {
+      clearErrors();
+      setStatus("");
+      create({});
+    });
+    $("share-another").addEventListener("click", function () {
+      startCreate();
+      quickCreate.focus();
     });
 
     // What the form says, as the API takes it; null when something must be fixed first.
@@ -293,23 +354,15 @@
       var body = bodyOf();
       if (!body) { return; }
       var link = editing;
+      if (!link) { create(body); return; }
       submit.disabled = true;
-      var request = link ? call("PATCH", apiLink(link.id), body)
-        : call("POST", urls.api, Object.assign({ node: current.id }, body));
-      request.then(function (saved) {
+      call("PATCH", apiLink(link.id), body).then(function (saved) {
         submit.disabled = false;
-        startCreate();
         loadLinks();
-        if (link) {
-          setStatus("Changes saved.");
-          permission.focus();
-          return;
-        }
-        result.hidden = false;
-        resultUrl.value = saved.url;
-        resultNote.textContent = "Send it to whoever should have it. You can copy it again from the list below or from “Shared by me”.";
-        resultUrl.select();
-        $("share-copy").focus();
+        setStatus("Changes saved.");
+        if (!result.hidden && resultUrl.value === saved.url) { showCreated(saved); settings.open = true; }
+        else { fillEdit(saved); settings.open = true; }
+        permission.focus();
       }, function (error) {
         submit.disabled = false;
         showError(FIELDS[error.field] || "", error.message);
@@ -333,14 +386,14 @@
     var expiryText = function (link) {
       if (!link.expires_at) { return "never expires"; }
       var past = new Date(link.expires_at).getTime() <= Date.now();
-      return (past ? "expired " : "expires ") + FF.formatDate(link.expires_at, true);
+      return (past ? "expired " : "expires ") + FF.formatDate(link.expires_at);
     };
     var actionButton = function (text, icon, name, onclick, className) {
       return FF.el("button", { type: "button", className: "button small" + (className ? " " + className : ""), "aria-label": text + " " + name, onclick: onclick }, [FF.icon(icon), FF.el("span", { text: text })]);
     };
     var linkItem = function (link) {
       var name = link.label ? "“" + link.label + "”" : PERMISSIONS[link.permission] || link.permission;
-      var which = "(" + (link.label || PERMISSIONS[link.permission]) + ", made " + FF.formatDate(link.created_at, true) + ")";
+      var which = "(" + (link.label || PERMISSIONS[link.permission]) + ", made " + FF.formatDate(link.created_at) + ")";
       var facts = [];
       if (link.label) { facts.push(PERMISSIONS[link.permission] || link.permission); }
       if (link.has_password) { facts.push("password"); }
@@ -407,12 +460,11 @@
       title.textContent = "Share “" + current.name + "”";
       allLink.setAttribute("href", pageFor(current));
       allLink.textContent = "All links to “" + current.name + "” (Shared by me)";
-      result.hidden = true;
       setStatus("");
       startCreate();
       loadLinks();
       if (!dialog.open) { dialog.showModal(); }
-      permission.focus();
+      (quick.hidden ? permission : quickCreate).focus();
     };
   }
 
@@ -440,7 +492,7 @@
       call("GET", urls.api + FF.query({ node: id, state: "active", limit: 1 })).then(function (data) {
         if (countFor !== id) { return; }
         var n = data.count;
-        detailsLinks.textContent = n === 0 ? "No active links" : n === 1 ? "1 active link" : n + " active links";
+        detailsLinks.textContent = n === 0 ? "No active links" : FF.plural(n, "active link");
       }, function () {
         if (countFor === id) { detailsLinks.textContent = "Links you made"; }
       });

@@ -414,7 +414,10 @@
   }
 
   // --- after an upload: show it in the folder -------------------------------------------
-  function uploadedInto() { scheduleReload(); }
+  function uploadedInto() {
+    scheduleReload();
+    FF.usageChanged();
+  }
   function scheduleReload() {
     window.clearTimeout(reloadTimer);
     reloadTimer = window.setTimeout(function () {

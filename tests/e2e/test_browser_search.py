@@ -34,7 +34,7 @@ def test_live_results_in_the_header_box(signed_in: Page, alice: Any) -> None:
     expect(options).to_have_count(4)  # three hits, then the full results page
     # Exact names first, then names starting with the words, then the rest; ties by name.
     expect(options.nth(0)).to_contain_text("beach report.pdf")
-    expect(options.nth(0)).to_contain_text("in /Docs")
+    expect(options.nth(0)).to_contain_text("in Your files/Docs")
     expect(options.nth(1)).to_contain_text("beach.jpg")
     expect(options.nth(2)).to_contain_text("Beaches")
     expect(options.nth(3)).to_contain_text("Search with filters")
@@ -53,8 +53,16 @@ def test_live_results_in_the_header_box(signed_in: Page, alice: Any) -> None:
     expect(suggestions).to_be_visible()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    report = selectors.node_at_path(alice, "/Docs/beach report.pdf")
-    expect(page).to_have_url(re.compile(rf"/files/items/{report.pk}/$"))
+    # A file opens in the viewer, as a click on it in a listing does; ← → step through the
+    # files suggested.
+    viewer = page.locator("#viewer")
+    expect(viewer).to_be_visible()
+    expect(page.locator("#viewer-title")).to_have_text("beach report.pdf")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#viewer-title")).to_have_text("beach.jpg")
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
 
     # A folder opens on its page.
     page.get_by_role("combobox", name="Search your files").fill("beaches")
@@ -70,6 +78,9 @@ def test_live_results_in_the_header_box(signed_in: Page, alice: Any) -> None:
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"/search/\?q=beach$"))
     expect(page.locator("#search-summary")).to_have_text("3 results for “beach”")
+    # The results page has one search box: its own, with the filters.
+    expect(page.get_by_role("searchbox")).to_have_count(1)
+    expect(page.locator("#topsearch")).to_have_count(0)
 
 
 def test_typing_in_the_search_box_leaves_the_browser_shortcuts_alone(
@@ -113,7 +124,7 @@ def test_refine_save_and_reopen_a_search_from_the_sidebar(signed_in: Page, alice
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#search-summary")).to_have_text("1 result for “beach”")
     expect(row(page, "beach big.png")).to_be_visible()
-    expect(row(page, "beach big.png").locator(".location")).to_have_text("in /Holiday")
+    expect(row(page, "beach big.png").locator(".location")).to_have_text("in Your files/Holiday")
     shoot(page, "search-results")
 
     # A bad value is refused next to its field.
@@ -162,3 +173,45 @@ def test_refine_save_and_reopen_a_search_from_the_sidebar(signed_in: Page, alice
     expect(page.locator("#listing-body .row")).to_have_count(1)
     expect(row(page, "beach big.png")).to_be_visible()
     shoot(page, "search-saved")
+
+
+def _read_queued_texts() -> None:
+    """What the task worker would do now: read the documents the uploads queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    from search.tasks import extract_texts
+
+    for task in DBTaskResult.objects.filter(task_path=extract_texts.module_path):
+        extract_texts.call(*task.args_kwargs["args"])
+
+
+def test_words_inside_documents_in_the_box_the_page_and_the_details_panel(
+    signed_in: Page, alice: Any
+) -> None:
+    make_file(alice, "/Docs/minutes.txt", b"The board agreed to adopt a kinkajou.")
+    make_file(alice, "/Docs/broken.pdf", b"%PDF-1.4 not really a pdf")
+    _read_queued_texts()
+    page = signed_in
+    page.goto("/")
+    page.get_by_role("combobox", name="Search your files").fill("kinkajou")
+    option = page.get_by_role("listbox", name="Matching files and folders").get_by_role("option")
+    expect(option.nth(0)).to_contain_text("minutes.txt")
+    expect(option.nth(0)).to_contain_text("in the text:")
+    expect(option.nth(0).locator("mark")).to_have_text("kinkajou")
+    shoot(page, "search-in-text-suggestions")
+    page.keyboard.press("Escape")
+
+    page.goto("/search/?q=kinkajou")
+    hit = row(page, "minutes.txt")
+    expect(hit).to_contain_text("Found in the text:")
+    expect(hit.locator("mark")).to_have_text("kinkajou")
+
+    hit.locator(".cell.size").click()
+    page.keyboard.press("i")
+    expect(page.locator("#details-text-section")).to_be_visible()
+    expect(page.locator("#details-text-state")).to_have_text("Its words can be searched.")
+    shoot(page, "search-in-text-details")
+
+    page.goto("/search/?q=broken")
+    row(page, "broken.pdf").locator(".cell.size").click()  # the panel stays open
+    expect(page.locator("#details-text-state")).to_contain_text("could not be read")

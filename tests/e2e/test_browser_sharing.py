@@ -27,9 +27,13 @@ def visitor_context(browser: Browser, live_server: Any) -> BrowserContext:
     return context
 
 
-def create_link_in_dialog(page: Page) -> str:
+def open_settings(page: Page) -> None:
+    page.locator("#share-dialog").get_by_text("Link settings", exact=True).click()
+
+
+def create_link_in_dialog(page: Page, button: str = "Create link with these settings") -> str:
     dialog = page.locator("#share-dialog")
-    dialog.get_by_role("button", name="Create link").click()
+    dialog.get_by_role("button", name=button, exact=True).click()
     url_field = dialog.locator("#share-result-url")
     expect(url_field).to_be_visible()
     url = url_field.input_value()
@@ -50,8 +54,11 @@ def test_share_a_file_copy_the_link_and_open_it_as_a_visitor(
     dialog = page.locator("#share-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading", name="Share “notes.txt”")).to_be_visible()
+    # One click makes a link with the server's defaults; the settings are folded below it.
+    expect(dialog.get_by_role("button", name="Create link", exact=True)).to_be_focused()
     permission = dialog.get_by_label("People with the link can", exact=True)
-    expect(permission).to_be_focused()
+    expect(permission).to_be_hidden()
+    open_settings(page)
     # A file cannot be a drop folder; the expiry starts at the policy's default.
     assert permission.locator("option").all_inner_texts() == ["View only", "View and download"]
     expires = dialog.get_by_label("Expires", exact=True)
@@ -62,8 +69,15 @@ def test_share_a_file_copy_the_link_and_open_it_as_a_visitor(
     # The server's refusal shows next to the field it names.
     expires.fill("2099-12-31T10:00")
     dialog.get_by_label("Label", exact=True).fill("for Bob")
-    dialog.get_by_role("button", name="Create link").click()
+    dialog.get_by_role("button", name="Create link with these settings").click()
     expect(dialog.locator("#share-expires-error")).to_contain_text("at most 90 days")
+    # The latest date it names is in the browser's format, not the API's stamp.
+    expect(dialog.locator("#share-expires-error")).not_to_contain_text(
+        re.compile(r"\d{4}-\d\d-\d\dT")
+    )
+    expect(dialog.locator("#share-expires-error")).to_contain_text(
+        re.compile(r"before \w{3} \d{1,2}, \d{4}, \d{1,2}:\d\d")
+    )
     expect(expires).to_have_attribute("aria-invalid", "true")
     assert not ShareLink.objects.exists()
     dialog.get_by_label("Expires", exact=True).fill("")
@@ -132,6 +146,7 @@ def test_password_protected_folder_link(
     page.get_by_role("toolbar", name="Selected items").get_by_role("button", name="Share").click()
     dialog = page.locator("#share-dialog")
     expect(dialog.get_by_role("heading", name="Share “Project”")).to_be_visible()
+    open_settings(page)
     options = (
         dialog.get_by_label("People with the link can", exact=True)
         .locator("option")
@@ -191,6 +206,7 @@ def test_drop_folder_collects_files_without_showing_them(
     details.get_by_role("button", name="Share…").click()
     dialog = page.locator("#share-dialog")
     expect(dialog.get_by_role("heading", name="Share “Inbox”")).to_be_visible()
+    open_settings(page)
     dialog.get_by_label("People with the link can", exact=True).select_option("upload")
     expect(dialog.locator("#share-permission-help")).to_contain_text("without seeing")
     url = create_link_in_dialog(page)
@@ -292,7 +308,7 @@ def test_item_page_share_and_copy_from_the_link_page(
     page.get_by_role("link", name="Share…").click()
     dialog = page.locator("#share-dialog")
     expect(dialog.get_by_role("heading", name="Share “report.txt”")).to_be_visible()
-    url = create_link_in_dialog(page)
+    url = create_link_in_dialog(page, "Create link")
     dialog.get_by_role("link", name="Access log").click()
     expect(page.get_by_label("Link", exact=True)).to_have_value(url)
     shoot(page, "share-link-detail")

@@ -29,10 +29,13 @@ def test_restore_and_delete_forever_from_the_trash(
     expect(page.get_by_role("heading", name="Trash")).to_be_visible()
     expect(page.get_by_text("deleted for good after 14 days")).to_be_visible()
     plan = page.locator("tr", has_text="plan.txt")
-    expect(plan.locator(".from")).to_have_text("/Projects/Old")
-    expect(plan).to_contain_text(
-        f"deleted for good {(timezone.now() + timedelta(days=14)):%-d %b %Y}"
+    expect(plan.locator(".from")).to_have_text("Your files/Projects/Old")
+    # The day it goes, in the browser's own format.
+    purge_day = page.evaluate(
+        "iso => new Intl.DateTimeFormat(undefined, {dateStyle: 'medium'}).format(new Date(iso))",
+        (timezone.now() + timedelta(days=14)).isoformat(),
     )
+    expect(plan).to_contain_text(f"deleted for good {purge_day}")
     shoot(page, "trash")
 
     plan.get_by_role("button", name="Restore plan.txt").click()

@@ -37,12 +37,26 @@ def test_create_folder_and_list_home(alice_api, alice):
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("a/b", "cannot contain '/'"), ("..", "cannot be '.' or '..'"), ("", "blank")],
+    [
+        ("a/b", "cannot contain '/'"),
+        ("..", "cannot be '.' or '..'"),
+        ("", "A name cannot be empty."),
+        ("x" * 300, "at most 255 characters; this one has 300"),
+    ],
 )
 def test_bad_folder_names_are_400_with_the_rule(alice_api, name, message):
     response = alice_api.post("/api/v1/nodes/", {"name": name}, format="json")
     assert response.status_code == 400
     assert message in str(response.json())
+
+
+def test_a_rename_to_a_blank_name_gets_the_name_rule_not_a_field_message(alice_api):
+    folder = alice_api.post("/api/v1/nodes/", {"name": "x"}, format="json").json()
+    response = alice_api.patch(f"/api/v1/nodes/{folder['id']}/", {"name": ""}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "A name cannot be empty."
+    renamed = alice_api.patch(f"/api/v1/nodes/{folder['id']}/", {"name": "  y  "}, format="json")
+    assert renamed.json()["name"] == "y"
 
 
 def test_name_conflict_is_409(alice_api):

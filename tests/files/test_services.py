@@ -52,6 +52,37 @@ def test_bad_names_say_which_rule_failed(alice, home, name, rule):
     assert live_names(home) == []
 
 
+def test_spaces_at_the_ends_of_a_name_are_trimmed_by_every_service(alice, home):
+    folder = services.folder_create(owner=alice, parent=home, name="  Reports ")
+    assert folder.name == "Reports"
+    file = services.file_upload(
+        owner=alice, parent=folder, name=" notes.txt  ", received=received(b"x")
+    )
+    assert file.name == "notes.txt"
+    renamed = services.node_rename(node=file, name="  minutes.txt ")
+    assert renamed.name == "minutes.txt"
+    # Inner spaces stay; a name that differs only in end spaces is the same name.
+    assert services.folder_create(owner=alice, parent=home, name=" a  b ").name == "a  b"
+    with pytest.raises(NameConflict):
+        services.folder_create(owner=alice, parent=home, name="Reports   ")
+
+
+def test_the_home_folder_is_called_your_files_in_every_refusal(alice, home):
+    other = services.folder_create(owner=alice, parent=home, name="Other")
+    refusals = [
+        (lambda: services.node_rename(node=home, name="x"), "“Your files” cannot be renamed."),
+        (lambda: services.node_move(node=home, new_parent=other), "“Your files” cannot be moved."),
+        (lambda: services.node_trash(node=home), "“Your files” cannot be trashed."),
+        (lambda: services.node_copy(node=home, new_parent=other), "“Your files” cannot be copied"),
+    ]
+    for act, message in refusals:
+        with pytest.raises(InvalidMove) as caught:
+            act()
+        assert caught.value.message.startswith(message)
+    with pytest.raises(NameConflict, match="already exists in “Your files”"):
+        services.folder_create(owner=alice, parent=home, name="Other")
+
+
 def test_names_are_nfc_normalised(alice, home):
     decomposed = "Cafe\u0301"
     folder = services.folder_create(owner=alice, parent=home, name=decomposed)

@@ -143,6 +143,24 @@ def test_a_pdf_thumbnail_is_its_first_page(upload: Any) -> None:
     assert min(image.getpixel((220, 80))) > 230  # the rest of the page is white
 
 
+def test_a_portrait_pdf_tile_shows_the_top_of_its_first_page(upload: Any) -> None:
+    # A 400 x 600 pt page: a black title band at its top, a red band at its bottom.
+    content = b"0 0 0 rg 40 540 320 40 re f 1 0 0 rg 0 0 400 60 re f"
+    node = upload("letter.pdf", pdf_bytes(400, 600, content))
+    _, body = thumb(node, size=256)
+    image = opened(body).convert("RGB")
+    assert image.size == (256, 256)  # the top square of the page
+    # Pixel rows near the top hold the title band (y 0-60 pt from the top → rows 0-38).
+    top = [image.getpixel((x, 25)) for x in range(40, 216, 8)]
+    assert all(max(pixel) < 60 for pixel in top), top
+    # Nothing of the page's bottom half is in the tile.
+    assert not any(
+        image.getpixel((x, y))[0] > 200 and image.getpixel((x, y))[1] < 60
+        for x in range(0, 256, 16)
+        for y in range(0, 256, 16)
+    )
+
+
 def test_16_bit_greyscale_is_scaled_not_clipped_to_white(upload: Any) -> None:
     grey = Image.new("I;16", (64, 64), 32768)
     node = upload("scan.png", image_bytes(grey, "PNG"))

@@ -292,3 +292,18 @@ def test_a_put_finds_the_callers_own_live_folder_by_its_path(
     refused = put("/Docs/" + odd + "/a.txt/b.txt")
     assert refused.status_code == 400
     assert "is a file" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("depth", [1, 8, 9, 12, 30])
+def test_a_put_reaches_folders_at_any_depth(alice: Any, web: Client, depth: int) -> None:
+    """Up to 8 levels the folder is found in one query; deeper, one level at a time."""
+    path = "/" + "/".join(f"level {n}" for n in range(depth))
+    folder = services.folder_ensure_path(owner=alice, path=path)
+    for expected in (201, 409):
+        response = web.put(
+            f"/api/v1/files/content/?path={path}/deep.txt",
+            b"x",
+            content_type="application/octet-stream",
+        )
+        assert response.status_code == expected
+    assert Node.objects.get(name="deep.txt").parent == folder

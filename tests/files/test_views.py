@@ -30,7 +30,7 @@ def web(alice: Any) -> Client:
 def names_in(response: Any) -> list[str]:
     """The item names of a listing, in the order shown (not the scripts' empty template)."""
     page = response.content.decode().split('<template id="row-template">')[0]
-    return re.findall(r'class="name-link" href="[^"]*">([^<]*)</a>', page)
+    return re.findall(r'class="name-link" href="[^"]*"[^>]*>([^<]*)</a>', page)
 
 
 def text(response: Any) -> str:
@@ -57,8 +57,8 @@ def test_home_lists_folders_first_with_breadcrumbs(web: Client, upload: Any, mkd
     assert response.status_code == 200
     assert names_in(response) == ["Docs", "Zeta", "A.txt", "b.txt"]
     assert (
-        '<h1 class="crumb-current" aria-current="page" id="folder-title">Your files</h1>'
-        in text(response)
+        '<h1 class="crumb-current" aria-current="page" id="folder-title" title="Your files">'
+        "Your files</h1>" in text(response)
     )
 
     response = web.get(f"/files/folders/{docs.pk}/")
@@ -149,7 +149,7 @@ def test_new_folder(web: Client, alice: Any, mkdir: Any) -> None:
 @pytest.mark.parametrize(
     ("name", "status", "message"),
     [
-        ("Docs", 409, "A folder named “Docs” already exists in your home folder."),
+        ("Docs", 409, "A folder named “Docs” already exists in “Your files”."),
         ("a/b", 400, "A name cannot contain &#x27;/&#x27;."),
         ("..", 400, "A name cannot be &#x27;.&#x27; or &#x27;..&#x27;."),
         ("", 400, "This field is required."),
@@ -312,7 +312,7 @@ def test_rename(web: Client, alice: Any, upload: Any) -> None:
     upload("taken.txt")
     response = web.post(f"/files/items/{node.pk}/rename/", {"name": "taken.txt"})
     assert response.status_code == 409
-    assert "A file named “taken.txt” already exists in your home folder." in text(response)
+    assert "A file named “taken.txt” already exists in “Your files”." in text(response)
     response = web.post(f"/files/items/{node.pk}/rename/", {"name": "bad\tname"})
     assert response.status_code == 400
     assert "control characters" in text(response)
@@ -392,6 +392,31 @@ def test_trash_restore_and_delete_forever(web: Client, alice: Any, upload: Any, 
     response = web.post("/files/trash/act/", {"action": "delete", "ids": [node.pk, other.pk]})
     assert "2 items deleted for good" in text(web.get(response["Location"]))
     assert not Node.objects.filter(pk__in=[node.pk, other.pk]).exists()
+
+
+def test_trash_says_where_items_came_from_in_the_pages_words(
+    web: Client, upload: Any, mkdir: Any
+) -> None:
+    services.node_trash(node=upload("top.txt"))
+    services.node_trash(node=upload("deep.txt", parent=mkdir("Docs")))
+    page = text(web.get("/files/trash/"))
+    froms = re.findall(r'<td class="mono from">([^<]*)</td>', page)
+    assert sorted(froms) == ["Your files", "Your files/Docs"]
+    # Moments are <time> in UTC for the browser to show in its zone, readable without script.
+    assert re.search(
+        r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\dZ">\d+ \w{3} \d{4}, \d\d:\d\d UTC</time>', page
+    )
+
+
+def test_empty_trash_grammar_follows_the_count(web: Client, upload: Any, mkdir: Any) -> None:
+    services.node_trash(node=mkdir("Old"))
+    assert "1 item in the trash will be deleted for good, with everything inside it." in text(
+        web.get("/files/trash/empty/")
+    )
+    services.node_trash(node=upload("a.txt"))
+    assert "2 items in the trash will be deleted for good, with everything inside them." in text(
+        web.get("/files/trash/empty/")
+    )
 
 
 def test_trash_page_states_the_retention(web: Client, settings: Any) -> None:

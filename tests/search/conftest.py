@@ -63,3 +63,30 @@ def favorite() -> Callable[[Node], Node]:
         return services.node_set_favorite(node=node, is_favorite=True)
 
     return _favorite
+
+
+@pytest.fixture
+def document(django_capture_on_commit_callbacks: Any) -> Callable[..., Node]:
+    """Upload a file as the API does and read its text as the worker would (the queued
+    task's function, run here)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from files import tree
+    from search.tasks import extract_texts
+
+    def _document(owner: Any, name: str, content: bytes, *, parent: Node | None = None) -> Node:
+        with django_capture_on_commit_callbacks(execute=True):
+            node = services.file_upload(
+                owner=owner,
+                parent=parent or tree.home_of(owner),
+                name=name,
+                received=received(content),
+            )
+        for task in DBTaskResult.objects.filter(
+            task_path=extract_texts.module_path, status="READY"
+        ):
+            extract_texts.call(*task.args_kwargs["args"])
+            DBTaskResult.objects.filter(pk=task.pk).update(status="SUCCESSFUL")
+        return node
+
+    return _document

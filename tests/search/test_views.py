@@ -33,7 +33,7 @@ def text(response: Any) -> str:
 def names_in(response: Any) -> list[str]:
     """The item names of the results listing, in order (not the scripts' empty template)."""
     page = text(response).split('<template id="row-template">')[0]
-    return re.findall(r'class="name-link" href="[^"]*">([^<]*)</a>', page)
+    return re.findall(r'class="name-link" href="[^"]*"[^>]*>([^<]*)</a>', page)
 
 
 def field_error(response: Any, field: str) -> str:
@@ -70,7 +70,9 @@ def test_the_bare_page_shows_the_form_and_what_to_try(web: Client, upload: Any) 
     assert names_in(response) == []
     assert 'id="search-intro"' in text(response)
     assert "Type part of its name" in text(response)
-    assert '<form class="topsearch" id="topsearch" role="search"' in text(response)
+    # One search box: the page's own (with its filters), not the header's as well.
+    assert text(response).count('type="search" name="q"') == 1
+    assert 'id="topsearch"' not in text(response)
 
 
 def test_words_find_names_and_show_where_they_are(web: Client, upload: Any, mkdir: Any) -> None:
@@ -82,11 +84,11 @@ def test_words_find_names_and_show_where_they_are(web: Client, upload: Any, mkdi
     assert response.status_code == 200
     assert sorted(names_in(response)) == ["Annual report 2025.pdf", "report-draft.txt"]
     page = text(response)
-    assert "in /Work/Finance</span>" in page
-    assert "in /</span>" in page
+    assert "in Your files/Work/Finance</span>" in page
+    assert "in Your files</span>" in page
     assert "2 results for “report”" in page
-    # The header box keeps the words, so the next search starts from them.
-    assert 'id="topsearch-input" value="report"' in page
+    # The page's box keeps the words, so the next search starts from them.
+    assert re.search(r'<input type="search" name="q" value="report"', page)
     # Rows are the browser's own: the scripts open, preview and act on them by these.
     assert 'data-name="holiday.jpg"' not in page
     assert re.search(r'class="row" role="row" aria-selected="false" data-id="\d+"', page)
@@ -208,9 +210,9 @@ def test_the_trash_is_left_out_unless_asked_for(web: Client, upload: Any) -> Non
     assert names_in(web.get("/search/", {"q": "report"})) == ["new report.pdf"]
     only = web.get("/search/", {"q": "report", "trash": "only"})
     assert names_in(only) == ["old report.pdf"]
-    assert "in / (in the trash)" in text(only)
+    assert "in Your files (in the trash)" in text(only)
     # A trashed item opens on its details page, which offers to restore it.
-    assert f'href="/files/items/{old.pk}/">old report.pdf' in text(only)
+    assert f'href="/files/items/{old.pk}/" title="old report.pdf">old report.pdf' in text(only)
 
 
 # --- saved searches ------------------------------------------------------------------------

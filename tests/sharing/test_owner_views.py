@@ -494,7 +494,7 @@ def test_create_refusals(web: Client, alice: Any) -> None:
     assert home is not None
     response = web.post(LIST, {"node": home.pk, "permission": "view"})
     assert response.status_code == 400
-    assert "home folder cannot be shared" in text(response)
+    assert "“Your files” cannot be shared" in text(response)
 
     file_services.node_trash(node=report)
     response = web.post(LIST, {"node": report.pk, "permission": "view"})

@@ -177,6 +177,38 @@ def test_wrong_passwords_are_paused_per_link_and_address(drive, share):
     assert guesser.post(url, {"password": "right"}).status_code == 303
 
 
+def test_every_wrong_password_says_how_many_tries_are_left_and_the_last_starts_the_pause(
+    drive, share
+):
+    SharingPolicy.objects.update_or_create(pk=1, defaults={"password_attempts": 3})
+    _, url = share(drive["report"], password="right")
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
+    first = guesser.post(url, {"password": "wrong"}).content.decode()
+    assert "2 more tries before a pause." in first
+    second = guesser.post(url, {"password": "wrong"}).content.decode()
+    assert "1 more try before a pause." in second and "tries" not in second
+    # The guess that starts the pause announces it, with when it ends.
+    third = guesser.post(url, {"password": "wrong"})
+    assert third.status_code == 403
+    html = third.content.decode()
+    assert "That was the last try for now. Try again in 15 minutes" in html
+    # The moment is a <time> the browser shows in its own zone, readable without script.
+    assert re.search(
+        r'\(after <time datetime="\d{4}-\d\d-\d\dT\d\d:\d\dZ">[^<]+ UTC</time>\)', html
+    )
+    paused = guesser.post(url, {"password": "right"})
+    assert paused.status_code == 429
+    assert "Try again in 15 minutes" in paused.content.decode()
+
+
+def test_the_private_label_is_not_shown_to_visitors(drive, share, visitor):
+    for node in (drive["report"], drive["shared"]):
+        _, url = share(node, label="for the accountant only")
+        assert "for the accountant only" not in visitor.get(url).content.decode()
+    _, drop_url = share(drive["sub"], permission="upload", label="for the accountant only")
+    assert "for the accountant only" not in visitor.get(drop_url).content.decode()
+
+
 # --- folder scope ------------------------------------------------------------------------
 
 

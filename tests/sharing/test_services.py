@@ -76,7 +76,7 @@ def test_passwords_are_hashed_and_can_be_required(alice, drive):
     ("node_key", "options", "message"),
     [
         ("report", {"permission": "upload"}, "Only a folder"),
-        ("home", {}, "home folder cannot be shared"),
+        ("home", {}, "“Your files” cannot be shared"),
         ("report", {"permission": "edit"}, "permission must be one of"),
         ("report", {"max_access_count": 0}, "at least 1"),
         ("report", {"label": "x" * 101}, "at most 100"),
