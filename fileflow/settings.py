@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "search",
     "jobs",
     "webdav",
+    "uploads",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,10 @@ FILEFLOW_TRASH_DAYS = config.integer("FILEFLOW_TRASH_DAYS", 30, minimum=1)
 # Unreferenced blobs and stale temp uploads younger than this are left alone by `gc`, so a
 # racing upload never loses its content.
 FILEFLOW_GC_GRACE_HOURS = config.integer("FILEFLOW_GC_GRACE_HOURS", 24, minimum=1)
+# Resumable (tus) uploads not finished within this time are abandoned; `gc` removes them.
+FILEFLOW_UPLOAD_EXPIRY = config.duration("FILEFLOW_UPLOAD_EXPIRY", "24h")
+# The web page sends files at least this large through tus (resumable), smaller ones plainly.
+FILEFLOW_TUS_THRESHOLD = config.size("FILEFLOW_TUS_THRESHOLD", "8MiB")
 # Delivery: behind nginx, hand local files over with X-Accel-Redirect under this internal
 # location (empty: gunicorn sends them itself, with sendfile).
 FILEFLOW_X_ACCEL_REDIRECT_PREFIX = config.string("FILEFLOW_X_ACCEL_REDIRECT_PREFIX", "")

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("files.api.urls")),
     path("", include("search.api.urls")),
     path("", include("sharing.api.urls")),
+    path("", include("uploads.urls")),
 ]
 
 urlpatterns = [

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import (
@@ -237,6 +238,7 @@ def _urls(token: str) -> dict[str, str]:
         "download": reverse("sharing:public-download", args=[token]),
         "zip": reverse("sharing:public-zip", args=[token]),
         "upload": reverse("sharing:public-upload", args=[token]),
+        "tus": reverse("sharing:public-tus", args=[token]),
     }
 
 
@@ -393,6 +395,7 @@ def _drop_page(
         error=error,
         uploaded=_visit(request, link).get("uploaded", []),
         max_upload_size=max_upload_size(),
+        tus_threshold=settings.FILEFLOW_TUS_THRESHOLD,
     )
     return _posting_page(render(request, "sharing/public/drop.html", context, status=status))
 
