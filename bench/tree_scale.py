@@ -233,7 +233,7 @@ def main() -> None:
     from django.db import connection
 
     from files import services, tree
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
     from files.models import Node
 
     sizes = [1_000, 10_000, 100_000]
@@ -253,7 +253,7 @@ def main() -> None:
                 owner=user,
                 parent=folder,
                 name=f"new-{next(counter)}.txt",
-                received=receive_body(io.BytesIO(content).read, length=len(content)),
+                received=receive_stream(io.BytesIO(content).read, length=len(content)),
             )
 
         return go
