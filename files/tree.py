@@ -299,21 +299,35 @@ def path_along(chain: list[Node]) -> str:
 
 def paths_of(nodes: Iterable[Node]) -> dict[int, str]:
     """Paths of many nodes: the folders named in their ``path`` columns, read in one
-    ``pk IN`` query (the home folder, first in every path, has no name in paths)."""
+    ``pk IN`` query (the home folder, first in every path, has no name in paths).
+
+    A node read before a concurrent move or delete may name a folder that is gone: its path
+    is read again (one more query, only then), so no path names a missing folder."""
     nodes = list(nodes)
-    wanted = sorted({pk for node in nodes for pk in ids_in(node.path)[1:]})
-    names: dict[int, str] = {}
-    for start in range(0, len(wanted), 10_000):  # stay under SQLite's parameter limit
-        chunk = wanted[start : start + 10_000]
-        names.update(Node.objects.filter(pk__in=chunk).values_list("id", "name"))
+    stored = {node.pk: node.path for node in nodes}
+    names = _names_of({pk for path in stored.values() for pk in ids_in(path)[1:]})
+    stale = [pk for pk, path in stored.items() if any(a not in names for a in ids_in(path)[1:])]
+    if stale:
+        stored.update(Node.objects.filter(pk__in=stale).values_list("id", "path"))
+        missing = {pk for pk in stale for pk in ids_in(stored[pk])[1:]} - names.keys()
+        names.update(_names_of(missing))
     result: dict[int, str] = {}
     for node in nodes:
         if node.parent_id is None:
             result[node.pk] = "/"
             continue
-        parts = [names.get(pk, "?") for pk in ids_in(node.path)[1:]]
+        parts = [names[pk] for pk in ids_in(stored[node.pk])[1:] if pk in names]
         result[node.pk] = "/" + "/".join([*parts, node.name])
     return result
+
+
+def _names_of(ids: set[int]) -> dict[int, str]:
+    wanted = sorted(ids)
+    names: dict[int, str] = {}
+    for start in range(0, len(wanted), 10_000):  # stay under SQLite's parameter limit
+        chunk = wanted[start : start + 10_000]
+        names.update(Node.objects.filter(pk__in=chunk).values_list("id", "name"))
+    return names
 
 
 def check(owner: User) -> list[str]:

@@ -292,3 +292,12 @@ def test_random_operations_keep_every_path_equal_to_the_parent_links(alice, mall
     # Every kind ran (refusals aside: "into-itself" is a refusal each time).
     assert min(done.values()) >= 5 and len(done) == 8, (done, refused)
     assert tree.check(mallory) == []
+
+
+@pytest.mark.django_db
+def test_a_path_read_before_its_folder_went_away_is_read_again(drive, alice, home):
+    stale = Node.objects.get(pk=drive["c.txt"].pk)  # /A/B/C/c.txt, read now
+    services.node_move(node=drive["B"], new_parent=home)
+    services.node_delete(node=services.node_trash(node=drive["A"]))
+    assert tree.paths_of([stale]) == {stale.pk: "/B/C/c.txt"}
+    assert tree.path_of(stale) == "/B/C/c.txt"

@@ -146,15 +146,15 @@ def test_prune_keeps_the_configured_days(world: World, settings):
 
 
 def test_a_drop_folder_upload_is_by_the_visitor_of_the_link(world: World):
-    from sharing.services import Visitor, share_receive_upload
+    from files.ingest import Upload
+    from sharing.services import Visitor, share_receive_uploads
 
     link, _ = link_services.share_create(
         owner=world.alice, node=world.team, permission="upload", label="inbox"
     )
-    node = share_receive_upload(
+    (node,) = share_receive_uploads(
         link=link,
-        name="dropped.txt",
-        received=received(b"dropped"),
+        uploads=[Upload(name="dropped.txt", received=received(b"dropped"))],
         uploader_name="Dana",
         visitor=Visitor(address="192.0.2.1", client="test"),
         counted=True,
