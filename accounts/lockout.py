@@ -32,6 +32,8 @@ def lockout_response(
     message = lockout_message(request)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    if request.resolver_match and request.resolver_match.namespace == "webdav":
+        return HttpResponse(message + "\n", status=429, content_type="text/plain; charset=utf-8")
     # An unbound form: validating the posted one would try the password once more.
     form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
     return render(

@@ -30,12 +30,12 @@ def fill(owner: object, folder: object, count: int) -> None:
     from django.db import transaction
 
     from files import services, tree
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
     from files.models import Node
 
     data = b"same bytes everywhere"
     path = f"{tree.path_of(folder)}/file 00000.txt"
-    received = receive_body(io.BytesIO(data).read, length=len(data))
+    received = receive_stream(io.BytesIO(data).read, length=len(data))
     sample = services.file_upload_to_path(owner=owner, path=path, received=received)
     for start in range(1, count, BATCH):
         with transaction.atomic():

@@ -20,7 +20,7 @@ Options: --docs N --users N --repeat N --words N (words of text per document).
 3. Index size: bytes of index per document (PostgreSQL: the tsvector column and its GIN
    index; SQLite: the FTS5 shadow tables), next to the bytes of text.
 
-Set-up (not timed): files are created through ``files.services.file_upload_many`` (1,000
+Set-up (not timed): files are created through ``files.services.file_upload_batch`` (1,000
 per call, the real ingest path, content in local storage); their text rows are then written
 in bulk as the worker would leave them (state indexed; on PostgreSQL one set-based UPDATE
 computes the tsvectors; on SQLite the FTS5 triggers index each row). A database holding
@@ -147,7 +147,7 @@ def load(
 
     from accounts.models import User
     from files import services, tree
-    from files.ingest import receive_body
+    from files.ingest import Upload, receive_stream
     from search.models import BlobText
 
     started = time.perf_counter()
@@ -167,12 +167,12 @@ def load(
             for offset, text in enumerate(texts):
                 content = f"{number}-{start + offset}\n{text}".encode()
                 batch.append(
-                    (
-                        f"note {start + offset:06d}.txt",
-                        receive_body(io.BytesIO(content).read, length=len(content)),
+                    Upload(
+                        name=f"note {start + offset:06d}.txt",
+                        received=receive_stream(io.BytesIO(content).read, length=len(content)),
                     )
                 )
-            nodes = services.file_upload_many(owner=user, parent=folder, files=batch)
+            nodes = services.file_upload_batch(owner=user, parent=folder, files=batch).nodes
             now = timezone.now()
             BlobText.objects.bulk_create(
                 [

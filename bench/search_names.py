@@ -15,11 +15,11 @@ filters with ``name__icontains`` instead of the engine's name filter, ordered by
 
 Set-up (not timed): the database is migrated here (``call_command("migrate")``), then each
 user's tree is written in bulk (bulk_create for users, homes and folders; COPY on
-PostgreSQL / executemany on SQLite for the files) with nested-set values computed by this
-script — inserting a million nodes one by one through ``files.tree`` would take hours. Only a
-benchmark may do that: each tree is a home folder (its own ``tree_id``, lft=1, level 0)
-holding folders (level 1) of files (level 2), every lft/rght consistent, and
-``files.tree.check`` verifies sampled trees before anything is measured. On PostgreSQL the
+PostgreSQL / executemany on SQLite for the files) with the tree paths computed by this
+script — a service call per node for a million nodes would take far too long. Only a
+benchmark may do that: each tree is a home folder (path "") holding folders (path: the
+home's id) of files (path: the home's and the folder's ids), and ``files.tree.check``
+verifies sampled trees before anything is measured. On PostgreSQL the
 trigram index is dropped for the load and re-created afterwards from its own definition
 (one index build is far faster than a million index inserts), then the table is ANALYZEd.
 Users' ``used_bytes`` are not maintained (nothing here reads them). A database that already
@@ -104,7 +104,7 @@ def make_name(rng: random.Random, serial: int) -> str:
 def insert_rows(rows: list) -> None:
     """Insert many new Node rows as they are (COPY on PostgreSQL, executemany on SQLite):
     several times faster than bulk_create, which kept a 1M-node load over the time budget.
-    Like bulk_create it skips save(), so the nested-set values given are written as is."""
+    Like bulk_create it skips save(), so the paths given are written as is."""
     from django.db import connection
 
     from files.models import Node
@@ -134,6 +134,7 @@ def load(nodes: int, users: int, seed: int) -> None:
     from django.utils import timezone
 
     from accounts.models import User
+    from files import tree
     from files.models import Blob, Node
 
     per_user = nodes // users
@@ -141,9 +142,6 @@ def load(nodes: int, users: int, seed: int) -> None:
     files = per_user - 1 - folders
     rng = random.Random(seed)
     blob, _ = Blob.objects.get_or_create(sha256="b" * 64, defaults={"size": 1})
-    next_tree = (
-        Node.objects.order_by("-tree_id").values_list("tree_id", flat=True).first() or 0
-    ) + 1
 
     index_sql = None
     if connection.vendor == "postgresql":
@@ -162,41 +160,23 @@ def load(nodes: int, users: int, seed: int) -> None:
     serial = 0
     for number, user in enumerate(accounts):
         with transaction.atomic():
-            # bulk_create, not save(): mptt's save would give a new root lft=1, rght=2.
-            [home] = Node.objects.bulk_create(
-                [
-                    Node(
-                        owner=user,
-                        name="",
-                        is_folder=True,
-                        tree_id=next_tree + number,
-                        lft=1,
-                        rght=2 * per_user,
-                        level=0,
-                    )
-                ]
-            )
+            [home] = Node.objects.bulk_create([Node(owner=user, name="", is_folder=True)])
             sizes = [files // folders + (1 if i < files % folders else 0) for i in range(folders)]
-            cursor = 2
             folder_rows = []
-            for i, size in enumerate(sizes):
+            for i in range(len(sizes)):
                 folder_rows.append(
                     Node(
                         owner=user,
                         parent=home,
                         name=f"{rng.choice(NOUNS)} folder {i:02d}",
                         is_folder=True,
-                        tree_id=home.tree_id,
-                        lft=cursor,
-                        rght=cursor + 2 * size + 1,
-                        level=1,
+                        path=tree.key(home),
                     )
                 )
-                cursor += 2 * size + 2
             Node.objects.bulk_create(folder_rows)
             file_rows = []
             for folder, size in zip(folder_rows, sizes, strict=True):
-                for j in range(size):
+                for _ in range(size):
                     serial += 1
                     file_rows.append(
                         Node(
@@ -209,10 +189,7 @@ def load(nodes: int, users: int, seed: int) -> None:
                             mime_type="application/octet-stream",
                             created_at=now,
                             updated_at=now,
-                            tree_id=home.tree_id,
-                            lft=folder.lft + 1 + 2 * j,
-                            rght=folder.lft + 2 + 2 * j,
-                            level=2,
+                            path=tree.key(folder),
                         )
                     )
             insert_rows(file_rows)

@@ -4,9 +4,11 @@ with a baseline measured in the same run on the same machine.
     FILEFLOW_DATA_DIR=/tmp/ff-bench .venv/bin/python bench/transfer.py            # SQLite
     FILEFLOW_DATA_DIR=/tmp/ff-bench scripts/with-postgres.sh .venv/bin/python bench/transfer.py
 
-Baselines: a plain Python loop that reads the file in 1 MiB chunks, hashes it and writes it to
-the same disk (uploads); Debian's nginx serving the same file on loopback (downloads);
-`rclone serve webdav` taking the same small files (small uploads). nginx and rclone come from
+Baselines: a plain Python loop that reads the file in 1 MiB chunks, hashes it and writes it
+to the same disk (uploads); Debian's nginx serving the same file on loopback (downloads);
+`rclone serve webdav` taking the same small files (small uploads). The upload baselines run
+right before and after what they are compared with (the ratio is against their mean): the
+load of a shared machine drifts within a run. nginx and rclone come from
 Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000),
 --clients (4), --batch (50: the small files are sent once a request each with PUT, and once
 in requests of that many files to POST /api/v1/nodes/upload-many/), --workers (1: gunicorn
@@ -270,14 +272,19 @@ def main() -> None:
         workers = worker_pids(gunicorn.pid)
         rss0, _ = memory_kib(workers)
 
-        baseline = statistics.median(baseline_hash_and_write(source, work) for _ in range(3))
-        base_rate = size / baseline / MIB
-        print(f"baseline read+sha256+write loop:  {base_rate:8.0f} MiB/s")
+        def baseline_rate() -> float:
+            return size / baseline_hash_and_write(source, work) / MIB
 
+        # The baseline runs right before and after each upload and the upload is compared
+        # with their mean: on a shared machine the load drifts within a run.
+        before = baseline_rate()
         elapsed, status = put_file(port, token, "/bench/big.bin", source)
         assert status in (200, 201), status
         put_rate = size / elapsed / MIB
         rss1, hwm1 = memory_kib(workers)
+        after = baseline_rate()
+        base_rate = (before + after) / 2
+        print(f"baseline read+sha256+write loop:  {base_rate:8.0f} MiB/s   (mean of 2)")
         print(
             f"raw PUT through gunicorn:         {put_rate:8.0f} MiB/s"
             f"   ratio {put_rate / base_rate:.2f}"
@@ -287,9 +294,11 @@ def main() -> None:
         assert status in (200, 201), status
         mp_rate = size / elapsed / MIB
         rss2, hwm2 = memory_kib(workers)
+        later = baseline_rate()
+        mp_base = (after + later) / 2
         print(
             f"multipart POST through gunicorn:  {mp_rate:8.0f} MiB/s"
-            f"   ratio {mp_rate / base_rate:.2f}"
+            f"   ratio {mp_rate / mp_base:.2f} (baseline {mp_base:.0f})"
             f"   worker RSS {rss2 // 1024} MiB (peak {hwm2 // 1024} MiB)"
         )
 
@@ -314,13 +323,6 @@ def main() -> None:
         )
 
         count, clients = args.small, args.clients
-        ff_rate = small_uploads(
-            port,
-            count,
-            clients,
-            lambda i: f"/api/v1/files/content/?path=/bench-small-{os.getpid()}/f{i:05d}.bin",
-            {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
-        )
         dav_dir = work / "dav"
         dav_dir.mkdir()
         dav_port = free_port()
@@ -330,24 +332,41 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         wait_for(dav_port)
-        conn = http.client.HTTPConnection("127.0.0.1", dav_port)
-        conn.request("MKCOL", "/small/")
-        conn.getresponse().read()
-        dav_rate = small_uploads(dav_port, count, clients, lambda i: f"/small/f{i:05d}.bin", {})
+
+        def dav_rate(run: str) -> float:
+            conn = http.client.HTTPConnection("127.0.0.1", dav_port)
+            conn.request("MKCOL", f"/{run}/")
+            conn.getresponse().read()
+            return small_uploads(dav_port, count, clients, lambda i: f"/{run}/f{i:05d}.bin", {})
+
+        # rclone runs before and after each of ours, which is compared with their mean.
+        dav_before = dav_rate("before")
+        ff_rate = small_uploads(
+            port,
+            count,
+            clients,
+            lambda i: f"/api/v1/files/content/?path=/bench-small-{os.getpid()}/f{i:05d}.bin",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+        )
+        dav_between = dav_rate("between")
         from files import services
 
         folder = services.folder_ensure_path(owner=user, path=f"/bench-batch-{os.getpid()}")
         connection.close()
         batch_rate = batch_uploads(port, count, clients, args.batch, token, folder.pk)
+        dav_after = dav_rate("after")
         assert Node.objects.filter(parent=folder).count() == count
+        put_base = (dav_before + dav_between) / 2
+        batch_base = (dav_between + dav_after) / 2
         print(
             f"{count} x 4 KiB by {clients} clients:     FileFlow {ff_rate:6.0f} files/s   "
-            f"rclone webdav {dav_rate:6.0f} files/s   ratio {ff_rate / dav_rate:.2f}   "
+            f"rclone webdav {put_base:6.0f} files/s   ratio {ff_rate / put_base:.2f}   "
             "(a PUT per file)"
         )
         print(
             f"  the same, {args.batch} files per request: FileFlow {batch_rate:6.0f} files/s   "
-            f"ratio {batch_rate / dav_rate:.2f}   (POST /api/v1/nodes/upload-many/)"
+            f"rclone webdav {batch_base:6.0f} files/s   ratio {batch_rate / batch_base:.2f}   "
+            "(POST /api/v1/nodes/upload-many/)"
         )
     finally:
         for process in (rclone, nginx, gunicorn):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -90,6 +91,22 @@ def integer(name: str, default: int, *, minimum: int = 0) -> int:
     if number < minimum:
         raise ConfigError(f"{name}={value!r} must be at least {minimum}.")
     return number
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(name: str, default: str) -> timedelta:
+    """Parse ``86400``, ``90s``, ``30m``, ``24h`` or ``7d`` into a positive duration."""
+    value = _raw(name) or default
+    match = _DURATION_RE.match(value.lower())
+    if not match or int(match.group(1)) < 1:
+        raise ConfigError(
+            f"{name}={value!r} is not a duration: use seconds (86400) or a number with "
+            "s, m, h or d (24h, 7d), at least 1."
+        )
+    return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
 
 
 def string(name: str, default: str = "") -> str:

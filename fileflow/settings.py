@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "mptt",
     "axes",
     "django_tasks_db",
     "accounts",
@@ -44,6 +43,8 @@ INSTALLED_APPS = [
     "sharing",
     "search",
     "jobs",
+    "webdav",
+    "uploads",
 ]
 
 MIDDLEWARE = [
@@ -147,7 +148,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 # The most files one request may carry, and so the largest batch of
-# files.services.file_upload_many (POST /api/v1/nodes/upload-many/); more are refused with a
+# files.services.file_upload_batch (POST /api/v1/nodes/upload-many/); more are refused with a
 # message saying so.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
@@ -159,6 +160,10 @@ FILEFLOW_TRASH_DAYS = config.integer("FILEFLOW_TRASH_DAYS", 30, minimum=1)
 # Unreferenced blobs and stale temp uploads younger than this are left alone by `gc`, so a
 # racing upload never loses its content.
 FILEFLOW_GC_GRACE_HOURS = config.integer("FILEFLOW_GC_GRACE_HOURS", 24, minimum=1)
+# Resumable (tus) uploads not finished within this time are abandoned; `gc` removes them.
+FILEFLOW_UPLOAD_EXPIRY = config.duration("FILEFLOW_UPLOAD_EXPIRY", "24h")
+# The web page sends files at least this large through tus (resumable), smaller ones plainly.
+FILEFLOW_TUS_THRESHOLD = config.size("FILEFLOW_TUS_THRESHOLD", "8MiB")
 # Delivery: behind nginx, hand local files over with X-Accel-Redirect under this internal
 # location (empty: gunicorn sends them itself, with sendfile).
 FILEFLOW_X_ACCEL_REDIRECT_PREFIX = config.string("FILEFLOW_X_ACCEL_REDIRECT_PREFIX", "")
@@ -168,6 +173,8 @@ FILEFLOW_S3_PRESIGNED_SECONDS = config.integer("FILEFLOW_S3_PRESIGNED_SECONDS", 
 # Thumbnails: images with more pixels than this are not decoded (decompression bombs).
 FILEFLOW_THUMBNAIL_MAX_PIXELS = config.integer("FILEFLOW_THUMBNAIL_MAX_PIXELS", 50_000_000)
 FILEFLOW_HTTPS = config.boolean("FILEFLOW_HTTPS", False)
+# WebDAV (/dav/): accept the account password besides personal access tokens.
+FILEFLOW_DAV_ALLOW_PASSWORD = config.boolean("FILEFLOW_DAV_ALLOW_PASSWORD", True)
 
 # Background work: Django's tasks framework with the database backend; `manage.py db_worker`
 # runs the tasks (https://docs.djangoproject.com/en/6.1/topics/tasks/).

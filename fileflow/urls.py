@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fileflow import health
@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("files.api.urls")),
     path("", include("search.api.urls")),
     path("", include("sharing.api.urls")),
+    path("", include("uploads.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     # The initialiser comes from ?script, not inline: our CSP allows scripts from 'self' only.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
+    re_path(r"^dav", include("webdav.urls")),
 ]
 
 handler400 = "fileflow.handlers.bad_request"

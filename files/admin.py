@@ -24,6 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.models import User
 from fileflow.errors import DomainError
@@ -168,7 +169,7 @@ class FolderFilter(admin.SimpleListFilter):
 
 NODE_FIELDS: tuple[str, ...] = (
     "name",
-    "path",
+    "full_path",
     "owner",
     "kind",
     "parent",
@@ -203,7 +204,9 @@ class NodeAdmin(admin.ModelAdmin):
     list_filter = [TrashStateFilter, "is_folder", OwnerFilter, FolderFilter]
     list_select_related = ["owner", "parent"]
     search_fields = ["name", "owner__username"]
-    ordering = ["tree_id", "lft"]
+    # Depth first (each folder directly followed by what it holds), so with the indent
+    # below the list reads as a tree.
+    ordering = [tree.depth_first()]
     show_full_result_count = False
     list_per_page = 100
     raw_id_fields = ["owner", "parent", "blob"]
@@ -231,11 +234,16 @@ class NodeAdmin(admin.ModelAdmin):
 
     @admin.display(description="name", ordering="name")
     def display_name(self, obj: Node) -> str:
-        # Indented by depth: in the default (tree) order the list reads as a tree.
-        indent = "\u00a0\u00a0\u00a0" * max(obj.level - 1, 0)
+        # Indented by depth: in the default (depth-first) order the list reads as a tree.
+        # Safe HTML, because the admin strips leading spaces from plain strings.
         if obj.is_home:
             return f"⌂ home of {obj.owner}"
-        return f"{indent}{obj.name}{'/' if obj.is_folder else ''}"
+        return format_html(
+            "{}{}{}",
+            mark_safe("&nbsp;" * 3 * max(obj.depth - 1, 0)),  # noqa: S308 - a constant
+            obj.name,
+            "/" if obj.is_folder else "",
+        )
 
     @admin.display(description="owner", ordering="owner__username")
     def owner_link(self, obj: Node) -> str:
@@ -272,7 +280,7 @@ class NodeAdmin(admin.ModelAdmin):
         return format_html('<a href="{}?parent__id__exact={}">open</a>', url, obj.pk)
 
     @admin.display(description="path")
-    def path(self, obj: Node) -> str:
+    def full_path(self, obj: Node) -> str:
         return tree.path_of(obj)
 
     @admin.display(description="tags")
@@ -293,7 +301,7 @@ class NodeAdmin(admin.ModelAdmin):
     def move_to_trash(self, request: HttpRequest, queryset: QuerySet[Node]) -> None:
         done, failures = 0, []
         # Folders before what is inside them: the contents go with the folder.
-        for node in queryset.order_by("tree_id", "lft"):
+        for node in queryset.order_by("path", "id"):
             node.refresh_from_db(fields=["trashed_at"])
             if node.trashed_at is not None and not node.is_trash_root:
                 continue  # went to the trash with a folder selected above it
@@ -310,7 +318,7 @@ class NodeAdmin(admin.ModelAdmin):
     @admin.action(description="Restore from trash", permissions=["trash"], location=BOTH)
     def restore_from_trash(self, request: HttpRequest, queryset: QuerySet[Node]) -> None:
         done, failures = 0, []
-        for node in queryset.order_by("tree_id", "lft"):
+        for node in queryset.order_by("path", "id"):
             try:
                 restored = services.node_restore(node=node)
             except DomainError as error:

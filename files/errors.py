@@ -44,3 +44,7 @@ class LengthRequired(DomainError):
 
 class IncompleteUpload(DomainError):
     code = "incomplete_upload"
+
+
+class InvalidUpload(DomainError):
+    code = "invalid_upload"

@@ -1,8 +1,19 @@
-"""The one ingest path: every transport streams into a :class:`Receiver`.
+"""The one receiving adapter: every transport turns its request into :class:`Received` files.
 
 Bytes go to a temporary file in ``FILE_UPLOAD_TEMP_DIR`` (the data dir's file system, so a
 new local blob arrives by rename) in chunks while SHA-256 is computed and bytes are counted:
-memory stays flat whatever the size. The services then store the result as a Blob.
+memory stays flat whatever the size. The upload services then store the result.
+
+- :func:`receive_stream`: any body read in chunks (``read(n) -> bytes``), with or without a
+  known length — a raw ``PUT``, a tus ``PATCH``, a WebDAV ``PUT`` whose server decoded a
+  chunked body.
+- :func:`receive_raw`: a Django request's raw body; ``Content-Length`` is required (411).
+- :func:`parse_multipart` / :func:`receive_multipart`: a multipart form, each file streamed
+  into its own Receiver by :class:`HashingUploadHandler`.
+
+``FILEFLOW_MAX_UPLOAD_SIZE`` applies to each file, never to a whole request. A body that ends
+before its ``Content-Length`` (the client went away) is refused, counted by our own reads.
+Whatever is refused, the temp files already written are removed.
 """
 
 from __future__ import annotations
@@ -13,16 +24,25 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.template.defaultfilters import filesizeformat
+from django.utils.datastructures import MultiValueDict
 
 from accounts.models import User
-from files.errors import IncompleteUpload, LengthRequired, QuotaExceeded, UploadTooLarge
+from files.errors import (
+    IncompleteUpload,
+    InvalidUpload,
+    LengthRequired,
+    QuotaExceeded,
+    UploadTooLarge,
+)
 
 CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 8192
@@ -37,7 +57,7 @@ class Received:
     path: str
     size: int
     sha256: str
-    head: bytes
+    head: bytes  # the first HEAD_SIZE bytes: all that MIME detection reads
     # Already copied to remote storage under its content key (see files.blobs.blob_stage).
     staged: bool = False
 
@@ -47,27 +67,43 @@ class Received:
             os.unlink(self.path)
 
 
+@dataclass
+class Upload:
+    """One file as a transport received it: the name it was sent under and its content."""
+
+    name: str
+    received: Received
+
+
+def discard_all(uploads: list[Upload]) -> None:
+    for upload in uploads:
+        upload.received.discard()
+
+
 def max_upload_size() -> int | None:
     return settings.FILEFLOW_MAX_UPLOAD_SIZE
 
 
-def too_large(size: int, limit: int) -> UploadTooLarge:
+def too_large(name: str, limit: int, size: int | None = None) -> UploadTooLarge:
+    """The per-file limit's refusal, naming the file (``size`` when it is known)."""
+    what = f"“{name}” is {filesizeformat(size)}" if size is not None else f"“{name}” is too large"
     return UploadTooLarge(
-        f"This file is {filesizeformat(size)}; the largest upload this server accepts is "
-        f"{filesizeformat(limit)}."
+        f"{what}; the largest upload this server accepts is {filesizeformat(limit)} per file.",
+        field="file",
     )
 
 
 class Receiver:
     """Writes chunks to a temp file, hashing and counting them as they pass."""
 
-    def __init__(self, *, max_size: int | None = None) -> None:
+    def __init__(self, *, name: str = "upload", max_size: int | None = None) -> None:
         directory = settings.FILE_UPLOAD_TEMP_DIR
         os.makedirs(directory, exist_ok=True)
         fd, self.path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
         self._file = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         self._head = bytearray()
+        self.name = name
         self.size = 0
         self.max_size = max_size
 
@@ -75,7 +111,7 @@ class Receiver:
         self.size += len(chunk)
         if self.max_size is not None and self.size > self.max_size:
             self.abort()
-            raise too_large(self.size, self.max_size)
+            raise too_large(self.name, self.max_size)
         if len(self._head) < HEAD_SIZE:
             self._head += chunk[: HEAD_SIZE - len(self._head)]
         self._hash.update(chunk)
@@ -114,24 +150,16 @@ def declared_length(meta: Mapping[str, Any]) -> int | None:
     return length if length >= 0 else None
 
 
-def refuse_early(
-    meta: Mapping[str, Any], owner: User, *, visitor: bool = False, one_file: bool = True
-) -> None:
-    """Refuse a body that cannot fit — over the upload limit or the owner's free space —
-    before reading a byte of it. The services check again, exactly, when they store it.
+def refuse_early(meta: Mapping[str, Any], owner: User, *, visitor: bool = False) -> None:
+    """Refuse a body that cannot fit in the owner's free space before reading a byte of it.
 
-    ``visitor``: the uploader is not the owner (a drop folder), so the message names no
-    figure of the owner's account. ``one_file=False``: the body carries several files, so
-    the per-file limit is left to the Receiver of each."""
+    Only the free space is checked here, against the whole body: the per-file limit is the
+    Receiver's (a request may carry several files). ``owner`` is as loaded with the request;
+    the services check again, exactly, when they store. ``visitor``: the uploader is not the
+    owner (a drop folder), so the message names no figure of the owner's account."""
     length = declared_length(meta)
-    if length is None:
-        return
-    limit = max_upload_size()
-    if one_file and limit is not None and length > limit + FRAMING_ALLOWANCE:
-        raise too_large(length, limit)
-    owner.refresh_from_db(fields=["quota_bytes", "used_bytes"])
     free = owner.free_bytes
-    if free is None or length <= free + FRAMING_ALLOWANCE:
+    if length is None or free is None or length <= free + FRAMING_ALLOWANCE:
         return
     if visitor:
         raise QuotaExceeded("There is not enough space left in this folder for this upload.")
@@ -141,54 +169,68 @@ def refuse_early(
     )
 
 
-def receive_body(read: Callable[[int], bytes], *, length: int | None) -> Received:
-    """Stream a raw request body of ``length`` bytes (a ``PUT``) into a Receiver.
+def receive_stream(
+    read: Callable[[int], bytes], *, length: int | None, name: str = "upload"
+) -> Received:
+    """Stream a body into a Receiver, ``CHUNK_SIZE`` bytes at a time.
 
-    A body without ``Content-Length`` is refused: under WSGI a chunked body reaches Django
-    empty, and storing it would silently make an empty file.
+    ``length`` known: exactly that many bytes, and a body that ends sooner is refused
+    (nothing is kept). ``length`` None: read until ``read`` returns ``b""`` — for sources
+    whose own framing marks the end (a decoded chunked body), never for a WSGI body without
+    ``Content-Length`` (see :func:`receive_raw`).
     """
-    if length is None:
-        raise length_required()
     limit = max_upload_size()
-    if limit is not None and length > limit:
-        raise too_large(length, limit)
-    receiver = Receiver(max_size=limit)
+    if length is not None and limit is not None and length > limit:
+        raise too_large(name, limit, length)
+    receiver = Receiver(name=name, max_size=limit)
     try:
-        remaining = length
-        while remaining > 0:
-            chunk = read(min(CHUNK_SIZE, remaining))
+        while length is None or receiver.size < length:
+            want = CHUNK_SIZE if length is None else min(CHUNK_SIZE, length - receiver.size)
+            chunk = read(want)
             if not chunk:
+                if length is None:
+                    break
                 raise IncompleteUpload(
-                    f"The upload stopped after {length - remaining} of {length} bytes; "
+                    f"The upload stopped after {receiver.size} of {length} bytes; "
                     "nothing was stored. Send it again."
                 )
             receiver.write(chunk)
-            remaining -= len(chunk)
     except BaseException:
         receiver.abort()
         raise
     return receiver.finish()
 
 
+def receive_raw(request: HttpRequest, *, name: str) -> Received:
+    """A request's raw body (a ``PUT``) as one file called ``name``.
+
+    Under WSGI a chunked body reaches Django empty, so a body without ``Content-Length`` is
+    refused with 411 rather than stored as an empty file."""
+    length = declared_length(request.META)
+    if length is None:
+        raise length_required()
+    return receive_stream(request.read, length=length, name=name)
+
+
 class ReceivedFile(UploadedFile):
-    """What a multipart upload leaves in ``request.FILES``: the file, already hashed."""
+    """What a multipart upload leaves among the files: the file, already hashed."""
 
     def __init__(self, received: Received, name: str, content_type: str | None) -> None:
         super().__init__(
-            file=open(received.path, "rb"),  # noqa: SIM115 - closed by Django with the request
+            file=open(received.path, "rb"),  # noqa: SIM115 - closed with the request
             name=name,
             content_type=content_type,
             size=received.size,
         )
         self.received = received
 
+    def __bool__(self) -> bool:
+        # An empty file is still a file (File.__bool__ would say so only by its name).
+        return True
+
 
 class HashingUploadHandler(FileUploadHandler):
-    """A multipart upload handler that streams each file into a Receiver.
-
-    Install it before the body is read:
-    ``request.upload_handlers = [HashingUploadHandler(request)]``.
-    """
+    """A multipart upload handler that streams each file into its own Receiver."""
 
     chunk_size = CHUNK_SIZE
 
@@ -199,7 +241,7 @@ class HashingUploadHandler(FileUploadHandler):
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
-        self.receiver = Receiver(max_size=max_upload_size())
+        self.receiver = Receiver(name=self.file_name or "upload", max_size=max_upload_size())
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         assert self.receiver is not None
@@ -220,17 +262,73 @@ class HashingUploadHandler(FileUploadHandler):
             self.receiver = None
 
     def discard_all(self) -> None:
-        """Remove every temp file of this request: for a request refused before storing
-        (also when the parse itself was cut short and Django never handed the files over)."""
+        """Remove every temp file of this request (also those the parser never handed over)."""
         self.upload_interrupted()
         for received in self.finished:
             received.discard()
 
 
-def discard_uploads(request: HttpRequest) -> None:
-    """Remove the temp files of a multipart request whose files will not be stored."""
-    for handler in request.upload_handlers:
-        if isinstance(handler, HashingUploadHandler):
-            handler.discard_all()
-        else:
-            handler.upload_interrupted()
+class _Counted:
+    """A body reader that counts what it hands out, so a short body is noticed by us."""
+
+    def __init__(self, read: Callable[..., bytes]) -> None:
+        self._read = read
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._read(size)
+        self.count += len(chunk)
+        return chunk
+
+
+def parse_multipart(
+    meta: Mapping[str, Any], read: Callable[..., bytes], *, encoding: str | None = None
+) -> tuple[QueryDict, MultiValueDict]:
+    """Parse a multipart body, streaming each file into a Receiver.
+
+    Returns the form fields and the files (:class:`ReceivedFile`). On any refusal — a body
+    shorter than its ``Content-Length``, a file over the limit, too many files, a malformed
+    body — every temp file written so far is removed before the error goes up."""
+    length = declared_length(meta)
+    if length is None:
+        raise length_required()
+    handler = HashingUploadHandler()
+    body = _Counted(read)
+    try:
+        try:
+            fields, files = MultiPartParser(
+                dict(meta), cast(Any, body), [handler], encoding
+            ).parse()
+        except TooManyFilesSent:
+            most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+            raise InvalidUpload(f"Send at most {most} files at once.", field="file") from None
+        except (MultiPartParserError, TooManyFieldsSent, RequestDataTooBig) as exc:
+            raise InvalidUpload(f"The form could not be read: {exc}", field="file") from None
+        if body.count < length:
+            raise IncompleteUpload(
+                f"The upload was cut off after {body.count} of {length} bytes; "
+                "nothing was stored. Send it again."
+            )
+    except BaseException:
+        handler.discard_all()
+        raise
+    return fields, files
+
+
+def uploads_in(files: MultiValueDict, field: str = "file") -> list[Upload]:
+    """The files sent under ``field``, in order, as :class:`Upload`."""
+    return [
+        Upload(name=str(item.name or "upload"), received=item.received)
+        for item in files.getlist(field)
+        if isinstance(item, ReceivedFile)
+    ]
+
+
+def receive_multipart(request: HttpRequest) -> tuple[QueryDict, list[Upload]]:
+    """A Django view's multipart form: its fields and its ``file`` parts.
+
+    The body is parsed here (not by ``request.POST``), so call this before anything reads
+    it; the fields become ``request.POST``, so a CSRF check afterwards finds its token."""
+    fields, files = parse_multipart(request.META, request.read, encoding=request.encoding)
+    request.POST = fields  # type: ignore[assignment]  # the parser makes it read-only
+    return fields, uploads_in(files)

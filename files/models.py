@@ -1,7 +1,7 @@
-"""Files and folders (one MPTT tree per user, rooted in a home folder) on a blob store.
+"""Files and folders (one tree per user, rooted in a home folder) on a blob store.
 
-Tree columns (``lft``, ``rght``, ``tree_id``, ``level``) are written only through
-:mod:`files.tree`; nothing else calls mptt APIs.
+The tree is the parent links plus ``Node.path``, the ancestors' ids (see :mod:`files.tree`,
+the only module that writes ``parent`` and ``path``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from mptt.managers import TreeManager
-from mptt.models import MPTTModel, TreeForeignKey
-from mptt.querysets import TreeQuerySet
 
 from accounts.models import User
 
@@ -59,7 +56,7 @@ class Tag(models.Model):
         return self.name
 
 
-class NodeQuerySet(TreeQuerySet):
+class NodeQuerySet(models.QuerySet["Node"]):
     def visible_to(self, user: User | AnonymousUser) -> NodeQuerySet:
         """Every read that depends on who asks starts here: only the caller's own nodes."""
         if not user.is_authenticated:
@@ -73,15 +70,22 @@ class NodeQuerySet(TreeQuerySet):
         return self.filter(trashed_at__isnull=False)
 
 
-class Node(MPTTModel):
+class Node(models.Model):
     """A file or a folder. Each user has one home folder, the root of their tree."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nodes"
     )
-    parent = TreeForeignKey(
+    parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
+    # The ancestors' ids from the home folder down, each 8 base-36 characters, the node
+    # itself not included (the home folder has ""). Descendants of a folder F are the range
+    # [F.path + enc(F.id), F.path + enc(F.id + 1)) on files_node_path. On PostgreSQL the
+    # column is pinned to the "C" collation (migration 0002), so the range and ORDER BY path
+    # compare bytes like SQLite does, whatever the database's default collation (base-36
+    # digits do not sort alike in every language: Lithuanian puts "y" before "j").
+    path = models.CharField(max_length=2048, default="", blank=True, editable=False)
     name = models.CharField(max_length=255)
     is_folder = models.BooleanField(default=False)
     blob = models.ForeignKey(
@@ -99,10 +103,7 @@ class Node(MPTTModel):
     is_trash_root = models.BooleanField(default=False)
     trashed_from = models.TextField(blank=True)
 
-    objects = TreeManager.from_queryset(NodeQuerySet)()
-
-    class MPTTMeta:
-        order_insertion_by: list[str] = []
+    objects = NodeQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -149,8 +150,8 @@ class Node(MPTTModel):
                 name="files_node_list_type",
                 condition=Q(trashed_at__isnull=True),
             ),
-            # mptt indexes (tree_id, lft); inserts and moves also shift by rght.
-            models.Index(fields=["tree_id", "rght"], name="files_node_tree_rght"),
+            # Subtrees: a range on path; (path, id) also gives "a folder before what it holds".
+            models.Index(fields=["path", "id"], name="files_node_path"),
             models.Index(
                 fields=["owner", "is_trash_root"],
                 name="files_node_trash",
@@ -164,6 +165,11 @@ class Node(MPTTModel):
     @property
     def is_home(self) -> bool:
         return self.parent_id is None
+
+    @property
+    def depth(self) -> int:
+        """0 for the home folder, 1 for what it holds, …"""
+        return len(self.path) // 8
 
     @property
     def sha256(self) -> str | None:

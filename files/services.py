@@ -6,19 +6,20 @@ every file's size counts, in trash or not, and so does every kept version.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
 from files import tree
-from files.blobs import blob_for, blob_stage, blobs_for
+from files.blobs import blob_stage, blobs_for
 from files.errors import (
     InvalidMove,
     InvalidName,
@@ -28,13 +29,15 @@ from files.errors import (
     NotInTrash,
     QuotaExceeded,
 )
-from files.ingest import Received
+from files.ingest import Received, Upload, too_large
 from files.mime import sniff
 from files.models import Blob, FileVersion, Node, Tag
 from files.names import clean_name, numbered, split_path
 from files.signals import announce_content
 
 OnConflict = Literal["fail", "rename", "replace"]
+# A batch may also leave out the files whose names are taken (the no-script form's choice).
+BatchOnConflict = Literal["fail", "rename", "replace", "skip"]
 ON_CONFLICT_CHOICES: tuple[str, ...] = ("fail", "rename", "replace")
 
 
@@ -42,18 +45,27 @@ ON_CONFLICT_CHOICES: tuple[str, ...] = ("fail", "rename", "replace")
 
 
 def _charge(owner_id: int, delta: int) -> None:
-    """Change the owner's usage by ``delta`` bytes, refusing to pass the quota."""
+    """Change the owner's usage by ``delta`` bytes, refusing to pass the quota.
+
+    One conditional UPDATE: the row lock it takes orders concurrent writers, and the quota
+    condition is checked against the row as it is then."""
     if delta == 0:
         return
-    user = User.objects.select_for_update().only("quota_bytes", "used_bytes").get(pk=owner_id)
-    if delta > 0 and user.quota_bytes is not None and user.used_bytes + delta > user.quota_bytes:
-        free = max(user.quota_bytes - user.used_bytes, 0)
-        raise QuotaExceeded(
-            f"Not enough space: this needs {filesizeformat(delta)} but only "
-            f"{filesizeformat(free)} of your {filesizeformat(user.quota_bytes)} quota is free. "
-            "Empty the trash or delete old versions to make room."
+    users = User.objects.filter(pk=owner_id)
+    if delta > 0:
+        users = users.filter(
+            Q(quota_bytes__isnull=True) | Q(used_bytes__lte=F("quota_bytes") - delta)
         )
-    User.objects.filter(pk=owner_id).update(used_bytes=F("used_bytes") + delta)
+    if users.update(used_bytes=F("used_bytes") + delta):
+        return
+    user = User.objects.only("quota_bytes", "used_bytes").get(pk=owner_id)
+    assert user.quota_bytes is not None
+    free = max(user.quota_bytes - user.used_bytes, 0)
+    raise QuotaExceeded(
+        f"Not enough space: this needs {filesizeformat(delta)} but only "
+        f"{filesizeformat(free)} of your {filesizeformat(user.quota_bytes)} quota is free. "
+        "Empty the trash or delete old versions to make room."
+    )
 
 
 def _label(node: Node) -> str:
@@ -191,6 +203,107 @@ def _replace_content(
     return node
 
 
+# --- uploads: one batch service for every transport -----------------------------------
+
+
+@dataclass
+class UploadResult:
+    """What a batch upload did: the files stored (in the order sent), the names left alone
+    (``on_conflict="skip"``), the folder they went to, and whether any file is new (rather
+    than only new versions of existing ones)."""
+
+    nodes: list[Node]
+    skipped: list[str]
+    folder: Node
+    new: list[Node]  # those of ``nodes`` that are new files
+
+    @property
+    def created(self) -> bool:
+        return bool(self.new)
+
+
+def _check_on_conflict(on_conflict: str, *, allow_skip: bool) -> None:
+    choices = (*ON_CONFLICT_CHOICES, "skip") if allow_skip else ON_CONFLICT_CHOICES
+    if on_conflict not in choices:
+        raise InvalidName(f"on_conflict must be one of {', '.join(choices)}.", field="on_conflict")
+
+
+def _clean_batch_names(files: Sequence[Upload]) -> list[str]:
+    """The files' names, cleaned; a bad or repeated name is refused naming the file."""
+    if not files:
+        raise InvalidName("Send at least one file.", field="file")
+    most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    if len(files) > most:
+        raise InvalidName(f"Send at most {most} files at once.", field="file")
+    limit = settings.FILEFLOW_MAX_UPLOAD_SIZE
+    names: list[str] = []
+    seen: set[str] = set()
+    for number, upload in enumerate(files, start=1):
+        try:
+            name = clean_name(upload.name)
+        except InvalidName as exc:
+            if len(files) == 1:
+                raise
+            raise InvalidName(
+                f"File {number} (“{upload.name}”): {exc.message}", field="file"
+            ) from None
+        if name in seen:
+            raise InvalidName(f"“{name}” is sent twice; send each name once.", field="file")
+        # The Receiver already stops a file over the limit as it arrives; this holds the
+        # rule for content that came by any other way.
+        if limit is not None and upload.received.size > limit:
+            raise too_large(name, limit, upload.received.size)
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def file_upload_batch(
+    *,
+    owner: User,
+    files: Sequence[Upload],
+    parent: Node | None = None,
+    path: str | Sequence[str] | None = None,
+    on_conflict: BatchOnConflict = "fail",
+    actor: User | None = None,
+) -> UploadResult:
+    """Store uploaded files in one folder: all of them or none, in one transaction.
+
+    Every transport calls this (web page, no-script form, multipart and raw ``PUT`` API,
+    upload-many, drop folders, the directory import), so the rules live here once:
+    ``FILEFLOW_MAX_UPLOAD_SIZE`` per file, the owner's quota for the batch as a whole,
+    names, conflicts and empty (0-byte) files, which are legal. The folder is ``parent``,
+    or the folder at ``path`` under the home folder (made as needed, like ``mkdir -p``).
+
+    ``on_conflict`` decides what happens to a name that is taken: ``fail`` (409, nothing
+    stored), ``rename`` (“report (1).pdf”), ``replace`` (the file gets a new version; a
+    folder is never replaced) or ``skip`` (that file is left out and named in ``skipped``).
+    The temp files are removed whatever happens. New content bound for remote storage is
+    sent before the transaction opens, so no lock is held while the bytes travel.
+    """
+    try:
+        _check_on_conflict(on_conflict, allow_skip=True)
+        names = _clean_batch_names(files)
+        parts = (split_path(path) if isinstance(path, str) else list(path)) if path else []
+        for upload in files:
+            blob_stage(upload.received)
+        return _store_batch(
+            owner=owner,
+            parent=parent,
+            parts=parts,
+            names=names,
+            received=[upload.received for upload in files],
+            # Before the transaction: detection needs no lock. A renamed file (“a (1).txt”)
+            # keeps its name's extension, and a replaced one its name.
+            mime_types=[sniff(u.received.head, name) for u, name in zip(files, names, strict=True)],
+            on_conflict=on_conflict,
+            actor=actor,
+        )
+    finally:
+        for upload in files:
+            upload.received.discard()
+
+
 def file_upload(
     *,
     owner: User,
@@ -200,70 +313,15 @@ def file_upload(
     on_conflict: OnConflict = "fail",
     actor: User | None = None,
 ) -> Node:
-    """Store an uploaded file in ``parent``.
-
-    ``on_conflict`` decides what happens when the name is taken: ``fail`` (409),
-    ``rename`` (“report (1).pdf”) or ``replace`` (the file gets a new version).
-    New content bound for remote storage is sent before the transaction opens, so no lock
-    is held while the bytes travel.
-    """
-    try:
-        name = clean_name(name)
-        if on_conflict not in ON_CONFLICT_CHOICES:
-            raise InvalidName(
-                f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
-            )
-        blob_stage(received)
-        return _file_store(
-            owner=owner,
-            parent=parent,
-            name=name,
-            received=received,
-            on_conflict=on_conflict,
-            actor=actor,
-        )
-    finally:
-        received.discard()
-
-
-@transaction.atomic
-def _file_store(
-    *,
-    owner: User,
-    parent: Node,
-    name: str,
-    received: Received,
-    on_conflict: OnConflict,
-    actor: User | None,
-) -> Node:
-    tree.lock(owner.pk)
-    parent = _fresh_folder(parent, owner=owner)
-    existing = _live_child(parent, name)
-    mime_type = sniff(received.head, name)
-    if existing is not None:
-        if on_conflict == "fail" or (on_conflict == "replace" and existing.is_folder):
-            raise _conflict(parent, existing)
-        if on_conflict == "replace":
-            blob = blob_for(received)
-            replaced = _replace_content(
-                existing, blob=blob, size=received.size, mime_type=mime_type, actor=actor
-            )
-            announce_content([replaced])
-            return replaced
-        name = _free_name(parent, name)
-    _charge(owner.pk, received.size)
-    blob = blob_for(received)
-    node = Node(
+    """One file into ``parent``: :func:`file_upload_batch` with one file."""
+    _check_on_conflict(on_conflict, allow_skip=False)
+    return file_upload_batch(
         owner=owner,
-        name=name,
-        is_folder=False,
-        blob=blob,
-        size=received.size,
-        mime_type=mime_type,
-    )
-    node = tree.insert(node, parent)
-    announce_content([node])
-    return node
+        parent=parent,
+        files=[Upload(name=name, received=received)],
+        on_conflict=on_conflict,
+        actor=actor,
+    ).nodes[0]
 
 
 def file_upload_to_path(
@@ -274,119 +332,115 @@ def file_upload_to_path(
     on_conflict: OnConflict = "fail",
     actor: User | None = None,
 ) -> Node:
-    """Upload to ``/a/b/c.txt``, creating missing folders (the raw ``PUT`` endpoint)."""
+    """One file to ``/a/b/c.txt``, missing folders made: :func:`file_upload_batch`."""
     try:
         parts = split_path(path)
         if not parts:
             raise InvalidName("The path must end in a file name.", field="path")
-        name = clean_name(parts[-1])
-        if on_conflict not in ON_CONFLICT_CHOICES:
-            raise InvalidName(
-                f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
-            )
-        blob_stage(received)
-        with transaction.atomic():
-            folder = folder_ensure_path(owner=owner, path=parts[:-1])
-            return _file_store(
-                owner=owner,
-                parent=folder,
-                name=name,
-                received=received,
-                on_conflict=on_conflict,
-                actor=actor,
-            )
-    finally:
+        _check_on_conflict(on_conflict, allow_skip=False)
+    except BaseException:
         received.discard()
+        raise
+    return file_upload_batch(
+        owner=owner,
+        path=parts[:-1],
+        files=[Upload(name=parts[-1], received=received)],
+        on_conflict=on_conflict,
+        actor=actor,
+    ).nodes[0]
 
 
-def file_upload_many(
-    *,
-    owner: User,
-    parent: Node,
-    files: list[tuple[str, Received]],
-    on_conflict: OnConflict = "fail",
-    actor: User | None = None,
-) -> list[Node]:
-    """Store several uploaded files in ``parent``: all of them or none, in input order.
+# Folders nested deeper than this are found (or made) one level at a time: SQLite's parser
+# refuses the nested look-up from about 11 levels on ("parser stack overflow").
+_JOINED_PATH_DEPTH = 8
 
-    Each file lands where :func:`file_upload` would put it under the same ``on_conflict``,
-    but the batch costs one transaction, one quota check and one tree shift instead of one
-    each per file — what makes a folder of small files quick to send. A name sent twice in
-    one batch is refused (which of the two would win is not obvious).
-    """
-    try:
-        if not files:
-            raise InvalidName("Send at least one file.", field="file")
-        most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-        if len(files) > most:
-            raise InvalidName(f"Send at most {most} files at once.", field="file")
-        if on_conflict not in ON_CONFLICT_CHOICES:
-            raise InvalidName(
-                f"on_conflict must be one of {', '.join(ON_CONFLICT_CHOICES)}.", field="on_conflict"
-            )
-        names: list[str] = []
-        seen: set[str] = set()
-        for number, (raw, _) in enumerate(files, start=1):
-            try:
-                name = clean_name(raw)
-            except InvalidName as exc:
-                raise InvalidName(f"File {number} (“{raw}”): {exc.message}", field="file") from None
-            if name in seen:
-                raise InvalidName(f"“{name}” is sent twice; send each name once.", field="file")
-            seen.add(name)
-            names.append(name)
-        for _, received in files:
-            blob_stage(received)
-        return _store_many(
-            owner=owner,
-            parent=parent,
-            names=names,
-            received=[received for _, received in files],
-            on_conflict=on_conflict,
-            actor=actor,
+
+def _target_folder(
+    owner: User, parent: Node | None, parts: list[str], names: list[str]
+) -> tuple[Node, bool]:
+    """The batch's folder, read under the lock, and whether a name of the batch is taken.
+
+    A path to an existing folder costs one query: the folder, found through its ancestors'
+    names, with whether any of ``names`` is among its live children."""
+    if parent is not None:
+        folder = _fresh_folder(parent, owner=owner)
+        return folder, _live_children(folder, names).exists()
+    if len(parts) <= _JOINED_PATH_DEPTH:
+        found = _folder_at_path(owner, parts, names)
+        if found is not None and found.is_folder:
+            return found, bool(found.taken)  # type: ignore[attr-defined]  # the raw query's column
+    folder = folder_ensure_path(owner=owner, path=parts)
+    return folder, _live_children(folder, names).exists()
+
+
+def _folder_at_path(owner: User, parts: list[str], names: list[str]) -> Node | None:
+    """The live node at ``parts`` below the owner's home folder, with ``taken``: whether
+    any of ``names`` is among its live children; None when there is none.
+
+    Its id comes from nested look-ups from the home folder down, each one step on the
+    (parent, name) index of live nodes. Written in SQL because it runs under the tree lock
+    (on SQLite, the database's write lock) on every small ``PUT``: the ORM took ~15 times
+    longer to build it than the database takes to answer it."""
+    table = connection.ops.quote_name(Node._meta.db_table)
+    folder_id = f"SELECT id FROM {table} WHERE owner_id = %s AND parent_id IS NULL"  # noqa: S608
+    params: list[object] = [owner.pk]
+    for part in parts:
+        folder_id = (
+            f"SELECT id FROM {table} WHERE parent_id = ({folder_id}) "  # noqa: S608
+            "AND name = %s AND trashed_at IS NULL"
         )
-    finally:
-        for _, received in files:
-            received.discard()
+        params.append(part)
+    marks = ", ".join(["%s"] * len(names))
+    query = (
+        f"SELECT n.*, EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = n.id "  # noqa: S608
+        f"AND c.name IN ({marks}) AND c.trashed_at IS NULL) AS taken "
+        f"FROM {table} n WHERE n.id = ({folder_id})"
+    )
+    return next(iter(Node.objects.raw(query, [*names, *params])), None)
+
+
+def _live_children(folder: Node, names: list[str]) -> QuerySet[Node]:
+    return Node.objects.alive().filter(parent=folder, name__in=names)
 
 
 @transaction.atomic
-def _store_many(
+def _store_batch(
     *,
     owner: User,
-    parent: Node,
+    parent: Node | None,
+    parts: list[str],
     names: list[str],
     received: list[Received],
-    on_conflict: OnConflict,
+    mime_types: list[str],
+    on_conflict: BatchOnConflict,
     actor: User | None,
-) -> list[Node]:
+) -> UploadResult:
     tree.lock(owner.pk)
-    parent = _fresh_folder(parent, owner=owner)
-    existing = {
-        node.name: node for node in Node.objects.alive().filter(parent=parent, name__in=names)
-    }
-    taken = set(names)  # a renamed file must not take a name a later file brings
-    targets: list[Node | str] = []  # the file to give new content, or the new file's name
-    for name in names:
+    folder, taken = _target_folder(owner, parent, parts, names)
+    existing = {node.name: node for node in _live_children(folder, names)} if taken else {}
+    also_taken = set(names)  # a renamed file must not take a name a later file brings
+    # Each file with its type, and the file to version or the new file's name.
+    targets: list[tuple[Received, str, Node | str]] = []
+    skipped: list[str] = []
+    for name, item, mime_type in zip(names, received, mime_types, strict=True):
         clash = existing.get(name)
         if clash is None:
-            targets.append(name)
+            targets.append((item, mime_type, name))
+        elif on_conflict == "skip":
+            skipped.append(name)
         elif on_conflict == "fail" or (on_conflict == "replace" and clash.is_folder):
-            raise _conflict(parent, clash)
+            raise _conflict(folder, clash)
         elif on_conflict == "replace":
-            targets.append(clash)
+            targets.append((item, mime_type, clash))
         else:
-            free = _free_name(parent, name, also_taken=taken)
-            taken.add(free)
-            targets.append(free)
-    _charge(
-        owner.pk, sum(r.size for r, t in zip(received, targets, strict=True) if isinstance(t, str))
-    )
-    blobs = blobs_for(received)
+            free = _free_name(folder, name, also_taken=also_taken)
+            also_taken.add(free)
+            targets.append((item, mime_type, free))
+    _charge(owner.pk, sum(item.size for item, _, target in targets if isinstance(target, str)))
+    blobs = blobs_for([item for item, _, _ in targets]) if targets else {}
     stored: list[Node] = []
     new: list[Node] = []
-    for item, target in zip(received, targets, strict=True):
-        mime_type = sniff(item.head, target if isinstance(target, str) else target.name)
+    for item, mime_type, target in targets:
         blob = blobs[item.sha256]
         if isinstance(target, Node):
             stored.append(
@@ -398,9 +452,9 @@ def _store_many(
         node = Node(owner=owner, name=target, blob=blob, size=item.size, mime_type=mime_type)
         stored.append(node)
         new.append(node)
-    tree.insert_leaves(new, parent)
+    tree.insert_leaves(new, folder)
     announce_content(stored)
-    return stored
+    return UploadResult(nodes=stored, skipped=skipped, folder=folder, new=new)
 
 
 # --- rename, move, copy --------------------------------------------------------------
@@ -470,7 +524,8 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
     sources = list(
         tree.descendants(node, include_self=True)
         .filter(trashed_at__isnull=True)
-        .order_by("lft")
+        # Only what a copy takes: reading thousands of timestamps is half a copy's time.
+        .only("owner", "parent", "path", "name", "is_folder", "blob", "size", "mime_type")
         .prefetch_related("tags")
     )
     _charge(node.owner_id, sum(s.size for s in sources if not s.is_folder))
@@ -593,7 +648,8 @@ def trash_empty(*, owner: User, older_than: datetime | None = None) -> tuple[int
     if older_than is not None:
         entries = entries.filter(trashed_at__lt=older_than)
     count = freed = 0
-    for entry in entries.order_by("-lft"):
+    # Deepest first: an entry inside a trashed folder goes before that folder does.
+    for entry in entries.order_by("-path", "-id"):
         try:
             entry = tree.refresh(entry)
         except Node.DoesNotExist:

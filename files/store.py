@@ -61,6 +61,9 @@ class BlobStore(ABC):
     # open_range() returns real OS files (the server may sendfile them), and a missing key
     # is cheap to detect before a response starts.
     real_files: ClassVar[bool]
+    # The multipart_* methods work: content may arrive in parts over many requests (and app
+    # servers) straight into the store. Otherwise it gathers in a file on the data dir.
+    multipart: ClassVar[bool] = False
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
@@ -144,6 +147,28 @@ class BlobStore(ABC):
     @abstractmethod
     def probe(self) -> None:
         """Raise unless the store answers and can take writes (``/healthz``)."""
+
+    # --- multipart uploads over many requests (where ``multipart`` is True) ----------------
+
+    def multipart_start(self, key: str) -> str:
+        """Begin a multipart upload to ``key``; returns its id."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
+
+    def multipart_put(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Store part ``number`` (from 1); returns its ETag."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
+
+    def multipart_complete(self, key: str, upload_id: str, etags: list[str]) -> None:
+        """Join the parts (in order, numbered from 1) into the object at ``key``."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
+
+    def multipart_abort(self, key: str, upload_id: str) -> None:
+        """Drop an unfinished multipart upload and its parts; an unknown one is no error."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
+
+    def move(self, source: str, key: str) -> None:
+        """Give the object at ``source`` the key ``key`` inside the store."""
+        raise NotImplementedError(f"{type(self).__name__} moves no objects")
 
 
 # --- local disk -----------------------------------------------------------------------------
@@ -475,6 +500,67 @@ class S3Store(BlobStore):
         # HeadBucket: an error when the endpoint does not answer, the bucket does not exist
         # or our credentials may not use it.
         self._client().head_bucket(Bucket=self.storage.bucket_name)
+
+    # --- multipart uploads over many requests (resumable uploads) ---------------------------
+    # Parts other than the last must be at least 5 MiB (S3's rule).
+
+    multipart = True
+
+    def multipart_start(self, key: str) -> str:
+        """Begin a multipart upload to ``key``; returns its id."""
+        answer = self._client().create_multipart_upload(
+            Bucket=self.storage.bucket_name, Key=self._key(key)
+        )
+        return str(answer["UploadId"])
+
+    def multipart_put(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        """Store part ``number`` (from 1); returns its ETag."""
+        answer = self._client().upload_part(
+            Bucket=self.storage.bucket_name,
+            Key=self._key(key),
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+        )
+        return str(answer["ETag"])
+
+    def multipart_complete(self, key: str, upload_id: str, etags: list[str]) -> None:
+        """Join the parts (in order, numbered from 1) into the object at ``key``."""
+        self._client().complete_multipart_upload(
+            Bucket=self.storage.bucket_name,
+            Key=self._key(key),
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [
+                    {"PartNumber": number, "ETag": etag}
+                    for number, etag in enumerate(etags, start=1)
+                ]
+            },
+        )
+
+    def multipart_abort(self, key: str, upload_id: str) -> None:
+        """Drop an unfinished multipart upload and its parts; an unknown one is no error."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client().abort_multipart_upload(
+                Bucket=self.storage.bucket_name, Key=self._key(key), UploadId=upload_id
+            )
+        except ClientError as error:
+            code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+            if code != "NoSuchUpload" and not _is_missing(error):
+                raise
+
+    def move(self, source: str, key: str) -> None:
+        """Give the object at ``source`` the key ``key``: a copy inside the store (the bytes
+        never travel through this server; multipart for large objects), then a delete."""
+        self._client().copy(
+            {"Bucket": self.storage.bucket_name, "Key": self._key(source)},
+            self.storage.bucket_name,
+            self._key(key),
+            Config=self.storage.transfer_config,
+        )
+        self.delete(source)
 
 
 # --- the configured store -------------------------------------------------------------------

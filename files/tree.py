@@ -1,10 +1,23 @@
-"""Every operation on the file tree. The only module besides the model that uses mptt.
+"""Every operation on the file tree: parent links plus a materialised path of ancestor ids.
+
+Each node keeps ``parent`` and ``path``: its ancestors' ids from the home folder down, each
+written as 8 base-36 characters (:func:`enc`), the node itself not included; the home folder
+has ``""``. So:
+
+- the descendants of folder F are the range ``[key(F), key(F) with its last id + 1)`` where
+  ``key(F) = F.path + enc(F.id)``: one range scan on the ``(path, id)`` index. Fixed width
+  makes the range exact without pattern matching; on PostgreSQL the column uses the "C"
+  collation, so comparisons are bytewise on both databases;
+- the ancestors are the ids in the path, read with one ``pk IN`` query; depth is
+  ``len(path) // 8``;
+- an insert is one INSERT; a move is one UPDATE of the node and one of its subtree's paths;
+- ordering by ``(path, id)`` puts every folder before what it holds.
 
 Rules (see DESIGN.md, "The tree"):
 - every write runs inside ``transaction.atomic()`` and first takes the owner's tree lock
   (:func:`lock`), then re-reads the nodes it changes, so writes to one tree are serialised
   and different users never wait on each other;
-- tree columns are never written with ``QuerySet.update``, ``bulk_create`` or raw SQL.
+- ``parent`` and ``path`` are written only here.
 """
 
 from __future__ import annotations
@@ -12,20 +25,93 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast, Concat, Length, Mod, Substr
 
 from accounts.models import User
+from files.errors import InvalidMove
 from files.models import Node
 
 # Namespace of our PostgreSQL advisory locks (two-int form: namespace, key).
 _LOCK_NAMESPACE = 0x46460001  # "FF" + 1
-_NEW_TREE_KEY = 0  # tree_id allocation is global: taken when a home folder is created
+
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+WIDTH = 8  # 36**8 ≈ 2.8e12 ids
+# Node.path holds at most this many ancestors (its max_length is 2048 = 256 * 8); the
+# limit leaves room so that a clear error comes before the column's limit.
+MAX_DEPTH = 250
 
 
-def _advisory_lock(key: int) -> None:
+def enc(pk: int) -> str:
+    """``pk`` as 8 base-36 digits: ``enc(1) == "00000001"``; fixed width, so the strings sort
+    like the numbers."""
+    if not 0 < pk < 36**WIDTH:
+        raise ValueError(f"node id {pk} does not fit in {WIDTH} base-36 digits")
+    digits = []
+    for _ in range(WIDTH):
+        pk, digit = divmod(pk, 36)
+        digits.append(DIGITS[digit])
+    return "".join(reversed(digits))
+
+
+def enc_sql(pk: Combinable) -> Concat:
+    """:func:`enc` as a database expression (both databases): one digit per power of 36
+    (integer division and MOD, then SUBSTR of the digit string)."""
+    pk = ExpressionWrapper(pk, output_field=BigIntegerField())
+    digits = [
+        Substr(
+            Value(DIGITS),
+            Cast(Mod(pk / Value(36**power), Value(36)) + Value(1), IntegerField()),
+            Value(1),
+        )
+        for power in range(WIDTH - 1, -1, -1)
+    ]
+    return Concat(*digits, output_field=CharField())
+
+
+def depth_first() -> Concat:
+    """An ordering expression: each folder directly followed by its subtree (the full key of
+    each node, its path plus its own id). Not indexed: for short lists such as the admin's
+    pages; ``order_by("path", "id")`` is the indexed "a folder before what it holds"."""
+    return Concat("path", enc_sql(F("id")), output_field=CharField())
+
+
+def ids_in(path: str) -> list[int]:
+    """The ancestor ids a path holds, from the home folder down."""
+    return [int(path[i : i + WIDTH], 36) for i in range(0, len(path), WIDTH)]
+
+
+def depth(node: Node) -> int:
+    return len(node.path) // WIDTH
+
+
+def key(node: Node) -> str:
+    """The path of ``node``'s children; every descendant's path starts with it."""
+    return node.path + enc(node.pk)
+
+
+def _range(node: Node) -> tuple[str, str]:
+    """``[low, high)``: the paths of everything below ``node``."""
+    return key(node), node.path + enc(node.pk + 1)
+
+
+def _advisory_lock(number: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, key])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, number])
     # SQLite: the transaction was opened with BEGIN IMMEDIATE (settings), which already
     # holds the database's single write lock until commit.
 
@@ -46,14 +132,11 @@ def refresh(node: Node) -> Node:
 @transaction.atomic
 def create_home(owner: User) -> Node:
     """Create the owner's home folder: the root of a new tree."""
-    _advisory_lock(_NEW_TREE_KEY)  # mptt gives new trees max(tree_id) + 1
     lock(owner.pk)
     existing = Node.objects.filter(owner=owner, parent__isnull=True).first()
     if existing is not None:
         return existing
-    home = Node(owner=owner, name="", is_folder=True)
-    Node._tree_manager.insert_node(home, None, save=True)
-    return home
+    return Node.objects.create(owner=owner, name="", is_folder=True, path="")
 
 
 def home_of(owner: User) -> Node:
@@ -61,146 +144,146 @@ def home_of(owner: User) -> Node:
     return home if home is not None else create_home(owner)
 
 
+def _check_depth(parent: Node, levels: int) -> None:
+    """Refuse to put ``levels`` more levels below ``parent`` past :data:`MAX_DEPTH`."""
+    if depth(parent) + levels > MAX_DEPTH:
+        raise InvalidMove(
+            f"Folders can be nested at most {MAX_DEPTH} levels deep; "
+            f"this would make {depth(parent) + levels}.",
+            field="parent",
+        )
+
+
 def insert(node: Node, parent: Node) -> Node:
-    """Save a new node as the last child of ``parent`` (caller holds the lock)."""
+    """Save a new node as a child of ``parent`` (caller holds the lock): one INSERT."""
+    _check_depth(parent, 1)
     node.parent = parent
-    Node._tree_manager.insert_node(node, parent, position="last-child", save=True)
+    node.path = key(parent)
+    node.save(force_insert=True)
     return node
+
+
+def insert_leaves(nodes: list[Node], parent: Node) -> list[Node]:
+    """Save new files as children of ``parent`` (caller holds the lock), in bulk."""
+    if not nodes:
+        return nodes
+    _check_depth(parent, 1)
+    for node in nodes:
+        node.parent, node.path = parent, key(parent)
+    _write(nodes)
+    return nodes
 
 
 def insert_copies(
     sources: list[Node], parent: Node, make: Callable[[Node], Node]
 ) -> dict[int, Node]:
-    """Insert copies of a subtree as the last child of ``parent`` (caller holds the lock).
+    """Insert copies of a subtree as a child of ``parent`` (caller holds the lock).
 
-    ``sources`` are the nodes to copy in tree order, the top first; a node whose parent is
-    not among them is left out with everything below it. ``make(source)`` returns the
-    unsaved copy (its tree columns and parent are set here). Returns copies by source id.
-
-    Inserting the copies one by one would shift every node to the right of ``parent`` once
-    per copy and rewrite the ancestors' rows as often; on PostgreSQL each of those rows
-    keeps every version until the transaction ends, so a long copy gets slower with every
-    node (about 19 s for 2,000 nodes). Here mptt makes room for the whole subtree in one
-    shift, and the copies, numbered depth-first into that room, are written one level at a
-    time so that each level knows its parents' ids. This and ``insert_leaves`` are the places
-    that write tree columns without mptt's ``insert_node``; ``check`` proves the result.
-    """
+    ``sources`` are the nodes to copy, the top first; a node whose parent is not among them
+    is left out with everything below it. ``make(source)`` returns the unsaved copy (its
+    parent and path are set here). Returns copies by source id. The copies are written one
+    level at a time with ``bulk_create``, so that each level knows its parents' new ids."""
     top = sources[0]
-    children: dict[int, list[Node]] = {}
-    for source in sources[1:]:
-        assert source.parent_id is not None
-        children.setdefault(source.parent_id, []).append(source)
-    parent = refresh(parent)
-    columns: dict[int, tuple[int, int, int]] = {}  # source id -> (lft, rght, level)
-    counter = parent.rght  # the copy's top takes the place of parent's old rght
-    stack: list[tuple[Node, int, bool]] = [(top, parent.level + 1, False)]
-    lefts: dict[int, int] = {}
-    while stack:
-        node, level, done = stack.pop()
-        if done:
-            columns[node.pk] = (lefts[node.pk], counter, level)
-            counter += 1
-            continue
-        lefts[node.pk] = counter
-        counter += 1
-        stack.append((node, level, True))
-        stack.extend((child, level + 1, False) for child in reversed(children.get(node.pk, [])))
-    count = len(columns)
-    Node._tree_manager._create_space(2 * count, parent.rght - 1, parent.tree_id)
-
-    copies: dict[int, Node] = {}
-    by_level: dict[int, list[Node]] = {}
+    by_depth: dict[int, list[Node]] = {}
     for source in sources:
-        if source.pk in columns:
-            by_level.setdefault(columns[source.pk][2], []).append(source)
-    for level in sorted(by_level):
+        by_depth.setdefault(depth(source), []).append(source)
+    _check_depth(parent, max(by_depth) - depth(top) + 1)
+    copies: dict[int, Node] = {}
+    for level in sorted(by_depth):
         batch = []
-        for source in by_level[level]:
+        for source in by_depth[level]:
+            if source.pk == top.pk:
+                copy_parent = parent
+            elif source.parent_id in copies:
+                copy_parent = copies[source.parent_id]
+            else:
+                continue  # its folder was left out (or is not among the sources)
             copy = make(source)
-            copy.lft, copy.rght, copy.level = columns[source.pk]
-            copy.tree_id = parent.tree_id
-            copy.parent = parent if source.pk == top.pk else copies[source.parent_id]  # type: ignore[index]
+            copy.parent, copy.path = copy_parent, key(copy_parent)
             copies[source.pk] = copy
             batch.append(copy)
         _write(batch)
-    refresh(parent)
     return copies
 
 
-def insert_leaves(nodes: list[Node], parent: Node) -> list[Node]:
-    """Save new files as the last children of ``parent`` in one shift (caller holds the lock).
-
-    What :func:`insert` does for one node, for many at once: mptt would shift every node to
-    the right of ``parent`` once per file; here room for all of them is made once."""
-    if not nodes:
-        return nodes
-    parent = refresh(parent)
-    start = parent.rght  # the first new node takes the place of parent's old rght
-    Node._tree_manager._create_space(2 * len(nodes), parent.rght - 1, parent.tree_id)
-    for index, node in enumerate(nodes):
-        node.lft, node.rght = start + 2 * index, start + 2 * index + 1
-        node.level, node.tree_id, node.parent = parent.level + 1, parent.tree_id, parent
-    _write(nodes)
-    refresh(parent)
-    return nodes
-
-
 def _write(nodes: list[Node]) -> None:
-    """Insert nodes whose tree columns are set (``insert_copies``, ``insert_leaves``)."""
     Node.objects.bulk_create(nodes, batch_size=500)
     for node in nodes:
         if node.pk is None:  # pragma: no cover - SQLite before 3.35 returns no ids
             raise RuntimeError("the database did not return the ids of the new nodes")
-        # What mptt records after a save, so a later save() sees no move.
-        Node._mptt_meta.update_mptt_cached_fields(node)
 
 
 def move(node: Node, new_parent: Node) -> Node:
-    """Make ``node`` (with its subtree) the last child of ``new_parent``."""
-    Node._tree_manager.move_node(node, new_parent, position="last-child")
-    node.refresh_from_db()
+    """Make ``node`` (with its subtree) a child of ``new_parent`` (caller holds the lock and
+    has checked that ``new_parent`` is not inside ``node``): one UPDATE of the node, one of
+    its subtree's paths, in the caller's transaction."""
+    old_key = key(node)
+    low, high = _range(node)
+    node.parent = new_parent
+    node.path = key(new_parent)
+    new_key = key(node)
+    below = Node.objects.filter(path__gte=low, path__lt=high)
+    levels = 1  # the node itself, then as many as its subtree holds below it
+    if node.is_folder and len(new_key) > len(old_key):
+        deepest = below.aggregate(deepest=Max(Length("path")))["deepest"]
+        if deepest is not None:
+            levels += (deepest - len(old_key)) // WIDTH + 1
+    _check_depth(new_parent, levels)
+    node.save(update_fields=["parent", "path", "updated_at"])
+    if node.is_folder and new_key != old_key:
+        below.update(path=Concat(Value(new_key), Substr("path", len(old_key) + 1)))
     return node
 
 
 def delete_subtree(node: Node) -> None:
-    """Delete a node and everything below it, closing the gap in the tree."""
-    node.delete()
+    """Delete a node and everything below it."""
+    Node.objects.filter(subtree_filter(node, include_self=True)).delete()
+
+
+def subtree_filter(folder: Node, *, include_self: bool = False) -> Q:
+    """A filter selecting the nodes below ``folder`` (for use in other queries)."""
+    low, high = _range(folder)
+    below = Q(path__gte=low, path__lt=high)
+    return below | Q(pk=folder.pk) if include_self else below
 
 
 def descendants(node: Node, *, include_self: bool = False) -> QuerySet[Node]:
-    return node.get_descendants(include_self=include_self)
+    """Everything below ``node``, each folder before what it holds."""
+    return Node.objects.filter(subtree_filter(node, include_self=include_self)).order_by(
+        "path", "id"
+    )
 
 
 def ancestors(node: Node, *, include_self: bool = False) -> QuerySet[Node]:
-    return node.get_ancestors(include_self=include_self)
+    """The folders above ``node``, from the home folder down: the ids in its path."""
+    ids = ids_in(node.path) + ([node.pk] if include_self else [])
+    # Each ancestor's path is a prefix of the next one's, so path order is top-down.
+    return Node.objects.filter(pk__in=ids).order_by("path")
 
 
 def descendants_of_many(nodes: QuerySet[Node], *, include_self: bool = True) -> QuerySet[Node]:
-    return Node._tree_manager.get_queryset_descendants(nodes, include_self=include_self)
+    """Everything below any of ``nodes``: one range per node."""
+    match = Q(pk__in=[])
+    for node in nodes.only("id", "path"):
+        match |= subtree_filter(node, include_self=include_self)
+    return Node.objects.filter(match).order_by("path", "id")
 
 
 def is_inside(node: Node, folder: Node, *, include_self: bool = True) -> bool:
-    """Is ``node`` ``folder`` itself or somewhere below it?"""
-    return node.is_descendant_of(folder, include_self=include_self)
-
-
-def subtree_filter(folder: Node, *, include_self: bool = False) -> dict[str, int]:
-    """Filter kwargs selecting the nodes below ``folder`` (for use in other queries)."""
-    if include_self:
-        return {"tree_id": folder.tree_id, "lft__gte": folder.lft, "rght__lte": folder.rght}
-    return {"tree_id": folder.tree_id, "lft__gt": folder.lft, "rght__lt": folder.rght}
+    """Is ``node`` ``folder`` itself or somewhere below it? (No query: read from the path.)"""
+    if node.pk == folder.pk:
+        return include_self
+    return node.path.startswith(key(folder))
 
 
 def subtree_size(node: Node) -> int:
     """How many nodes are in the subtree rooted at ``node`` (itself included)."""
-    return (node.rght - node.lft + 1) // 2
+    return 1 + Node.objects.filter(subtree_filter(node)).count()
 
 
 def path_of(node: Node) -> str:
     """``/Documents/report.pdf`` — derived from the ancestors, never stored."""
-    if node.parent_id is None:
-        return "/"
-    return path_along(list(ancestors(node, include_self=True)))
+    return paths_of([node])[node.pk]
 
 
 def path_along(chain: list[Node]) -> str:
@@ -210,114 +293,124 @@ def path_along(chain: list[Node]) -> str:
 
 
 def paths_of(nodes: Iterable[Node]) -> dict[int, str]:
-    """Paths of many nodes: their ancestors fetched level by level through the parent links
-    (one small ``pk IN`` query per level), then walked in memory."""
+    """Paths of many nodes: the folders named in their ``path`` columns, read in one
+    ``pk IN`` query (the home folder, first in every path, has no name in paths).
+
+    A node read before a concurrent move or delete may name a folder that is gone: its path
+    is read again (one more query, only then), so no path names a missing folder."""
     nodes = list(nodes)
-    folders: dict[int, tuple[str, int | None]] = {}
-    pending = {node.parent_id for node in nodes if node.parent_id is not None}
-    while pending:
-        found = Node.objects.filter(pk__in=pending).values_list("id", "name", "parent_id")
-        pending = set()
-        for pk, folder_name, folder_parent in found:
-            folders[pk] = (folder_name, folder_parent)
-            if folder_parent is not None and folder_parent not in folders:
-                pending.add(folder_parent)
+    stored = {node.pk: node.path for node in nodes}
+    names = _names_of({pk for path in stored.values() for pk in ids_in(path)[1:]})
+    stale = [pk for pk, path in stored.items() if any(a not in names for a in ids_in(path)[1:])]
+    if stale:
+        stored.update(Node.objects.filter(pk__in=stale).values_list("id", "path"))
+        missing = {pk for pk in stale for pk in ids_in(stored[pk])[1:]} - names.keys()
+        names.update(_names_of(missing))
     result: dict[int, str] = {}
     for node in nodes:
         if node.parent_id is None:
             result[node.pk] = "/"
             continue
-        parts = [node.name]
-        parent_id: int | None = node.parent_id
-        while parent_id is not None and parent_id in folders:
-            name, grandparent_id = folders[parent_id]
-            if grandparent_id is None:  # the home folder has no name in paths
-                break
-            parts.append(name)
-            parent_id = grandparent_id
-        result[node.pk] = "/" + "/".join(reversed(parts))
+        parts = [names[pk] for pk in ids_in(stored[node.pk])[1:] if pk in names]
+        result[node.pk] = "/" + "/".join([*parts, node.name])
     return result
 
 
+def _names_of(ids: set[int]) -> dict[int, str]:
+    wanted = sorted(ids)
+    names: dict[int, str] = {}
+    for start in range(0, len(wanted), 10_000):  # stay under SQLite's parameter limit
+        chunk = wanted[start : start + 10_000]
+        names.update(Node.objects.filter(pk__in=chunk).values_list("id", "name"))
+    return names
+
+
 def check(owner: User) -> list[str]:
-    """Problems in the owner's tree (empty when consistent): the nested-set invariants, then
-    mptt's own rebuild compared with what is stored. Reads under the owner's lock, so a
-    concurrent write cannot look like damage."""
+    """Problems in the owner's tree (empty when consistent): one home folder with an empty
+    path, and every other node's path equal to its parent's path plus the parent's id, which
+    by induction from the home is the path its parent links give. Reads under the owner's
+    lock, so a concurrent write cannot look like damage."""
     with transaction.atomic():
         lock(owner.pk)
-        return _problems(owner)
-
-
-def _problems(owner: User) -> list[str]:
-    nodes = list(
-        Node.objects.filter(owner=owner).values(
-            "id", "parent_id", "tree_id", "lft", "rght", "level"
+        homes = list(
+            Node.objects.filter(owner=owner, parent__isnull=True).values_list("id", "path")
         )
-    )
-    problems: list[str] = []
-    if not nodes:
+        if len(homes) != 1:
+            return [f"expected one home folder, found {len(homes)}"]
+        problems = []
+        if homes[0][1] != "":
+            problems.append(f"the home folder {homes[0][0]} has path {homes[0][1]!r}, not ''")
+        elsewhere = list(
+            Node.objects.filter(owner=owner)
+            .exclude(parent__owner=owner)
+            .exclude(parent__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if elsewhere:
+            listed = ", ".join(str(pk) for pk in elsewhere[:50])
+            problems.append(f"nodes whose folder belongs to another user: {listed}")
+        # Cheap first pass in SQL: a node whose path is not its parent's key. That includes
+        # the children of a wrong folder, whose own paths may be right.
+        suspects = dict(
+            Node.objects.filter(owner=owner, parent__isnull=False)
+            .annotate(expected=Concat(F("parent__path"), enc_sql(F("parent_id"))))
+            .exclude(path=F("expected"))
+            .values_list("id", "path")
+        )
+        wrong = []
+        for pk, (stored, expected) in sorted(_paths_from_links(suspects).items()):
+            if expected is None:
+                wrong.append(f"node {pk} is not below the home folder (a loop in its parents)")
+            elif stored != expected:
+                wrong.append(f"node {pk} has path {stored!r}, its parent links give {expected!r}")
+        shown = 50
+        problems += wrong[:shown]
+        if len(wrong) > shown:
+            problems.append(f"… and {len(wrong) - shown} more nodes with a wrong path")
         return problems
-    by_id = {n["id"]: n for n in nodes}
-    roots = [n for n in nodes if n["parent_id"] is None]
-    if len(roots) != 1:
-        return [f"expected one home folder, found {len(roots)}"]
-    tree_id = roots[0]["tree_id"]
-    bounds: list[int] = []
-    for n in nodes:
-        if n["tree_id"] != tree_id:
-            problems.append(f"node {n['id']} is in tree {n['tree_id']}, home is in {tree_id}")
-        if n["lft"] >= n["rght"]:
-            problems.append(f"node {n['id']} has lft {n['lft']} >= rght {n['rght']}")
-        bounds += [n["lft"], n["rght"]]
-        parent = by_id.get(n["parent_id"]) if n["parent_id"] else None
-        if n["parent_id"] and parent is None:
-            problems.append(f"node {n['id']} has a parent outside the tree")
-        if parent is not None:
-            if not (parent["lft"] < n["lft"] and n["rght"] < parent["rght"]):
-                problems.append(f"node {n['id']} lies outside its parent {parent['id']}")
-            if n["level"] != parent["level"] + 1:
-                problems.append(f"node {n['id']} has level {n['level']}, parent {parent['level']}")
-    if sorted(bounds) != list(range(1, 2 * len(nodes) + 1)):
-        problems.append("lft/rght values are not exactly 1..2n (gaps or duplicates)")
-    root = roots[0]
-    if root["lft"] != 1 or root["rght"] != 2 * len(nodes):
-        problems.append(f"home spans {root['lft']}..{root['rght']}, expected 1..{2 * len(nodes)}")
-    if not problems and not _matches_rebuild(tree_id):
-        problems.append("mptt's rebuild from the parent links gives different tree columns")
-    return problems
 
 
-class _Rollback(Exception):
-    pass
-
-
-def _matches_rebuild(tree_id: int) -> bool:
-    """mptt's own check: rebuilding from the parent links changes nothing (then rolled back)."""
-
-    def columns() -> list[tuple[int, int, int, int]]:
-        return list(
-            Node.objects.filter(tree_id=tree_id)
-            .order_by("pk")
-            .values_list("pk", "lft", "rght", "level")
-        )
-
-    before = columns()
-    try:
-        with transaction.atomic():
-            Node._tree_manager.partial_rebuild(tree_id)
-            after = columns()
-            raise _Rollback
-    except _Rollback:
-        pass
-    return before == after
+def _paths_from_links(stored: dict[int, str]) -> dict[int, tuple[str, str | None]]:
+    """For nodes and their stored paths: (stored, the path their parent links give, or None
+    when the links lead in a loop), walking up the links one ``pk IN`` query per level."""
+    parents: dict[int, int | None] = {}
+    pending = set(stored)
+    while pending:
+        rows = Node.objects.filter(pk__in=pending).values_list("id", "parent_id")
+        parents.update(rows)
+        pending = {p for _, p in rows if p is not None and p not in parents}
+    result: dict[int, tuple[str, str | None]] = {}
+    for pk, path in stored.items():
+        chain: list[int] = []
+        current = parents.get(pk)
+        while current is not None and len(chain) <= len(parents):
+            chain.append(current)
+            current = parents.get(current)
+        looped = len(chain) > len(parents)
+        result[pk] = (path, None if looped else "".join(enc(p) for p in reversed(chain)))
+    return result
 
 
 def rebuild(owner: User) -> None:
-    """Recompute the owner's tree columns from the parent links (repair)."""
+    """Recompute the owner's paths from the parent links, level by level from the home
+    folder (repair). Nodes that no parent link leads to from the home stay as they were;
+    :func:`check` still reports them."""
     with transaction.atomic():
         lock(owner.pk)
         home = Node.objects.get(owner=owner, parent__isnull=True)
-        # mptt rebuilds one tree_id; a node that lost it would be left out. This repair is
-        # the one place that writes a tree column directly, before mptt recomputes the rest.
-        Node.objects.filter(owner=owner).exclude(tree_id=home.tree_id).update(tree_id=home.tree_id)
-        Node._tree_manager.partial_rebuild(home.tree_id)
+        Node.objects.filter(pk=home.pk).update(path="")
+        parent_key = Node.objects.filter(pk=OuterRef("parent_id")).values(
+            key=Concat("path", enc_sql(F("id")))
+        )[:1]
+        level = [home.pk]
+        seen = {home.pk}
+        while level:
+            below: list[int] = []
+            for start in range(0, len(level), 500):
+                parents = level[start : start + 500]
+                children = Node.objects.filter(owner=owner, parent_id__in=parents)
+                children.update(path=Subquery(parent_key))
+                below += children.values_list("id", flat=True)
+            level = [pk for pk in below if pk not in seen]
+            seen.update(level)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs (PostgreSQL server, Chromium) when they
-# are missing. Needs root and apt-get; does nothing when everything is there already.
+# Install the system packages FileFlow and its tests need (libmagic, PostgreSQL server,
+# Chromium, litmus, rclone) when they are missing. Needs root and apt-get; does nothing when everything is
+# there already.
 set -euo pipefail
 
 missing=()
@@ -8,6 +9,11 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql post
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v curl >/dev/null || missing+=(curl)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+# MIME detection (files/mime.py: python-magic loads libmagic at run time).
+ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing+=(libmagic1)
+# WebDAV: the litmus test suite and rclone as a client (tests/webdav).
+command -v litmus >/dev/null || missing+=(litmus)
+command -v rclone >/dev/null || missing+=(rclone)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

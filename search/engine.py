@@ -155,13 +155,13 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
     """One query for ``query`` over the caller's own nodes, ordered as asked.
 
     Starts from ``Node.objects.visible_to(user)``; the home folder is never a hit."""
-    qs = Node.objects.visible_to(user).filter(parent__isnull=False)
+    qs: QuerySet[Node] = Node.objects.visible_to(user).filter(parent__isnull=False)
     if query.trash == "exclude":
         qs = qs.filter(trashed_at__isnull=True)
     elif query.trash == "only":
         qs = qs.filter(trashed_at__isnull=False)
     if query.folder_id is not None:
-        qs = qs.filter(**tree.subtree_filter(resolve_folder(user=user, folder_id=query.folder_id)))
+        qs = qs.filter(tree.subtree_filter(resolve_folder(user=user, folder_id=query.folder_id)))
 
     rank: Any = None
     text_rank: Any = None
@@ -187,7 +187,8 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
     if query.types:
         qs = qs.filter(reduce(or_, (category_q(key, ext_field="file_ext") for key in query.types)))
     if query.extensions:
-        qs = qs.filter(is_folder=False, file_ext__in=query.extensions)
+        # A Q: the stubs cannot see the alias above as a field.
+        qs = qs.filter(Q(is_folder=False) & Q(file_ext__in=query.extensions))
     if query.size_min is not None:
         qs = qs.filter(size__gte=query.size_min)
     if query.size_max is not None:

@@ -225,7 +225,7 @@ class SearchForm(forms.Form):
         folders = list(
             Node.objects.visible_to(self.user)
             .filter(is_folder=True, trashed_at__isnull=True, parent__isnull=False)
-            .order_by("tree_id", "lft")[:MAX_FOLDER_CHOICES]
+            .order_by("path", "id")[:MAX_FOLDER_CHOICES]
         )
         asked = _getlist(data, "in")[-1:] if data is not None else []
         if asked and asked[0].isdigit() and all(str(f.pk) != asked[0] for f in folders):

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import (
@@ -42,11 +43,11 @@ from files import delivery
 from files import selectors as file_selectors
 from files.errors import IncompleteUpload
 from files.ingest import (
-    HashingUploadHandler,
-    ReceivedFile,
-    declared_length,
+    Upload,
+    discard_all,
     max_upload_size,
-    receive_body,
+    receive_multipart,
+    receive_raw,
     refuse_early,
 )
 from files.models import Node
@@ -237,6 +238,7 @@ def _urls(token: str) -> dict[str, str]:
         "download": reverse("sharing:public-download", args=[token]),
         "zip": reverse("sharing:public-zip", args=[token]),
         "upload": reverse("sharing:public-upload", args=[token]),
+        "tus": reverse("sharing:public-tus", args=[token]),
     }
 
 
@@ -393,6 +395,7 @@ def _drop_page(
         error=error,
         uploaded=_visit(request, link).get("uploaded", []),
         max_upload_size=max_upload_size(),
+        tus_threshold=settings.FILEFLOW_TUS_THRESHOLD,
     )
     return _posting_page(render(request, "sharing/public/drop.html", context, status=status))
 
@@ -503,65 +506,49 @@ def public_upload(request: HttpRequest, token: str) -> HttpResponseBase:
     link = _drop_link(request, token)
     refuse_early(request.META, link.node.owner, visitor=True)
     if request.method == "PUT":
-        return _upload_raw(request, link)
-    request.upload_handlers = [HashingUploadHandler(request)]
-    return _upload_form(request, link, token)
+        name = request.GET.get("name", "")
+        uploads = [Upload(name=name, received=receive_raw(request, name=name))]
+    else:
+        try:
+            _, uploads = receive_multipart(request)
+        except DomainError as exc:
+            return _drop_page(request, link, token, error=exc.message, status=exc.status_code)
+    try:
+        return _drop(request, link, token, uploads)
+    finally:
+        discard_all(uploads)  # whatever was not stored (refused, or the CSRF check failed)
 
 
 # CSRF is checked here, not before the view: for a POST the check reads the body, which
-# must wait until the hashing upload handler is in place (Django's "Modifying upload
-# handlers on the fly").
+# the receiving adapter must parse first (each file streamed to disk as it arrives).
 @csrf_protect
-def _upload_raw(request: HttpRequest, link: ShareLink) -> HttpResponseBase:
-    name = request.GET.get("name", "")
-    uploader = request.GET.get("uploader", "")
-    length = declared_length(request.META)
-    # Read first: a body refused on the way in (411, 413, cut off) is not a visit.
-    received = receive_body(request.read, length=length)
+def _drop(
+    request: HttpRequest, link: ShareLink, token: str, uploads: list[Upload]
+) -> HttpResponseBase:
+    raw = request.method == "PUT"
+    uploader = (request.GET if raw else request.POST).get("uploader", "")
     try:
+        if not uploads:
+            raise IncompleteUpload("Choose one or more files first.", field="file")
         with _visit_counted_with_upload(request, link) as counted:
-            services.share_receive_upload(
+            services.share_receive_uploads(
                 link=link,
-                name=name,
-                received=received,
+                uploads=uploads,
                 uploader_name=uploader,
                 visitor=visitor_of(request),
                 counted=counted,
             )
-    except DomainError:
-        received.discard()
-        raise
-    _remember_upload(request, link, name)
-    return JsonResponse({"received": name, "size": received.size}, status=201)
-
-
-@csrf_protect
-def _upload_form(request: HttpRequest, link: ShareLink, token: str) -> HttpResponseBase:
-    uploads = [f for f in request.FILES.getlist("file") if isinstance(f, ReceivedFile)]
-    try:
-        if not uploads:
-            raise IncompleteUpload("Choose one or more files first.", field="file")
-        uploader = request.POST.get("uploader", "")
-        with _visit_counted_with_upload(request, link) as counted:
-            for index, upload in enumerate(uploads):
-                services.share_receive_upload(
-                    link=link,
-                    name=upload.name or "upload",
-                    received=upload.received,
-                    uploader_name=uploader,
-                    visitor=visitor_of(request),
-                    counted=counted and index == 0,
-                )
-        for upload in uploads:
-            _remember_upload(request, link, upload.name or "upload")
     except ShareUnavailable:
-        for upload in uploads:
-            upload.received.discard()
         raise
     except DomainError as exc:
-        for upload in uploads:
-            upload.received.discard()
+        if raw:
+            raise
         return _drop_page(request, link, token, error=exc.message, status=exc.status_code)
+    for upload in uploads:
+        _remember_upload(request, link, upload.name)
+    if raw:
+        upload = uploads[0]
+        return JsonResponse({"received": upload.name, "size": upload.received.size}, status=201)
     count = "1 file" if len(uploads) == 1 else f"{len(uploads)} files"
     messages.success(request, f"Thank you: {count} received.")
     return HttpResponseRedirect(reverse("sharing:public", args=[token]), status=303)

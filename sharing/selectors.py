@@ -100,9 +100,9 @@ def _within(link: ShareLink) -> QuerySet[Node]:
     """The nodes a link reaches, as one query: :func:`inside_share` for many at once."""
     root = link.node
     return Node.objects.filter(
+        tree.subtree_filter(root, include_self=True),
         owner_id=root.owner_id,
         trashed_at__isnull=True,
-        **tree.subtree_filter(root, include_self=True),
     )
 
 
@@ -131,7 +131,7 @@ def shared_nodes(link: ShareLink, ids: list[int]) -> list[Node]:
 def crumbs_within(link: ShareLink, folder: Node) -> list[Node]:
     """The folders from the shared folder down to ``folder`` (both included)."""
     root = link.node
-    return [n for n in tree.ancestors(folder, include_self=True) if n.level >= root.level]
+    return [n for n in tree.ancestors(folder, include_self=True) if n.depth >= root.depth]
 
 
 def path_within(link: ShareLink, node: Node) -> str:

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from fileflow import formats
 from files import services as file_services
-from files.ingest import Received
+from files.ingest import Upload
 from files.models import Node
 from sharing import tokens
 from sharing.errors import InvalidShare, ShareNotFound, TooManyAttempts, WrongPassword
@@ -355,36 +355,32 @@ def _pause(retry_at: datetime) -> str:
     ) % {"minutes": minutes, "when": _when(retry_at)}
 
 
-def share_receive_upload(
+def share_receive_uploads(
     *,
     link: ShareLink,
-    name: str,
-    received: Received,
+    uploads: list[Upload],
     uploader_name: str,
     visitor: Visitor,
     counted: bool,
-) -> Node:
-    """Store a file dropped through an upload-only link: in the shared folder, owned and
-    paid for (quota) by the link's owner, never replacing anything (a taken name gets a
-    new one)."""
+) -> list[Node]:
+    """Store files dropped through an upload-only link: in the shared folder, owned and
+    paid for (quota) by the link's owner, all of them or none, never replacing anything (a
+    taken name gets a new one). ``counted``: this request is the visit the link counts, so
+    the first file's log line carries the count."""
     folder = link.node
-    node = file_services.file_upload(
-        owner=folder.owner,
-        parent=folder,
-        name=name,
-        received=received,
-        on_conflict="rename",
-        actor=None,
-    )
-    access_log(
-        link=link,
-        action=ShareAccess.Action.UPLOAD,
-        visitor=visitor,
-        node=node,
-        counted=counted,
-        uploader_name=" ".join(uploader_name.split()),
-    )
-    return node
+    nodes = file_services.file_upload_batch(
+        owner=folder.owner, parent=folder, files=uploads, on_conflict="rename", actor=None
+    ).nodes
+    for index, node in enumerate(nodes):
+        access_log(
+            link=link,
+            action=ShareAccess.Action.UPLOAD,
+            visitor=visitor,
+            node=node,
+            counted=counted and index == 0,
+            uploader_name=" ".join(uploader_name.split()),
+        )
+    return nodes
 
 
 def addresses_to_forget(*, policy: SharingPolicy | None = None) -> QuerySet[ShareAccess]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sharing import public, views
+from sharing import public, resumable, views
 
 app_name = "sharing"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("s/<str:token>/download/", public.public_download, name="public-download"),
     path("s/<str:token>/zip/", public.public_zip, name="public-zip"),
     path("s/<str:token>/upload/", public.public_upload, name="public-upload"),
+    path("s/<str:token>/uploads/", resumable.drop_create, name="public-tus"),
+    path("s/<str:token>/uploads/<str:pk>", resumable.drop_upload, name="public-tus-upload"),
     path("shares/", views.share_list, name="list"),
     path("shares/<int:pk>/", views.share_detail, name="detail"),
 ]

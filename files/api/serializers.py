@@ -42,14 +42,16 @@ class NodeSerializer(serializers.ModelSerializer):
         paths: dict[int, str] | None = self.context.get("paths")
         if paths is not None and node.pk in paths:
             return paths[node.pk]
-        # Through the parent links, not the node's tree columns: those were read with the
-        # node, outside the tree lock, and a write committed since may have shifted them.
+        # Read outside the tree lock: a write committed since may have moved the node or
+        # removed a folder above it; paths_of re-reads such a node's path.
         return tree.paths_of([node])[node.pk]
 
     def get_sha256(self, node: Node) -> str | None:
         return node.blob.sha256 if node.blob_id and node.blob else None
 
     def get_tags(self, node: Node) -> list[str]:
+        if node.pk in self.context.get("untagged", ()):
+            return []  # a file new in this request: no need to ask the database
         return sorted(tag.name for tag in node.tags.all())
 
 
@@ -95,7 +97,9 @@ class CopySerializer(serializers.Serializer):
 
 
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The file's content (multipart).")
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="The file's content (multipart); may be empty."
+    )
     parent = serializers.IntegerField(required=False, help_text="Folder id; default: home.")
     name = serializers.CharField(
         required=False,
@@ -117,7 +121,7 @@ class UploadSerializer(serializers.Serializer):
 
 class UploadManySerializer(serializers.Serializer):
     file = serializers.ListField(
-        child=serializers.FileField(),
+        child=serializers.FileField(allow_empty_file=True),
         allow_empty=False,
         help_text=(
             f"The files (repeat the part, up to {settings.DATA_UPLOAD_MAX_NUMBER_FILES}); "

@@ -6,17 +6,13 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import TooManyFilesSent
-from django.core.handlers.wsgi import LimitedStream
 from django.db import transaction
-from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponseBase
-from django.utils import timezone
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import BaseParser, DataAndFiles
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,15 +33,16 @@ from files.api.serializers import (
     UploadManySerializer,
     UploadSerializer,
 )
-from files.errors import IncompleteUpload, InvalidName
+from files.errors import InvalidName
 from files.ingest import (
-    HashingUploadHandler,
-    ReceivedFile,
+    Upload,
     declared_length,
-    discard_uploads,
+    discard_all,
     length_required,
-    receive_body,
+    parse_multipart,
+    receive_raw,
     refuse_early,
+    uploads_in,
 )
 from files.models import Node
 from files.names import split_path
@@ -297,55 +294,40 @@ class NodeViewSet(viewsets.ViewSet):
         )
 
 
-def _require_length(request: HttpRequest) -> int:
-    """The body's declared length; a chunked body (which reaches Django empty under WSGI)
-    or one without a length is refused rather than stored as an empty file."""
-    length = declared_length(request.META)
-    if length is None:
-        raise length_required()
-    return length
+class HashingMultiPartParser(BaseParser):
+    """DRF's side of the one receiving adapter: a multipart body parsed by
+    :func:`files.ingest.parse_multipart` (each file streamed to disk and hashed as it
+    arrives, a short body refused), whether a view or the session CSRF check reads it first."""
 
+    media_type = "multipart/form-data"
 
-def _body_complete(request: HttpRequest) -> bool:
-    """Did the whole declared body arrive? A dropped client leaves a short stream."""
-    stream = getattr(request, "_stream", None)
-    if isinstance(stream, LimitedStream):
-        # LimitedStream counts what it has read; a short body leaves it below the limit.
-        return bool(stream._pos >= stream.limit)  # type: ignore[attr-defined]
-    return True
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> DataAndFiles:
+        request = (parser_context or {})["request"]
+        meta = {**request.META, "CONTENT_TYPE": media_type or request.META.get("CONTENT_TYPE")}
+        fields, files = parse_multipart(meta, stream.read, encoding=request.encoding)
+        return DataAndFiles(fields, files)
 
 
 class _MultipartUploadView(APIView):
     """A multipart form whose files are streamed to disk and hashed as they arrive."""
 
-    parser_classes = [MultiPartParser]
-    one_file = True  # else FILEFLOW_MAX_UPLOAD_SIZE applies to each file, not the body
-
-    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
-        # Before anything reads the body: stream each file to disk while hashing it.
-        request.upload_handlers = [HashingUploadHandler(request)]
-        return super().initialize_request(request, *args, **kwargs)
+    parser_classes = [HashingMultiPartParser]
 
     def receive(
         self, request: Request, form_class: type[serializers.Serializer]
-    ) -> tuple[dict[str, Any], list[ReceivedFile], Node]:
+    ) -> tuple[dict[str, Any], list[Upload], Node]:
         """The validated form, its files and the target folder; on any refusal the files
         already received are removed."""
-        _require_length(request._request)
-        refuse_early(request.META, user_of(request), one_file=self.one_file)
+        if declared_length(request.META) is None:
+            raise length_required()
+        refuse_early(request.META, user_of(request))
         try:
-            try:
-                form = form_class(data=request.data)
-            except TooManyFilesSent:
-                most = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-                raise InvalidName(f"Send at most {most} files at once.", field="file") from None
-            if not _body_complete(request._request):
-                raise IncompleteUpload("The upload was cut off before the end; nothing was stored.")
+            form = form_class(data=request.data)
+            uploads = uploads_in(request.FILES)
             form.is_valid(raise_exception=True)
             data = form.validated_data
-            uploads = data["file"] if isinstance(data["file"], list) else [data["file"]]
-            if not all(isinstance(upload, ReceivedFile) for upload in uploads):
-                raise IncompleteUpload("The file could not be received; send it again.")
             parent_id = data.get("parent")
             parent = (
                 selectors.folder_get(user_of(request), parent_id)
@@ -353,7 +335,7 @@ class _MultipartUploadView(APIView):
                 else tree.home_of(user_of(request))
             )
         except BaseException:
-            discard_uploads(request._request)
+            discard_all(uploads_in(request.FILES))
             raise
         return data, uploads, parent
 
@@ -366,17 +348,22 @@ class NodeUploadView(_MultipartUploadView):
         responses={201: NodeSerializer, 200: NodeSerializer},
     )
     def post(self, request: Request) -> Response:
-        data, (upload,), parent = self.receive(request, UploadSerializer)
-        started = timezone.now()
-        node = services.file_upload(
-            owner=user_of(request),
-            parent=parent,
-            name=str(data.get("name") or upload.name),
-            received=upload.received,
-            on_conflict=data["on_conflict"],
-            actor=user_of(request),
+        data, uploads, parent = self.receive(request, UploadSerializer)
+        if data.get("name"):
+            uploads[0].name = str(data["name"])
+        try:
+            result = services.file_upload_batch(
+                owner=user_of(request),
+                parent=parent,
+                files=uploads[:1],
+                on_conflict=data["on_conflict"],
+                actor=user_of(request),
+            )
+        finally:
+            discard_all(uploads[1:])  # more parts than the one `file` this endpoint takes
+        return _node_response(
+            result.nodes[0], status_code=_upload_status(result), path=_path_in(result, 0)
         )
-        return _upload_response(node, started)
 
 
 class NodeUploadManyView(_MultipartUploadView):
@@ -386,42 +373,48 @@ class NodeUploadManyView(_MultipartUploadView):
     Much faster than a request per file for many small files (one transaction, one quota
     check, one tree update)."""
 
-    one_file = False
-
     @extend_schema(
         request={"multipart/form-data": UploadManySerializer},
         responses={201: NodeListSerializer, 200: NodeListSerializer},
     )
     def post(self, request: Request) -> Response:
         data, uploads, parent = self.receive(request, UploadManySerializer)
-        started = timezone.now()
-        nodes = services.file_upload_many(
+        result = services.file_upload_batch(
             owner=user_of(request),
             parent=parent,
-            files=[(str(upload.name), upload.received) for upload in uploads],
+            files=uploads,
             on_conflict=data["on_conflict"],
             actor=user_of(request),
         )
-        prefetch_related_objects(nodes, "tags")
-        base = tree.path_of(parent).rstrip("/")
-        paths = {node.pk: f"{base}/{node.name}" for node in nodes}
         return Response(
             {
-                "count": len(nodes),
-                "results": NodeSerializer(nodes, many=True, context={"paths": paths}).data,
+                "count": len(result.nodes),
+                "results": NodeSerializer(
+                    result.nodes, many=True, context=_upload_context(result)
+                ).data,
             },
-            status=_upload_status(nodes, started),
+            status=_upload_status(result),
         )
 
 
-def _upload_response(node: Node, started: Any, *, path: str | None = None) -> Response:
-    return _node_response(node, status_code=_upload_status([node], started), path=path)
+def _upload_context(result: services.UploadResult, path: str | None = None) -> dict[str, Any]:
+    """What the serializer needs to answer without more queries: each file's path (in
+    the folder the batch went to) and, for files new in this upload, that they have no tags."""
+    base = path if path is not None else tree.path_of(result.folder)
+    base = base.rstrip("/")
+    return {
+        "paths": {node.pk: f"{base}/{node.name}" for node in result.nodes},
+        "untagged": {node.pk for node in result.new},
+    }
 
 
-def _upload_status(nodes: list[Node], started: Any) -> int:
+def _path_in(result: services.UploadResult, index: int) -> str:
+    return _upload_context(result)["paths"][result.nodes[index].pk]
+
+
+def _upload_status(result: services.UploadResult) -> int:
     """201 when an upload made a new file, 200 when it only gave existing ones new versions."""
-    created = any(node.created_at >= started for node in nodes)
-    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
 
 
 class FileContentView(APIView):
@@ -461,21 +454,24 @@ class FileContentView(APIView):
             services.OnConflict,
             _choice_param(request, "on_conflict", ON_CONFLICT_CHOICES, "fail"),
         )
+        parts = split_path(path)
+        if not parts:
+            raise InvalidName("The path must end in a file name.", field="path")
         django_request = request._request
-        length = _require_length(django_request)
         refuse_early(django_request.META, user_of(request))
-        received = receive_body(django_request.read, length=length)
-        started = timezone.now()
-        node = services.file_upload_to_path(
+        received = receive_raw(django_request, name=parts[-1])
+        result = services.file_upload_batch(
             owner=user_of(request),
-            path=path,
-            received=received,
+            path=parts[:-1],
+            files=[Upload(name=parts[-1], received=received)],
             on_conflict=on_conflict,
             actor=user_of(request),
         )
         # The folders are those of the path asked for; the name may have become “x (1)”.
-        stored_path = "/" + "/".join([*split_path(path)[:-1], node.name])
-        return _upload_response(node, started, path=stored_path)
+        context = _upload_context(result, path="/" + "/".join(parts[:-1]))
+        return Response(
+            NodeSerializer(result.nodes[0], context=context).data, status=_upload_status(result)
+        )
 
 
 class FileContentAtPathView(FileContentView):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,6 +18,27 @@ from files.maintenance.common import BATCH_SIZE, Log, batched, quiet
 from files.models import Blob, FileVersion, Node
 from files.progress import Progress
 from files.store import BlobStore, Stat, blob_store
+
+
+@dataclass
+class Sweep:
+    """What a registered sweep removed (or would remove): how many things, how many bytes."""
+
+    label: str
+    count: int = 0
+    bytes: int = 0
+
+
+# Apps that keep leftovers of their own (resumable uploads) register a sweep here from their
+# AppConfig.ready(); files never imports them. Called as sweep(dry_run=..., log=...).
+SweepFunction = Callable[..., Sweep]
+_sweeps: list[SweepFunction] = []
+
+
+def register_sweep(sweep: SweepFunction) -> None:
+    """Have ``gc`` run ``sweep`` after its own work (once, however often registered)."""
+    if sweep not in _sweeps:
+        _sweeps.append(sweep)
 
 
 @dataclass
@@ -34,10 +56,18 @@ class GcReport:
     temp_bytes: int = 0
     # Candidates that turned out to be referenced (or locked by an upload) at the last moment.
     kept: int = 0
+    # What the registered sweeps removed.
+    swept: list[Sweep] = field(default_factory=list)
 
     @property
     def bytes_freed(self) -> int:
-        return self.blob_bytes + self.thumbnail_bytes + self.orphan_bytes + self.temp_bytes
+        return (
+            self.blob_bytes
+            + self.thumbnail_bytes
+            + self.orphan_bytes
+            + self.temp_bytes
+            + sum(sweep.bytes for sweep in self.swept)
+        )
 
 
 def unreferenced_blobs() -> QuerySet[Blob]:
@@ -279,7 +309,8 @@ def blob_gc(
 ) -> GcReport:
     """Delete what nothing references any more and is older than ``grace``: Blob rows and
     their content with their cached thumbnails, storage objects and thumbnails without a
-    row, abandoned upload temp files."""
+    row, abandoned upload temp files; then the registered sweeps (expired resumable uploads,
+    whose own expiry decides, not ``grace``)."""
     progress = progress or Progress.off()
     log = log or quiet
     cutoff = timezone.now() - grace
@@ -295,4 +326,6 @@ def blob_gc(
         cutoff=cutoff, dry_run=dry_run, store=store, report=report, progress=progress, log=log
     )
     _gc_temp_files(cutoff=cutoff, dry_run=dry_run, report=report, progress=progress, log=log)
+    for sweep in _sweeps:
+        report.swept.append(sweep(dry_run=dry_run, log=log))
     return report

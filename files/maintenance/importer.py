@@ -12,7 +12,7 @@ from accounts.models import User
 from fileflow.errors import DomainError
 from files import services
 from files.errors import QuotaExceeded
-from files.ingest import CHUNK_SIZE, Received, Receiver
+from files.ingest import Received, receive_stream
 from files.maintenance.common import Log, quiet
 from files.models import Node
 from files.progress import Progress
@@ -65,20 +65,20 @@ def _walk(directory: str, parts: tuple[str, ...] = ()) -> Iterator[_Entry]:
             yield from _walk(entry.path, entry.parts)
 
 
-def _receive_file(path: str, progress: Progress) -> Received:
-    """Stream a local file into the ingest path, 1 MiB at a time."""
-    receiver = Receiver()
-    try:
-        # O_NOFOLLOW: a file swapped for a symlink after the scan is refused, not followed.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with open(fd, "rb") as handle:
-            while chunk := handle.read(CHUNK_SIZE):
-                receiver.write(chunk)
-                progress.advance(len(chunk))
-    except BaseException:
-        receiver.abort()
-        raise
-    return receiver.finish()
+def _receive_file(path: str, name: str, progress: Progress) -> Received:
+    """Stream a local file through the receiving adapter, like any upload: hashed as it
+    is read, the per-file size limit applied."""
+    # O_NOFOLLOW: a file swapped for a symlink after the scan is refused, not followed.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with open(fd, "rb") as handle:
+
+        def read(size: int) -> bytes:
+            chunk = handle.read(size)
+            progress.advance(len(chunk))
+            return chunk
+
+        # Read to the end: the file may have changed size since the scan.
+        return receive_stream(read, length=None, name=name)
 
 
 class _Importer:
@@ -129,9 +129,12 @@ class _Importer:
 
     def file(self, entry: _Entry, folder: Node) -> None:
         try:
-            received = _receive_file(entry.path, self.progress)
+            received = _receive_file(entry.path, entry.parts[-1], self.progress)
         except OSError as error:
             self.fail(entry.parts, f"cannot be read ({error.strerror or error})")
+            return
+        except DomainError as error:  # over the per-file size limit
+            self.fail(entry.parts, str(error))
             return
         try:
             services.file_upload(

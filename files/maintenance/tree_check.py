@@ -35,8 +35,9 @@ def tree_audit(
     progress: Progress | None = None,
     log: Log | None = None,
 ) -> TreeReport:
-    """Check each owner's nested-set columns (:func:`files.tree.check`); with ``repair``,
-    rebuild a damaged tree from its parent links (:func:`files.tree.rebuild`)."""
+    """Check each owner's paths against the parent links (:func:`files.tree.check`); with
+    ``repair``, recompute a damaged tree's paths from its parent links
+    (:func:`files.tree.rebuild`)."""
     progress = progress or Progress.off()
     log = log or quiet
     selected = User.objects.all() if owners is None else owners
@@ -46,8 +47,8 @@ def tree_audit(
         progress.advance()
         report.owners += 1
         with transaction.atomic():
-            # Under the owner's tree lock no write commits halfway through the check (it
-            # reads the tree twice, around a trial rebuild), so live sites get no false alarm.
+            # Under the owner's tree lock no write commits halfway through the check, so live
+            # sites get no false alarm.
             tree.lock(owner.pk)
             problems = tree.check(owner)
         if not problems:

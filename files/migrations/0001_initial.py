@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import django.db.models.functions.text
-import mptt.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -60,7 +59,7 @@ class Migration(migrations.Migration):
                 ('level', models.PositiveIntegerField(editable=False)),
                 ('blob', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='nodes', to='files.blob')),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nodes', to=settings.AUTH_USER_MODEL)),
-                ('parent', mptt.fields.TreeForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='files.node')),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='files.node')),
                 ('tags', models.ManyToManyField(blank=True, related_name='nodes', to='files.tag')),
             ],
         ),

@@ -15,13 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 from fileflow.api import user_of
 from fileflow.errors import DomainError
 from files import selectors, services, tree
-from files.errors import NameConflict, QuotaExceeded
 from files.forms import (
     FolderCreateForm,
     ListingForm,
     UploadForm,
 )
-from files.ingest import HashingUploadHandler, ReceivedFile, discard_uploads, refuse_early
+from files.ingest import Upload, discard_all, receive_multipart, refuse_early
 from files.models import Node, Tag
 from files.selectors import InvalidListing
 from files.views.common import (
@@ -182,74 +181,53 @@ def _defaults() -> dict[str, Any]:
 def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A plain multipart upload of one or more files into a folder.
 
-    The hashing upload handler must be in place before anything reads the body, and the
-    CSRF check reads it; so this view is exempt and the real one checks CSRF itself (the
-    pattern Django's "Modifying upload handlers on the fly" documents)."""
+    The receiving adapter must parse the body before anything else reads it, and the CSRF
+    check reads it; so this view is exempt and the real one checks CSRF itself (the pattern
+    Django's "Modifying upload handlers on the fly" documents)."""
     try:
         parent = own_folder(request, pk)
         refuse_early(request.META, user_of(request))
     except DomainError as exc:
         return error_page(request, exc.message, status=exc.status_code)
-    request.upload_handlers = [HashingUploadHandler(request)]
     try:
-        return _upload(request, parent)
+        _, uploads = receive_multipart(request)
     except DomainError as exc:
-        # Raised while the body was read (too large, quota): nothing was stored.
-        discard_uploads(request)
+        # Refused while the body was read (a file too large, a short body): nothing kept.
         return _folder_page(
             request, parent, _defaults(), status=exc.status_code, upload_error=exc.message
         )
+    try:
+        return _upload(request, parent, uploads)
+    finally:
+        discard_all(uploads)  # whatever was not stored (refused, or the CSRF check failed)
 
 
 @csrf_protect
-def _upload(request: HttpRequest, parent: Node) -> HttpResponse:
+def _upload(request: HttpRequest, parent: Node, uploads: list[Upload]) -> HttpResponse:
     form = UploadForm(request.POST)
-    uploads = [f for f in request.FILES.getlist("file") if isinstance(f, ReceivedFile)]
     if not form.is_valid() or not uploads:
-        discard_uploads(request)
         message = form_error(form) if not form.is_valid() else "Choose one or more files first."
         return _folder_page(
             request, parent, _defaults(), status=400, upload_form=form, upload_error=message
         )
-    choice = form.cleaned_data["on_conflict"]
-    stored: list[str] = []
-    skipped: list[str] = []
-    failed: list[str] = []
-    status = 400
-    for index, received_file in enumerate(uploads):
-        name = received_file.name or "upload"
-        try:
-            services.file_upload(
-                owner=user_of(request),
-                parent=parent,
-                name=name,
-                received=received_file.received,
-                on_conflict="fail" if choice == "skip" else choice,
-                actor=user_of(request),
-            )
-            stored.append(name)
-        except NameConflict:
-            skipped.append(name)
-        except DomainError as exc:
-            failed.append(f"“{name}”: {exc.message}")
-            status = exc.status_code
-            if isinstance(exc, QuotaExceeded):
-                for later in uploads[index + 1 :]:
-                    later.received.discard()
-                    failed.append(f"“{later.name}” was not uploaded (no space left).")
-                break
-    if stored:
-        count = "1 file" if len(stored) == 1 else f"{len(stored)} files"
-        messages.success(request, f"Uploaded {count} to {folder_label(parent)}.")
-    if skipped:
-        names = ", ".join(f"“{name}”" for name in skipped)
-        messages.info(request, f"Skipped because a file with the same name exists: {names}.")
-    if failed and not stored:
-        return _folder_page(
-            request, parent, _defaults(), status=status, upload_error=" ".join(failed)
+    try:
+        result = services.file_upload_batch(
+            owner=user_of(request),
+            parent=parent,
+            files=uploads,
+            on_conflict=form.cleaned_data["on_conflict"],
+            actor=user_of(request),
         )
-    for failure in failed:
-        messages.error(request, failure)
+    except DomainError as exc:
+        return _folder_page(
+            request, parent, _defaults(), status=exc.status_code, upload_error=exc.message
+        )
+    if result.nodes:
+        count = "1 file" if len(result.nodes) == 1 else f"{len(result.nodes)} files"
+        messages.success(request, f"Uploaded {count} to {folder_label(parent)}.")
+    if result.skipped:
+        names = ", ".join(f"“{name}”" for name in result.skipped)
+        messages.info(request, f"Skipped because a file with the same name exists: {names}.")
     return redirect(folder_url(parent))
 
 

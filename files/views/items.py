@@ -167,7 +167,8 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
 def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
     """Move or copy one item: a folder picker (GET ``?to=``), then the POST."""
     node = own_node(request, pk)
-    assert node.parent is not None
+    parent = node.parent
+    assert parent is not None
     error, status = "", 200
     if request.method == "POST":
         form = TargetFolderForm(request.POST)
@@ -191,7 +192,7 @@ def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
     try:
         browsing = own_folder(request, at)
     except (NodeNotFound, NotAFolder):
-        browsing = node.parent
+        browsing = parent
     subfolders = list(
         Node.objects.alive()
         .filter(parent=browsing, is_folder=True)

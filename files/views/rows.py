@@ -219,10 +219,13 @@ def page_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "previews": [[mode, list(patterns)] for mode, patterns in _preview_rules()],
         "thumbnailTypes": _thumbnail_types(),
         "trashDays": settings.FILEFLOW_TRASH_DAYS,
+        # Files at least this large go up resumably (tus); None: never.
+        "tusThreshold": settings.FILEFLOW_TUS_THRESHOLD,
         "urls": {
             "nodes": reverse("api:node-list"),
             "uploadToPath": reverse("api:file-content"),
             "uploadMany": reverse("api:node-upload-many"),
+            "uploads": reverse("api:upload-create"),
             "zip": reverse("api:node-zip"),
             "folder": reverse("files:folder", args=[0]),
             "node": reverse("files:node", args=[0]),

@@ -29,7 +29,46 @@
     return { item: item, bar: bar, status: status };
   }
 
+  // Big files go up resumably (tus.js): retried when the connection drops, continued after
+  // a reload when the same file is chosen again.
+  var threshold = form.dataset.tusThreshold ? parseInt(form.dataset.tusThreshold, 10) : null;
+  function sendResumably(file, view) {
+    return new Promise(function (resolve) {
+      view.status.textContent = "Sending";
+      window.FF.tusUpload({
+        file: file,
+        name: file.name,
+        endpoint: form.dataset.tusUrl,
+        csrfToken: csrf,
+        metadata: { uploader: uploader.value },
+        onProgress: function (loaded, total) {
+          view.bar.max = total || 1;
+          view.bar.value = loaded;
+          view.status.textContent = Math.floor((100 * loaded) / (total || 1)) + " %";
+        },
+        onWait: function (seconds) {
+          view.status.textContent = "Connection lost: trying again in " + seconds + " s";
+        },
+        onSuccess: function () {
+          view.bar.value = view.bar.max;
+          view.status.textContent = "Sent";
+          view.item.classList.add("done");
+          resolve(true);
+        },
+        onError: function (status, body) {
+          view.status.textContent = (body && body.detail) || "Not sent (error " + status + ")";
+          view.item.classList.add("failed");
+          view.status.setAttribute("role", "alert");
+          resolve(false);
+        }
+      });
+    });
+  }
+
   function send(file, view) {
+    if (threshold !== null && window.FF && window.FF.tusUpload && file.size >= threshold && file.size > 0) {
+      return sendResumably(file, view);
+    }
     return new Promise(function (resolve) {
       var xhr = new XMLHttpRequest();
       var query = "?name=" + encodeURIComponent(file.name) + "&uploader=" + encodeURIComponent(uploader.value);

@@ -224,6 +224,7 @@
     item.loaded = 0;
     item.error = "";
     item.samples = [];
+    if (resumable(item)) { startResumable(item); return; }
     var xhr = (item.xhr = new XMLHttpRequest());
     xhr.open("PUT", FF.config.urls.uploadToPath + FF.query({ path: item.path, on_conflict: item.onConflict }));
     xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
@@ -258,6 +259,61 @@
     xhr.send(item.file);
     render();
   }
+  // --- big files: resumable (tus, see tus.js), with pause and resume ------------------------
+  function resumable(item) {
+    var threshold = FF.config.tusThreshold;
+    return !!FF.tusUpload && typeof threshold === "number" && item.total >= threshold && item.total > 0;
+  }
+  function startResumable(item) {
+    var parts = item.path.split("/");
+    var name = parts.pop();
+    item.tus = FF.tusUpload({
+      file: item.file,
+      folderPath: parts.join("/") || "/",
+      name: name,
+      onConflict: item.onConflict,
+      onProgress: function (loaded) {
+        item.loaded = loaded;
+        item.waiting = 0;
+        sample(item.samples, loaded);
+        render();
+      },
+      onWait: function (seconds) { item.waiting = seconds; item.samples = []; render(); },
+      onSuccess: function () {
+        finish(item, "done");
+        item.tus = null;
+        uploadedInto(item);
+      },
+      onError: function (status, body) {
+        item.tus = null;
+        if (status === 409 && body && body.code === "name_conflict" && item.onConflict === "fail") {
+          item.loaded = 0;
+          finish(item, "conflict");
+          conflict(item);
+        } else {
+          item.error = FF.errorText(body, status);
+          finish(item, "error");
+        }
+      }
+    });
+    render();
+  }
+  function pause(item) {
+    if (item.state !== "uploading" || !item.tus) { return; }
+    item.tus.pause();
+    item.state = "paused";
+    item.samples = [];
+    active--;
+    pump();
+  }
+  function resume(item) {
+    if (item.state !== "paused" || !item.tus) { return; }
+    item.state = "uploading";
+    active++;
+    item.tus.resume();
+    render();
+  }
+
   function finish(item, state) {
     if (item.state !== "uploading") { return; }
     active--;
@@ -269,6 +325,13 @@
   function cancel(item) {
     if (item.state === "uploading" && item.group) { cancelInGroup(item); return; }
     if (item.state === "uploading" && item.xhr) { item.xhr.abort(); return; }
+    if ((item.state === "uploading" || item.state === "paused") && item.tus) {
+      item.tus.abort();
+      item.tus = null;
+      if (item.state === "paused") { item.state = "uploading"; active++; }
+      finish(item, "cancelled");
+      return;
+    }
     if (item.state === "queued" || item.state === "conflict") {
       queue = queue.filter(function (other) { return other !== item; });
       item.batch.waiting = item.batch.waiting.filter(function (other) { return other !== item; });
@@ -384,21 +447,25 @@
     var bar = FF.el("progress", { max: item.total || 1, value: 0, "aria-label": "Progress of " + item.relativePath });
     var cancelButton = FF.el("button", { type: "button", className: "icon-button", "aria-label": "Cancel " + item.relativePath, title: "Cancel", onclick: function () { cancel(item); } }, [FF.icon("close")]);
     var retryButton = FF.el("button", { type: "button", className: "icon-button", "aria-label": "Retry " + item.relativePath, title: "Retry", hidden: true, onclick: function () { retry(item); } }, [FF.icon("restore")]);
+    var pauseButton = FF.el("button", { type: "button", className: "button ghost small", "aria-label": "Pause " + item.relativePath, text: "Pause", hidden: true, onclick: function () { pause(item); } });
+    var resumeButton = FF.el("button", { type: "button", className: "button ghost small", "aria-label": "Resume " + item.relativePath, text: "Resume", hidden: true, onclick: function () { resume(item); } });
     var element = FF.el("li", { className: "upload-item" }, [
       FF.el("span", { className: "upload-name", text: item.relativePath, title: item.relativePath }),
-      FF.el("span", { className: "upload-item-actions" }, [retryButton, cancelButton]),
+      FF.el("span", { className: "upload-item-actions" }, [pauseButton, resumeButton, retryButton, cancelButton]),
       bar,
       status
     ]);
-    item.parts = { status: status, bar: bar, cancel: cancelButton, retry: retryButton };
+    item.parts = { status: status, bar: bar, cancel: cancelButton, retry: retryButton, pause: pauseButton, resume: resumeButton };
     return element;
   }
   function statusText(item) {
     switch (item.state) {
       case "queued": return "Waiting…";
+      case "paused": return "Paused at " + FF.formatSize(item.loaded) + " of " + FF.formatSize(item.total);
       case "uploading": {
         var speed = speedOf(item.samples);
         var text = FF.formatSize(item.loaded) + " of " + FF.formatSize(item.total);
+        if (item.waiting) { return text + " · connection lost, trying again in " + item.waiting + " s"; }
         if (speed > 0) {
           text += " · " + FF.formatSize(speed) + "/s";
           var left = FF.formatDuration((item.total - item.loaded) / speed);
@@ -431,7 +498,9 @@
       item.parts.status.textContent = statusText(item);
       item.parts.bar.max = item.total || 1;
       item.parts.bar.value = item.state === "done" ? (item.total || 1) : item.loaded;
-      item.parts.cancel.hidden = !(item.state === "queued" || item.state === "uploading" || item.state === "conflict");
+      item.parts.cancel.hidden = !(item.state === "queued" || item.state === "uploading" || item.state === "conflict" || item.state === "paused");
+      item.parts.pause.hidden = !(item.state === "uploading" && item.tus);
+      item.parts.resume.hidden = item.state !== "paused";
       item.parts.retry.hidden = !(item.state === "error" || item.state === "cancelled");
       if (!counted(item)) { return; }
       counting++;

@@ -102,9 +102,9 @@ def make_file(owner: Any, path: str, content: bytes = b"hello", **kwargs: Any) -
     import io
 
     from files import services
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
 
-    received = receive_body(io.BytesIO(content).read, length=len(content))
+    received = receive_stream(io.BytesIO(content).read, length=len(content))
     return services.file_upload_to_path(owner=owner, path=path, received=received, **kwargs)
 
 

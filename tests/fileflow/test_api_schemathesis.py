@@ -74,9 +74,9 @@ def account(alice: Any) -> tuple[dict[str, str], dict[str, int]]:
 def _received(content: bytes) -> Any:
     import io
 
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
 
-    return receive_body(io.BytesIO(content).read, length=len(content))
+    return receive_stream(io.BytesIO(content).read, length=len(content))
 
 
 @pytest.fixture

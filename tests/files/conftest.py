@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from files import services, tree
-from files.ingest import Received, receive_body
+from files.ingest import Received, receive_stream
 from files.models import Node
 
 
 def received(content: bytes) -> Received:
     """Bytes as they arrive from a transport: streamed, hashed and counted."""
-    return receive_body(io.BytesIO(content).read, length=len(content))
+    return receive_stream(io.BytesIO(content).read, length=len(content))
 
 
 @pytest.fixture

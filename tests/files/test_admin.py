@@ -97,14 +97,29 @@ def test_node_changelist_query_count_does_not_grow_with_rows(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
+def test_node_changelist_reads_as_a_tree_each_folder_followed_by_its_contents_indented(
+    admin_client, alice, upload, mkdir
+):
+    deep = mkdir("/A/B")
+    upload("b.txt", parent=deep)
+    mkdir("/Z")
+    upload("a.txt", parent=deep.parent)  # written after Z, shown under A all the same
+    response = admin_client.get(NODES, {"owner__id__exact": alice.pk})
+    names = [obj.name for obj in response.context["cl"].result_list if obj.parent_id is not None]
+    assert names == ["A", "B", "b.txt", "a.txt", "Z"]
+    page = response.content.decode()
+    indent = "&nbsp;" * 3
+    assert '">A/<' in page and f'">{indent}B/<' in page and f'">{indent * 2}b.txt<' in page
+
+
 def test_node_change_page_is_read_only_and_shows_the_path(admin_client, drive):
     report = drive["report"]
     response = admin_client.get(node_url(report))
     assert response.status_code == 200
     page = response.content.decode()
     assert "/Documents/report.pdf" in page
-    for hidden in ("lft", "rght", "tree_id"):
-        assert f'name="{hidden}"' not in page and f"field-{hidden}" not in page
+    # The stored tree column (ancestor ids) is internal: the page shows the readable path.
+    assert 'name="path"' not in page and "field-path" not in page and report.path not in page
     assert 'name="_save"' not in page
 
     assert admin_client.post(node_url(report), {"name": "renamed.pdf"}).status_code == 403

@@ -46,7 +46,7 @@ def mallory_api(mallory):
 def snapshot(alice):
     return sorted(
         Node.objects.filter(owner=alice).values_list(
-            "id", "name", "parent_id", "trashed_at", "is_favorite", "lft", "rght"
+            "id", "name", "parent_id", "trashed_at", "is_favorite", "path"
         )
     ), FileVersion.objects.filter(node__owner=alice).count()
 

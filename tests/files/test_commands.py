@@ -174,7 +174,7 @@ def test_check_tree_detects_and_repairs(alice, mallory, upload, mkdir):
     out, _ = run("check_tree")
     assert "All 2 tree(s) are consistent." in out
 
-    Node.objects.filter(pk=folder.pk).update(lft=1000, rght=1001)
+    Node.objects.filter(pk=folder.pk).update(path=tree.enc(999_999))
     out = io.StringIO()
     with pytest.raises(CommandError) as caught:
         call_command("check_tree", stdout=out, stderr=io.StringIO())

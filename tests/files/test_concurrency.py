@@ -118,7 +118,7 @@ def test_concurrent_signups_each_get_their_own_tree(db):
             username=f"u{i}", email=f"u{i}@example.com", password="pw-long-enough-1"
         )
     )
-    tree_ids = {tree.home_of(user).tree_id for user in users}
-    assert len(tree_ids) == WORKERS
+    homes = {tree.home_of(user).pk for user in users}
+    assert len(homes) == WORKERS
     for user in users:
         assert tree.check(user) == []

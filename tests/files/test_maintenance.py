@@ -352,7 +352,7 @@ def test_tree_audit_detects_and_repairs_damage(alice, mallory, upload, mkdir):
     upload("theirs.txt", b"m", owner=mallory)
     assert maintenance.tree_audit(repair=False).healthy
 
-    Node.objects.filter(pk=note.pk).update(lft=999)  # simulated corruption
+    Node.objects.filter(pk=note.pk).update(path=docs.path)  # simulated corruption
 
     report = maintenance.tree_audit(repair=False)
     assert not report.healthy
@@ -463,4 +463,16 @@ def test_directory_import_stops_at_the_quota(alice, tmp_path):
     assert not Node.objects.filter(owner=alice, name="3.txt").exists()
     alice.refresh_from_db()
     assert alice.used_bytes == 80
+    assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []
+
+
+def test_directory_import_holds_the_per_file_limit_like_every_upload(alice, source, settings):
+    """The import is one more transport of the one upload path: a file over
+    FILEFLOW_MAX_UPLOAD_SIZE is reported by name, the others are stored."""
+    settings.FILEFLOW_MAX_UPLOAD_SIZE = 1024 * 1024
+    report = maintenance.directory_import(owner=alice, source=source, into="/Imported")
+    assert report.files == 2
+    assert len(report.failed) == 1
+    assert report.failed[0].startswith("photos/2024/big.bin: “big.bin” is too large")
+    assert not Node.objects.filter(owner=alice, name="big.bin").exists()
     assert os.listdir(settings.FILE_UPLOAD_TEMP_DIR) == []

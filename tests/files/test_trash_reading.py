@@ -97,6 +97,6 @@ def test_no_one_else_reaches_a_trashed_item(
 
 
 def _received(data: bytes) -> Any:
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
 
-    return receive_body(io.BytesIO(data).read, length=len(data))
+    return receive_stream(io.BytesIO(data).read, length=len(data))

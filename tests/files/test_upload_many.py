@@ -1,4 +1,4 @@
-"""Many files in one request: POST /api/v1/nodes/upload-many/ and services.file_upload_many.
+"""Many files in one request: POST /api/v1/nodes/upload-many/ and services.file_upload_batch.
 
 All of a batch is stored or none of it; each file lands where a single upload would put it."""
 
@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 
 from files import services, tree
 from files.errors import InvalidName, NameConflict, QuotaExceeded
+from files.ingest import Received, Upload
 from files.models import Blob, FileVersion, Node
 from tests.files.conftest import received
 
@@ -46,6 +47,12 @@ def used(user) -> int:
     return user.used_bytes
 
 
+def upload_many(*, files: list[tuple[str, Received]], **kwargs) -> list[Node]:
+    """The batch service, as the transports call it."""
+    batch = [Upload(name=name, received=content) for name, content in files]
+    return services.file_upload_batch(files=batch, **kwargs).nodes
+
+
 def temp_files() -> list[str]:
     return os.listdir(settings.FILE_UPLOAD_TEMP_DIR)
 
@@ -58,7 +65,7 @@ def test_a_batch_lands_like_single_uploads_in_one_consistent_tree(alice):
     services.folder_ensure_path(owner=alice, path="/Zebra")  # a sibling to the right
     files = [(f"img {n:03d}.txt", f"picture {n}".encode()) for n in range(120)]
     files.append(("same.txt", b"picture 7"))  # known content: stored once
-    nodes = services.file_upload_many(
+    nodes = upload_many(
         owner=alice, parent=folder, files=[(name, received(data)) for name, data in files]
     )
     assert [node.name for node in nodes] == [name for name, _ in files]
@@ -80,7 +87,7 @@ def test_a_batch_lands_like_single_uploads_in_one_consistent_tree(alice):
 
 def test_rename_avoids_existing_names_and_names_later_in_the_batch(alice, home):
     services.file_upload(owner=alice, parent=home, name="a.txt", received=received(b"old"))
-    nodes = services.file_upload_many(
+    nodes = upload_many(
         owner=alice,
         parent=home,
         files=[("a.txt", received(b"new")), ("a (1).txt", received(b"mine"))],
@@ -93,7 +100,7 @@ def test_rename_avoids_existing_names_and_names_later_in_the_batch(alice, home):
 
 def test_replace_makes_versions_and_adds_the_new_names(alice, home):
     old = services.file_upload(owner=alice, parent=home, name="a.txt", received=received(b"v1"))
-    nodes = services.file_upload_many(
+    nodes = upload_many(
         owner=alice,
         parent=home,
         files=[("a.txt", received(b"v2")), ("b.txt", received(b"bee"))],
@@ -109,7 +116,7 @@ def test_a_clash_under_fail_stores_nothing(alice, home):
     services.file_upload(owner=alice, parent=home, name="b.txt", received=received(b"kept"))
     before = used(alice)
     with pytest.raises(NameConflict, match=r"b\.txt"):
-        services.file_upload_many(
+        upload_many(
             owner=alice,
             parent=home,
             files=[("a.txt", received(b"a")), ("b.txt", received(b"b"))],
@@ -123,7 +130,7 @@ def test_a_clash_under_fail_stores_nothing(alice, home):
 def test_a_folder_is_never_replaced_by_a_file(alice, home):
     services.folder_ensure_path(owner=alice, path="/docs")
     with pytest.raises(NameConflict):
-        services.file_upload_many(
+        upload_many(
             owner=alice, parent=home, files=[("docs", received(b"x"))], on_conflict="replace"
         )
     assert Node.objects.get(parent=home, name="docs").is_folder
@@ -133,7 +140,7 @@ def test_a_batch_over_quota_is_refused_whole(alice, home):
     alice.quota_bytes = 10
     alice.save()
     with pytest.raises(QuotaExceeded, match="Not enough space"):
-        services.file_upload_many(
+        upload_many(
             owner=alice,
             parent=home,
             files=[("a.txt", received(b"123456")), ("b.txt", received(b"123456"))],
@@ -146,17 +153,17 @@ def test_a_batch_over_quota_is_refused_whole(alice, home):
 
 def test_bad_and_repeated_names_are_refused_naming_the_file(alice, home):
     with pytest.raises(InvalidName, match=r"File 2 \(“\.\.”\)"):
-        services.file_upload_many(
+        upload_many(
             owner=alice, parent=home, files=[("ok.txt", received(b"1")), ("..", received(b"2"))]
         )
     with pytest.raises(InvalidName, match="sent twice"):
-        services.file_upload_many(
+        upload_many(
             owner=alice,
             parent=home,
             files=[("x.txt", received(b"1")), ("x.txt", received(b"2"))],
         )
     with pytest.raises(InvalidName, match="at least one"):
-        services.file_upload_many(owner=alice, parent=home, files=[])
+        upload_many(owner=alice, parent=home, files=[])
     assert live(home) == {}
     assert temp_files() == []
 
@@ -164,7 +171,7 @@ def test_bad_and_repeated_names_are_refused_naming_the_file(alice, home):
 def test_a_batch_holds_as_many_files_as_a_request_may_carry(alice, home, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
     with pytest.raises(InvalidName, match="at most 2 files"):
-        services.file_upload_many(
+        upload_many(
             owner=alice, parent=home, files=[(f"{n}.txt", received(b"x")) for n in range(3)]
         )
     assert live(home) == {}

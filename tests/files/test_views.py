@@ -575,7 +575,7 @@ def web_endpoints(t: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 def snapshot(alice: Any) -> Any:
     return sorted(
         Node.objects.filter(owner=alice).values_list(
-            "id", "name", "parent_id", "trashed_at", "is_favorite", "size", "lft", "rght"
+            "id", "name", "parent_id", "trashed_at", "is_favorite", "size", "path"
         )
     ), FileVersion.objects.filter(node__owner=alice).count()
 

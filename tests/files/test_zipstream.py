@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django.test import RequestFactory
 from django.utils import timezone
 
-from files import services
+from files import services, tree
 from files.delivery import BlobMissing, serve_node
 from files.models import Node
 from files.zipstream import ZipEntry, safe_part, zip_entries, zip_response, zip_stream
@@ -88,7 +88,7 @@ def test_a_folder_downloads_as_a_zip_of_its_live_contents(project: Any) -> None:
 
 def test_entries_keep_their_times_and_folders_are_directories(project: Any) -> None:
     _, body = download(project)
-    readme = project.get_children().get(name="README.md")
+    readme = project.children.get(name="README.md")
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         empty = archive.getinfo("Project/empty/")
         assert empty.is_dir()
@@ -253,7 +253,7 @@ def test_the_archive_streams_with_flat_memory(mkdir: Any, upload: Any) -> None:
 def test_a_missing_blob_fails_before_the_download_starts(project: Any) -> None:
     from django.core.files.storage import default_storage
 
-    guide = project.get_descendants().get(name="guide.txt")
+    guide = tree.descendants(project).get(name="guide.txt")
     default_storage.delete(guide.blob.storage_key)
     with pytest.raises(BlobMissing):
         download(project)

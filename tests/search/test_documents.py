@@ -10,6 +10,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from files import services, tree
+from files.ingest import Upload
 from files.models import Node
 from search.documents import MAX_TRIES, text_extract, text_state_of
 from search.models import BlobText
@@ -84,15 +85,15 @@ def test_a_damaged_document_is_unreadable_with_its_reason_and_the_others_are_rea
 ) -> None:
     good = documents.pdf("good words")
     with django_capture_on_commit_callbacks(execute=True):
-        nodes = services.file_upload_many(
+        nodes = services.file_upload_batch(
             owner=alice,
             parent=tree.home_of(alice),
             files=[
-                ("broken.pdf", received(good[: len(good) // 3])),
-                ("bomb.docx", received(documents.zip_bomb_docx(8))),
-                ("good.pdf", received(good)),
+                Upload(name="broken.pdf", received=received(good[: len(good) // 3])),
+                Upload(name="bomb.docx", received=received(documents.zip_bomb_docx(8))),
+                Upload(name="good.pdf", received=received(good)),
             ],
-        )
+        ).nodes
     assert DBTaskResult.objects.filter(task_path=extract_texts.module_path).count() == 1
     run_queued()
     broken, bomb, fine = (BlobText.objects.get(pk=node.blob_id) for node in nodes)

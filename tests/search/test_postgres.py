@@ -91,12 +91,11 @@ def _fill(users: int, per_user: int) -> list[User]:
     """Users with one flat folder of ``per_user`` sub-folders each, named from WORDS with a
     rare "zanzibar" every 500 names.
 
-    Made with bulk_create for speed: ``tree.insert`` costs ~10 ms a node on a busy
-    two-core machine, which would blow this test's time budget. The nested-set columns are
-    written here directly — only tests and benchmarks may do that — and ``tree.check``
-    proves every tree valid. The trigram index is dropped for the load and re-created from
-    its own definition (inside the test's transaction, so rolled back with it): building it
-    once is much faster than updating it row by row."""
+    Made with one bulk_create for speed (a service call per node would blow this test's time
+    budget). The tree column (``path``) is written here directly — only tests and benchmarks
+    may do that — and ``tree.check`` proves every tree valid. The trigram index is dropped
+    for the load and re-created from its own definition (inside the test's transaction, so
+    rolled back with it): building it once is much faster than updating it row by row."""
     rng = random.Random(7)
     owners = [UserFactory(username=f"bulk{u}") for u in range(users)]
     rows = []
@@ -112,10 +111,7 @@ def _fill(users: int, per_user: int) -> list[User]:
                     parent=home,
                     name=f"{' '.join(words)} {i}",
                     is_folder=True,
-                    tree_id=home.tree_id,
-                    level=1,
-                    lft=2 + 2 * i,
-                    rght=3 + 2 * i,
+                    path=tree.key(home),
                 )
             )
     with connection.cursor() as cursor:
@@ -123,7 +119,6 @@ def _fill(users: int, per_user: int) -> list[User]:
         [definition] = cursor.fetchone()
         cursor.execute(f"DROP INDEX {TRIGRAM_INDEX}")
         Node.objects.bulk_create(rows, batch_size=5000)
-        Node.objects.filter(parent__isnull=True, owner__in=owners).update(rght=2 * per_user + 2)
         # The inserts left deferred foreign-key checks pending, which CREATE INDEX refuses.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(definition)

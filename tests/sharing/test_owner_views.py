@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from files import services as file_services
-from files.ingest import receive_body
+from files.ingest import receive_stream
 from files.models import Node
 from sharing import services
 from sharing.forms import LOCAL_MINUTE
@@ -28,7 +28,7 @@ LIST = "/shares/"
 
 
 def a_file(owner: Any, path: str, content: bytes = b"hello") -> Node:
-    received = receive_body(io.BytesIO(content).read, length=len(content))
+    received = receive_stream(io.BytesIO(content).read, length=len(content))
     return file_services.file_upload_to_path(owner=owner, path=path, received=received)
 
 

@@ -13,10 +13,11 @@ from files.management import MaintenanceCommand
 
 class Command(MaintenanceCommand):
     help = (
-        "Verify each user's folder tree: one home folder, and nested-set columns "
-        "(lft/rght/level) that agree with the parent links. Exits with status 1 when a tree "
-        "is damaged. --repair rebuilds damaged trees from the parent links (no file or "
-        "folder is lost; a rebuild takes that user's tree lock while it runs)."
+        "Verify each user's folder tree: one home folder, and every node's path (its "
+        "ancestors' ids) in agreement with the parent links; names the nodes that disagree. "
+        "Exits with status 1 when a tree is damaged. --repair recomputes the paths of damaged "
+        "trees from the parent links (no file or folder is lost; a repair takes that user's "
+        "tree lock while it runs)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -20,8 +20,9 @@ class Command(MaintenanceCommand):
         "that have no blob row (left by uploads that rolled back) and abandoned upload temp "
         "files in FILE_UPLOAD_TEMP_DIR, each only "
         "when older than the grace period (FILEFLOW_GC_GRACE_HOURS, default 24 h), so an "
-        "upload running at the same time never loses its content. Safe to run from cron "
-        "while the site is up."
+        "upload running at the same time never loses its content. Also removes resumable "
+        "uploads that expired unfinished (FILEFLOW_UPLOAD_EXPIRY) with their bytes. Safe to "
+        "run from cron while the site is up."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -56,11 +57,15 @@ class Command(MaintenanceCommand):
             log=self.log(options["verbosity"]),
         )
         verb = "Would remove" if dry_run else "Removed"
+        parts = [
+            f"{report.blobs} blob(s) ({size(report.blob_bytes)})",
+            f"{report.thumbnails} thumbnail(s) ({size(report.thumbnail_bytes)})",
+            f"{report.orphans} orphan object(s) ({size(report.orphan_bytes)})",
+            f"{report.temp_files} temp file(s) ({size(report.temp_bytes)})",
+            *(f"{sweep.count} {sweep.label} ({size(sweep.bytes)})" for sweep in report.swept),
+        ]
         summary = (
-            f"{verb} {report.blobs} blob(s) ({size(report.blob_bytes)}), "
-            f"{report.thumbnails} thumbnail(s) ({size(report.thumbnail_bytes)}), "
-            f"{report.orphans} orphan object(s) ({size(report.orphan_bytes)}), "
-            f"{report.temp_files} temp file(s) ({size(report.temp_bytes)}); "
+            f"{verb} {', '.join(parts)}; "
             f"{'would free' if dry_run else 'freed'} {size(report.bytes_freed)}."
         )
         if report.kept:

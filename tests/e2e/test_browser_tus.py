@@ -1,0 +1,147 @@
+"""Big files go up resumably (tus) from the page: throttled, paused and resumed, the network
+cut, the page reloaded and the same file chosen again — the upload continues where the
+server has it, and the stored file is byte-identical."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from files import selectors
+from files.store import blob_store
+from tests.e2e.test_browser_upload import set_upload_speed, throttle
+from uploads.models import TusUpload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MiB = 1024 * 1024
+
+
+def choose(page: Page, path: Path) -> None:
+    page.locator("#upload-popover > summary").click()
+    page.set_input_files("#upload-input", str(path))
+
+
+def server_offset() -> int:
+    upload = TusUpload.objects.first()
+    return upload.offset if upload is not None else 0
+
+
+def test_a_big_file_survives_pause_a_cut_network_and_a_reload(
+    signed_in: Page, alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.FILEFLOW_TUS_THRESHOLD = MiB
+    content = os.urandom(20 * MiB)
+    source = tmp_path / "holiday.mov"
+    source.write_bytes(content)
+    page = signed_in
+    patches: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            patches.append(request.headers.get("upload-offset", "?"))
+            if request.method == "PATCH"
+            else None
+        ),
+    )
+    page.goto("/")
+    cdp = throttle(page, 2 * MiB)
+    choose(page, source)
+    item = page.locator(".upload-item")
+    status = item.locator(".upload-status")
+    # Speed and time left while it goes.
+    expect(status).to_contain_text("/s", timeout=15_000)
+
+    # Pause, then resume.
+    item.get_by_role("button", name="Pause holiday.mov").click()
+    expect(status).to_contain_text("Paused at")
+    item.get_by_role("button", name="Resume holiday.mov").click()
+    expect(page.locator(".upload-item.uploading")).to_have_count(1)
+
+    # Once the server holds the first 8 MiB chunk, the network goes away (a request already
+    # on its way may still arrive): the page says it will try again.
+    for _ in range(300):
+        if server_offset() >= 8 * MiB:
+            break
+        page.wait_for_timeout(100)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    expect(status).to_contain_text("trying again", timeout=15_000)
+    kept = server_offset()
+    assert 8 * MiB <= kept < len(content)
+
+    # Back online, the page is reloaded (its uploads forgotten) and the file chosen again.
+    set_upload_speed(cdp, -1)
+    before_reload = len(patches)
+    page.reload()
+    choose(page, source)
+    expect(page.locator("#upload-total-text")).to_contain_text(
+        "1 of 1 file uploaded", timeout=30_000
+    )
+    # After the reload it continued from what the server had, not from the start.
+    offsets = [int(offset) for offset in patches]
+    assert offsets[0] == 0
+    assert offsets[before_reload] >= kept, offsets
+    node = selectors.node_at_path(alice, "/holiday.mov")
+    with blob_store().open_range(node.blob.storage_key) as stored:
+        assert hashlib.sha256(stored.read()).digest() == hashlib.sha256(content).digest()
+    assert TusUpload.objects.count() == 0
+    assert (
+        page.evaluate(
+            "() => Object.keys(localStorage).filter(k => k.startsWith('fileflow-tus:')).length"
+        )
+        == 0
+    )
+
+
+def test_a_drop_folder_page_sends_big_files_resumably(
+    browser: Any, live_server: Any, alice: Any, settings: Any
+) -> None:
+    from files import tree
+    from files.models import Node
+    from sharing import services as share_services
+    from sharing.models import ShareAccess, ShareLink
+
+    settings.FILEFLOW_TUS_THRESHOLD = MiB
+    inbox = tree.insert(Node(owner=alice, name="Inbox", is_folder=True), tree.home_of(alice))
+    _, token = share_services.share_create(
+        owner=alice, node=inbox, permission=ShareLink.Permission.UPLOAD
+    )
+    big = os.urandom(3 * MiB + 7)
+    context = browser.new_context(base_url=live_server.url)
+    guest = context.new_page()
+    methods: list[str] = []
+    guest.on(
+        "request",
+        lambda request: (
+            methods.append(f"{request.method} {request.url.split(token + '/', 1)[1]}")
+            if token in request.url
+            else None
+        ),
+    )
+    guest.goto(f"/s/{token}/")
+    guest.get_by_label("Your name").fill("Bob")
+    guest.locator("#drop-form input[name=file]").set_input_files(
+        [
+            {"name": "scan.tiff", "mimeType": "image/tiff", "buffer": big},
+            {"name": "note.txt", "mimeType": "text/plain", "buffer": b"small"},
+        ]
+    )
+    guest.get_by_role("button", name="Upload").click()
+    expect(guest.locator("#drop-list")).to_contain_text("Thank you: 2 files received.")
+    context.close()
+    # The big file through tus, the small one with a plain PUT.
+    assert "POST uploads/" in methods and any(m.startswith("PATCH uploads/") for m in methods)
+    assert any(m.startswith("PUT upload/") for m in methods), methods
+    stored = selectors.node_at_path(alice, "/Inbox/scan.tiff")
+    with blob_store().open_range(stored.blob.storage_key) as handle:
+        assert handle.read() == big
+    log = ShareAccess.objects.get(action="upload", node=stored)
+    assert log.uploader_name == "Bob"

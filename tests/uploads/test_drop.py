@@ -1,0 +1,153 @@
+"""Resumable uploads into a share link's drop folder: /s/<token>/uploads/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from files import tree
+from files.models import Node
+from sharing import services as share_services
+from sharing.models import ShareAccess, ShareLink
+from tests.uploads.conftest import CHUNK, TUS, metadata
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def inbox(alice: Any) -> Node:
+    return tree.insert(Node(owner=alice, name="Inbox", is_folder=True), tree.home_of(alice))
+
+
+def drop(alice: Any, folder: Node, **options: Any) -> tuple[ShareLink, str]:
+    link, token = share_services.share_create(
+        owner=alice, node=folder, permission=ShareLink.Permission.UPLOAD, **options
+    )
+    return link, f"/s/{token}/"
+
+
+def visitor_of(url: str) -> tuple[Client, dict[str, str]]:
+    """A browser that opened ``url`` (and has a CSRF cookie from the log-in page)."""
+    visitor = Client(enforce_csrf_checks=True)
+    visitor.get("/account/login/")
+    if url:
+        visitor.get(url)
+    return visitor, {"HTTP_X_CSRFTOKEN": visitor.cookies["csrftoken"].value}
+
+
+def start(visitor: Client, url: str, csrf: dict[str, str], length: int, **meta: str) -> Any:
+    return visitor.generic(
+        "POST",
+        f"{url}uploads/",
+        **TUS,
+        **csrf,
+        HTTP_UPLOAD_LENGTH=str(length),
+        HTTP_UPLOAD_METADATA=metadata(**meta),
+    )
+
+
+def send(visitor: Client, location: str, csrf: dict[str, str], offset: int, body: bytes) -> Any:
+    return visitor.generic(
+        "PATCH",
+        location.removeprefix("http://testserver"),
+        body,
+        content_type=CHUNK,
+        **TUS,
+        **csrf,
+        HTTP_UPLOAD_OFFSET=str(offset),
+    )
+
+
+def test_a_drop_folder_takes_a_resumable_upload_counted_once(alice: Any, inbox: Node) -> None:
+    link, url = drop(alice, inbox, max_access_count=1)
+    visitor_of(url)  # someone opens the page: the one visit the link allows
+    # Another client: its upload's creation is an access of its own.
+    script, script_csrf = visitor_of("")
+    refused = start(script, url, script_csrf, 6, filename="late.txt")
+    assert refused.status_code == 410
+    ShareLink.objects.filter(pk=link.pk).update(max_access_count=2)
+    created = start(script, url, script_csrf, 6, filename="notes.txt", uploader="Bob")
+    assert created.status_code == 201, created.content
+    link.refresh_from_db()
+    assert link.access_count == 2
+    location = created["Location"]
+    assert send(script, location, script_csrf, 0, b"abc").status_code == 204
+    # More chunks and a HEAD do not count again, though the link is used up now.
+    head = script.head(location.removeprefix("http://testserver"), **TUS)
+    assert head["Upload-Offset"] == "3"
+    assert send(script, location, script_csrf, 3, b"def").status_code == 204
+    link.refresh_from_db()
+    assert link.access_count == 2
+    stored = Node.objects.get(parent=inbox, name="notes.txt")
+    assert stored.owner == alice and stored.size == 6
+    log = ShareAccess.objects.filter(link=link, action="upload", node=stored).get()
+    assert log.uploader_name == "Bob"
+
+
+def test_a_taken_name_is_renamed_never_replaced(alice: Any, inbox: Node) -> None:
+    _, url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    for _ in range(2):
+        created = start(visitor, url, csrf, 2, filename="a.txt", on_conflict="replace")
+        assert send(visitor, created["Location"], csrf, 0, b"hi").status_code == 204
+    names = set(Node.objects.filter(parent=inbox).values_list("name", flat=True))
+    assert names == {"a.txt", "a (1).txt"}
+
+
+def test_the_visitor_cannot_choose_another_folder(alice: Any, inbox: Node) -> None:
+    _, url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    home = tree.home_of(alice)
+    created = start(visitor, url, csrf, 2, filename="x.txt", parent=str(home.pk), path="/")
+    send(visitor, created["Location"], csrf, 0, b"hi")
+    assert Node.objects.get(name="x.txt").parent_id == inbox.pk
+
+
+def test_the_owners_quota_applies_without_naming_figures(alice: Any, inbox: Node) -> None:
+    _, url = drop(alice, inbox)
+    alice.quota_bytes = 100
+    alice.save()
+    visitor, csrf = visitor_of(url)
+    refused = start(visitor, url, csrf, 101, filename="big.bin")
+    assert refused.status_code == 413
+    assert "100" not in refused.json()["detail"]
+
+
+def test_upload_urls_answer_only_through_their_link(
+    alice: Any, inbox: Node, bearer_api: Any
+) -> None:
+    _, url = drop(alice, inbox)
+    _, other_url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    location = start(visitor, url, csrf, 4, filename="a.txt")["Location"]
+    upload_id = location.rsplit("/", 1)[1]
+    elsewhere = f"http://testserver{other_url}uploads/{upload_id}"
+    assert send(visitor, elsewhere, csrf, 0, b"abcd").status_code == 404
+    # Not through the API either, not even for the folder's owner.
+    assert bearer_api.head(f"/api/v1/uploads/{upload_id}", **TUS).status_code == 404
+
+
+def test_a_revoked_or_expired_link_stops_its_uploads(alice: Any, inbox: Node) -> None:
+    link, url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    location = start(visitor, url, csrf, 4, filename="a.txt")["Location"]
+    ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert send(visitor, location, csrf, 0, b"abcd").status_code == 410
+    assert not Node.objects.filter(name="a.txt").exists()
+
+
+def test_drop_tus_is_csrf_checked(alice: Any, inbox: Node) -> None:
+    _, url = drop(alice, inbox)
+    visitor, _csrf = visitor_of(url)
+    assert start(visitor, url, {}, 4, filename="a.txt").status_code == 403
+
+
+def test_a_view_link_takes_no_uploads(alice: Any, inbox: Node) -> None:
+    _, token = share_services.share_create(owner=alice, node=inbox)
+    visitor, csrf = visitor_of(f"/s/{token}/")
+    refused = start(visitor, f"/s/{token}/", csrf, 4, filename="a.txt")
+    assert refused.status_code == 403

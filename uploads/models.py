@@ -1,0 +1,82 @@
+"""Resumable (tus) uploads on their way in: where the bytes are, where the file will go.
+
+An upload is not a file: it never shows in a listing. When its last byte arrives it goes
+through :func:`files.services.file_upload_batch` and the row is deleted. Until then its
+``reserved_bytes`` count against the owner's quota (see :mod:`uploads.services`).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_upload_id() -> str:
+    """128 random bits: an upload URL cannot be guessed."""
+    return secrets.token_hex(16)
+
+
+class TusUploadQuerySet(models.QuerySet["TusUpload"]):
+    def expired(self, now: object) -> TusUploadQuerySet:
+        return self.filter(expires_at__lte=now)
+
+
+class TusUpload(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_upload_id, editable=False)
+    # Who pays (quota) and whose tree the file lands in.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tus_uploads"
+    )
+    # Who may continue it: the signed-in creator, or, for a share link's drop folder, the
+    # holders of that link (``scope`` = "share:<link id>", ``creator`` empty).
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    scope = models.CharField(max_length=64, blank=True, default="")
+    filename = models.CharField(max_length=255)
+    parent = models.ForeignKey(
+        "files.Node", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    folder_path = models.CharField(max_length=4096, blank=True, default="")
+    on_conflict = models.CharField(max_length=16, default="fail")
+    # Null until a creation-defer-length upload says how long it is.
+    length = models.BigIntegerField(null=True, blank=True)
+    offset = models.BigIntegerField(default=0)
+    reserved_bytes = models.BigIntegerField(default=0)
+    # S3: the multipart upload the parts go to, the parts sent so far and the tail that is
+    # too short to be a part yet (kept here, so another app server can continue).
+    multipart_id = models.CharField(max_length=1024, blank=True, default="")
+    parts = models.JSONField(default=list, blank=True)
+    tail = models.BinaryField(default=b"", blank=True)
+    # Upload-Metadata as the client sent it, given back on HEAD.
+    metadata = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = TusUploadQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(offset__gte=0), name="uploads_offset_gte_0"),
+            models.CheckConstraint(
+                condition=Q(length__isnull=True) | Q(offset__lte=models.F("length")),
+                name="uploads_offset_lte_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_bytes__gte=0), name="uploads_reserved_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.offset}/{self.length if self.length is not None else '?'})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.length is not None and self.offset == self.length

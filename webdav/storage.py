@@ -1,0 +1,288 @@
+"""wsgidav's property manager and lock storage interfaces over our database tables.
+
+Keys are reference URLs ``/<owner id>/<path>`` (see :mod:`webdav.provider`); the owner id
+is read from them. Reads that a PROPFIND repeats for every member (dead properties, the
+locks of each path) are answered from what was read once for the request.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import transaction
+from wsgidav.lock_man.lock_manager import (
+    LockManager,
+    generate_lock_token,
+    normalize_lock_root,
+    validate_lock,
+)
+
+from files import tree
+from webdav import selectors
+from webdav import services as dav_services
+from webdav.models import DavLock
+
+# Locks never outlive this, whatever a client asks (wsgidav's own ceiling).
+LOCK_TIMEOUT_MAX = 4 * 604800
+PROPS_KEY = "fileflow.dav.props"
+
+# owner id -> that owner's live locks, read once per request (reset by the view).
+_request_locks: ContextVar[dict[int, list[dict[str, Any]]] | None] = ContextVar(
+    "fileflow_dav_locks", default=None
+)
+
+
+def owner_of(url: str) -> int:
+    """The owner id in ``/<owner id>/...``."""
+    return int(url.split("/", 2)[1])
+
+
+def begin_request() -> None:
+    _request_locks.set({})
+
+
+def end_request() -> None:
+    _request_locks.set(None)
+
+
+class DbPropertyManager:
+    """Dead properties (PROPPATCH) in :class:`webdav.models.DeadProperty`."""
+
+    def __repr__(self) -> str:
+        return "DbPropertyManager"
+
+    @staticmethod
+    def _cached(environ: dict[str, Any] | None, url: str) -> dict[str, str] | None:
+        if environ is None:
+            return None
+        known: dict[str, dict[str, str]] | None = environ.get(PROPS_KEY)
+        return None if known is None else known.get(url)
+
+    @staticmethod
+    def _invalidate(environ: dict[str, Any] | None) -> None:
+        if environ is not None:
+            environ.pop(PROPS_KEY, None)
+
+    def read_ahead(self, parent_url: str, urls: list[str], environ: dict[str, Any]) -> None:
+        """Load the properties of a listing's members in one query."""
+        found = selectors.dead_properties_under(owner_of(parent_url), parent_url)
+        environ[PROPS_KEY] = {url: found.get(url, {}) for url in urls}
+
+    def _props(self, url: str, environ: dict[str, Any] | None) -> dict[str, str]:
+        cached = self._cached(environ, url)
+        if cached is not None:
+            return cached
+        return selectors.dead_properties_of(owner_of(url), url)
+
+    def get_properties(self, norm_url: str, environ: dict[str, Any] | None = None) -> list[str]:
+        return list(self._props(norm_url, environ))
+
+    def get_property(
+        self, norm_url: str, name: str, environ: dict[str, Any] | None = None
+    ) -> str | None:
+        return self._props(norm_url, environ).get(name)
+
+    def write_property(
+        self,
+        norm_url: str,
+        name: str,
+        property_value: bytes | str,
+        dry_run: bool = False,
+        environ: dict[str, Any] | None = None,
+    ) -> None:
+        if dry_run:
+            return
+        value = (
+            property_value.decode("utf-8") if isinstance(property_value, bytes) else property_value
+        )
+        dav_services.dead_property_set(
+            owner_id=owner_of(norm_url), url=norm_url, name=name, value=value
+        )
+        self._invalidate(environ)
+
+    def remove_property(
+        self,
+        norm_url: str,
+        name: str,
+        dry_run: bool = False,
+        environ: dict[str, Any] | None = None,
+    ) -> None:
+        if dry_run:
+            return
+        dav_services.dead_property_remove(owner_id=owner_of(norm_url), url=norm_url, name=name)
+        self._invalidate(environ)
+
+    def remove_properties(self, norm_url: str, environ: dict[str, Any] | None = None) -> None:
+        # Called for a deleted resource: its members' properties go with it.
+        dav_services.dead_properties_remove(
+            owner_id=owner_of(norm_url), url=norm_url, with_children=True
+        )
+        self._invalidate(environ)
+
+    def copy_properties(
+        self, src_url: str, dest_url: str, environ: dict[str, Any] | None = None
+    ) -> None:
+        dav_services.dead_properties_copy(
+            owner_id=owner_of(src_url), src_url=src_url, dest_url=dest_url
+        )
+        self._invalidate(environ)
+
+    def move_properties(
+        self,
+        src_url: str,
+        dest_url: str,
+        with_children: bool,
+        environ: dict[str, Any] | None = None,
+    ) -> None:
+        dav_services.dead_properties_move(
+            owner_id=owner_of(src_url),
+            src_url=src_url,
+            dest_url=dest_url,
+            with_children=with_children,
+        )
+        self._invalidate(environ)
+
+
+def _as_dict(lock: DavLock) -> dict[str, Any]:
+    return {
+        "token": lock.token,
+        "root": lock.root,
+        "depth": lock.depth,
+        "scope": lock.scope,
+        "type": lock.type,
+        "principal": lock.principal,
+        "owner": lock.lock_owner.encode("utf-8"),
+        "timeout": lock.timeout,
+        "expire": lock.expire,
+    }
+
+
+def _alive(lock: dict[str, Any], now: float) -> bool:
+    return lock["expire"] < 0 or lock["expire"] >= now
+
+
+class DbLockStorage:
+    """wsgidav's lock storage interface over :class:`webdav.models.DavLock`."""
+
+    def __repr__(self) -> str:
+        return "DbLockStorage"
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def cleanup(self) -> None:
+        dav_services.locks_expired_delete(now=time.time())
+
+    def clear(self) -> None:
+        pass  # never wipe every user's locks from a library call
+
+    @staticmethod
+    def _forget(owner_id: int) -> None:
+        cache = _request_locks.get()
+        if cache is not None:
+            cache.pop(owner_id, None)
+
+    def locks_of(self, owner_id: int) -> list[dict[str, Any]]:
+        """The owner's locks (expired ones too), read once per request."""
+        cache = _request_locks.get()
+        if cache is not None and owner_id in cache:
+            return cache[owner_id]
+        locks = [_as_dict(lock) for lock in selectors.locks_of(owner_id)]
+        if cache is not None:
+            cache[owner_id] = locks
+        return locks
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        lock = selectors.lock_by_token(token)
+        if lock is None:
+            return None
+        found = _as_dict(lock)
+        if not _alive(found, time.time()):
+            self.delete(token)
+            return None
+        return found
+
+    def create(self, path: str, lock: dict[str, Any]) -> dict[str, Any]:
+        root = normalize_lock_root(path)
+        lock["root"] = root
+        timeout = float(lock.get("timeout") or LockManager.LOCK_TIME_OUT_DEFAULT)
+        if timeout < 0 or timeout > LOCK_TIMEOUT_MAX:
+            timeout = LOCK_TIMEOUT_MAX
+        lock["timeout"] = timeout
+        lock["expire"] = time.time() + timeout
+        validate_lock(lock)
+        lock["token"] = generate_lock_token()
+        owner_id = owner_of(root)
+        dav_services.lock_create(
+            owner_id=owner_id,
+            token=lock["token"],
+            root=root,
+            depth=lock["depth"],
+            scope=lock["scope"],
+            type=lock["type"],
+            principal=lock["principal"],
+            lock_owner=bytes(lock["owner"] or b"").decode("utf-8"),
+            timeout=timeout,
+            expire=lock["expire"],
+        )
+        self._forget(owner_id)
+        return lock
+
+    def refresh(self, token: str, *, timeout: float) -> dict[str, Any]:
+        lock = self.get(token)
+        if lock is None:
+            raise ValueError("Lock must exist")
+        if timeout < 0 or timeout > LOCK_TIMEOUT_MAX:
+            timeout = LOCK_TIMEOUT_MAX
+        lock["timeout"] = timeout
+        lock["expire"] = time.time() + timeout
+        dav_services.lock_refresh(token=token, timeout=timeout, expire=lock["expire"])
+        self._forget(owner_of(lock["root"]))
+        return lock
+
+    def delete(self, token: str) -> bool:
+        lock = selectors.lock_by_token(token)
+        if lock is None:
+            return False
+        dav_services.lock_delete(token=token)
+        self._forget(lock.owner_id)
+        return True
+
+    def get_lock_list(
+        self, path: str, *, include_root: bool, include_children: bool, token_only: bool
+    ) -> list[Any]:
+        root = normalize_lock_root(path)
+        if root.count("/") < 1 or not root[1:].split("/", 1)[0].isdigit():
+            return []  # "/" (wsgidav's dump of everything): no single owner
+        now = time.time()
+        prefix = root + "/"
+        found = [
+            lock
+            for lock in self.locks_of(owner_of(root + "/"))
+            if _alive(lock, now)
+            and (
+                (include_root and lock["root"] == root)
+                or (include_children and lock["root"].startswith(prefix))
+            )
+        ]
+        return [lock["token"] for lock in found] if token_only else found
+
+
+class FileFlowLockManager(LockManager):
+    """wsgidav's lock manager, with the conflict check and the new lock in one database
+    transaction under the owner's lock, so two workers cannot both grant an exclusive lock."""
+
+    def __init__(self) -> None:
+        super().__init__(DbLockStorage())
+
+    def acquire(self, *, url: str, **kwargs: Any) -> Any:
+        owner_id = owner_of(normalize_lock_root(url) + "/")
+        with transaction.atomic():
+            tree.lock(owner_id)
+            DbLockStorage._forget(owner_id)
+            return super().acquire(url=url, **kwargs)
