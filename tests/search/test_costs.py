@@ -109,3 +109,13 @@ def test_the_search_config_check_is_silent_where_it_is_not_used(settings: Any) -
     expected = 1 if connection.vendor == "postgresql" else 0
     assert len(search_config_check(databases=["default"])) == expected
     assert search_config_check(databases=None) == []
+
+
+def test_the_schema_documents_the_503_of_searches_in_text() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    searching = ["/api/v1/search/", "/api/v1/search-profiles/{id}/results/"]
+    for path in searching:
+        assert "503" in paths[path]["get"]["responses"], path
+    assert "503" not in paths["/api/v1/search-profiles/"]["get"]["responses"]
