@@ -19,9 +19,9 @@ from PIL import Image
 
 from files import services, tree
 from files.models import Node
-from files.tasks import PREPARED_SIZES, make_thumbnails
+from files.tasks import PREPARED_SIZES, announce_stored_content, make_thumbnails
 from files.thumbnails import thumbnail_key
-from tests.files.conftest import received
+from tests.files.conftest import announce_stored, received
 from tests.jobs.tasks import fail_always
 
 
@@ -36,7 +36,7 @@ def thumbnail_tasks() -> list[DBTaskResult]:
 
 
 @pytest.mark.django_db
-def test_an_upload_queues_its_thumbnails_once_committed(
+def test_an_upload_queues_one_task_once_committed_and_it_queues_the_thumbnails(
     alice: Any, alice_api: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     home = tree.home_of(alice)
@@ -48,11 +48,30 @@ def test_an_upload_queues_its_thumbnails_once_committed(
         )
         assert reply.status_code == 201, reply.content
         # Nothing is queued before the upload's transaction commits.
-        assert thumbnail_tasks() == []
+        assert not DBTaskResult.objects.exists()
     assert callbacks
+    # The request queues one task, telling the worker what it needs about the file ...
+    [announced] = DBTaskResult.objects.all()
+    assert announced.task_path == announce_stored_content.module_path
+    assert announced.status == TaskResultStatus.READY
+    node = reply.json()
+    assert announced.args_kwargs["args"] == [
+        [
+            {
+                "node_id": node["id"],
+                "blob_id": Node.objects.get(pk=node["id"]).blob_id,
+                "name": "cat.png",
+                "mime_type": "image/png",
+                "size": node["size"],
+            }
+        ]
+    ]
+    assert thumbnail_tasks() == []
+    # ... and the worker, running it, queues the thumbnails.
+    assert announce_stored() == 1
     [queued] = thumbnail_tasks()
     assert queued.status == TaskResultStatus.READY
-    assert queued.args_kwargs["args"] == [[reply.json()["id"]]]
+    assert queued.args_kwargs["args"] == [[node["id"]]]
 
 
 @pytest.mark.django_db
@@ -63,6 +82,7 @@ def test_text_files_queue_no_thumbnails(
         services.file_upload(
             owner=alice, parent=tree.home_of(alice), name="a.txt", received=received(b"hi")
         )
+    assert announce_stored() == 1
     assert thumbnail_tasks() == []
 
 
@@ -117,6 +137,7 @@ def test_a_batch_upload_queues_one_task_for_its_pictures(
             format="multipart",
         )
     assert reply.status_code == 201, reply.content
+    assert announce_stored() == 1  # one task for the whole batch
     [queued] = thumbnail_tasks()
     ids = {hit["name"]: hit["id"] for hit in reply.json()["results"]}
     assert sorted(queued.args_kwargs["args"][0]) == sorted([ids["a.png"], ids["b.png"]])
