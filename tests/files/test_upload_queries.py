@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
-
 from django_tasks_db.models import DBTaskResult
+from rest_framework.test import APIClient
 
 from accounts.services import token_create
 from files import services

@@ -300,3 +300,33 @@ def test_the_admin_shows_failures_with_their_error_and_requeues_them(
     assert "1 task(s) put back in the queue" in reply.content.decode()
     row.refresh_from_db()
     assert row.status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_failing_listener_does_not_stop_the_others_and_fails_the_task(
+    alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.dispatch import receiver
+
+    from files.signals import content_stored
+
+    calls: list[str] = []
+
+    @receiver(content_stored, sender=Node, dispatch_uid="test_broken_listener")
+    def broken(sender: Any, **kwargs: Any) -> None:
+        calls.append("broken")
+        raise RuntimeError("listener on fire")
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.file_upload(
+                owner=alice, parent=tree.home_of(alice), name="cat.png", received=received(png())
+            )
+        [task] = DBTaskResult.objects.filter(task_path=announce_stored_content.module_path)
+        with pytest.raises(RuntimeError, match="listener on fire"):
+            announce_stored_content.call(*task.args_kwargs["args"])
+    finally:
+        content_stored.disconnect(dispatch_uid="test_broken_listener", sender=Node)
+    assert calls == ["broken"]
+    # The thumbnails were queued all the same; the task's failure makes the worker retry it.
+    assert len(thumbnail_tasks()) == 1
