@@ -12,6 +12,7 @@ path>``, so one user's ``/a`` is never another's.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, unquote
@@ -22,6 +23,7 @@ from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
     HTTP_INSUFFICIENT_STORAGE,
+    HTTP_INTERNAL_ERROR,
     DAVError,
     DAVErrorCondition,
 )
@@ -43,6 +45,8 @@ from files.models import Node
 from files.names import clean_name
 from files.store import blob_store
 from webdav import services as dav_services
+
+logger = logging.getLogger(__name__)
 
 USER_KEY = "fileflow.user"
 # {path: node or None}: wsgidav resolves the same paths several times in one request.
@@ -275,6 +279,7 @@ class FileResource(_NodeResource, DAVNonCollection):
         self._node = node
         self._parent = parent
         self._received: Received | None = None
+        self._refused: DAVError | None = None
 
     @property  # type: ignore[override]
     def node(self) -> Node:
@@ -335,20 +340,38 @@ class FileResource(_NodeResource, DAVNonCollection):
         wsgidav would hand us its own 8 KiB reads; the body is read here instead, in the
         ingest's chunks. A body without Content-Length is read to its end only when the
         server says it decoded the chunked framing (gunicorn sets ``wsgi.input_terminated``);
-        otherwise it is refused with 411, as everywhere else."""
+        otherwise it is refused with 411, as everywhere else.
+
+        An ordinary refusal (411, 413, 507...) is held and raised by :meth:`end_write`:
+        raised here, wsgidav would log it as a failed byte copy, at ERROR with a traceback."""
         environ = self.environ
         user = user_of(environ)
         length = declared_length(environ)
-        with dav_errors(self.environ):
-            if length is None and not environ.get("wsgi.input_terminated"):
-                raise length_required()
-            refuse_early(environ, user)
-            self._received = receive_stream(
-                environ["wsgi.input"].read, length=length, name=self.name
-            )
+        try:
+            with dav_errors(self.environ):
+                if length is None and not environ.get("wsgi.input_terminated"):
+                    raise length_required()
+                refuse_early(environ, user)
+                self._received = receive_stream(
+                    environ["wsgi.input"].read, length=length, name=self.name
+                )
+        except DAVError as refused:
+            if refused.value == HTTP_INTERNAL_ERROR:
+                raise
+            self._log_refusal(refused)
+            self._refused = refused
         environ["wsgidav.all_input_read"] = 1
 
+    def _log_refusal(self, refused: DAVError) -> None:
+        if refused.value != HTTP_INTERNAL_ERROR:
+            logger.info(
+                "WebDAV PUT %s refused (%s): %s", self.path, refused.value, refused.context_info
+            )
+
     def end_write(self, *, with_errors: bool) -> None:
+        refused, self._refused = self._refused, None
+        if refused is not None:
+            raise refused
         received, self._received = self._received, None
         if received is None:
             return
@@ -358,15 +381,19 @@ class FileResource(_NodeResource, DAVNonCollection):
         user = user_of(self.environ)
         parent = self._parent if self._node is None else self._node.parent
         assert parent is not None
-        with dav_errors(self.environ):
-            self._node = services.file_upload(
-                owner=user,
-                parent=parent,
-                name=self._node.name if self._node else self.name,
-                received=received,
-                on_conflict="replace",
-                actor=user,
-            )
+        try:
+            with dav_errors(self.environ):
+                self._node = services.file_upload(
+                    owner=user,
+                    parent=parent,
+                    name=self._node.name if self._node else self.name,
+                    received=received,
+                    on_conflict="replace",
+                    actor=user,
+                )
+        except DAVError as refused:
+            self._log_refusal(refused)
+            raise
 
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
         """COPY of a file: blobs are shared, so no byte is copied."""

@@ -5,6 +5,7 @@ test_dav_servers.py."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import pytest
@@ -282,6 +283,25 @@ def test_the_per_file_limit_is_a_413(alice: Any, alice_dav: Dav, settings: Any) 
     refused = alice_dav("PUT", "/dav/big.bin", b"x" * 100)
     assert refused.status_code == 413
     assert b"big.bin" in content(refused)
+
+
+@pytest.mark.parametrize("limit", ["quota", "file size"])
+def test_ordinary_put_refusals_log_at_info_without_a_traceback(
+    alice: Any, alice_dav: Dav, settings: Any, caplog: Any, limit: str
+) -> None:
+    if limit == "quota":
+        alice.quota_bytes = 10
+        alice.save()
+    else:
+        settings.FILEFLOW_MAX_UPLOAD_SIZE = 50
+    with caplog.at_level(logging.INFO):
+        refused = alice_dav("PUT", "/dav/big.bin", b"x" * 100)
+    assert refused.status_code in (413, 507)
+    # (django.request reports every 5xx status, 507 included, as it does for the API.)
+    dav_records = [r for r in caplog.records if r.name.startswith(("wsgidav", "webdav"))]
+    assert [r.getMessage() for r in dav_records if r.levelno >= logging.WARNING] == []
+    assert all(r.exc_info is None for r in caplog.records)
+    assert any(r.levelno == logging.INFO and "big.bin" in r.getMessage() for r in caplog.records)
 
 
 def test_huge_xml_bodies_are_refused(alice_dav: Dav) -> None:
