@@ -45,6 +45,7 @@ from files.models import Node
 from files.names import clean_name
 from files.store import blob_store
 from webdav import services as dav_services
+from webdav.storage import remember_node
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class _NodeResource:
         if cached is None:
             cached = f"/{self.node.owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
             self.__dict__["_ref_url"] = cached
+            remember_node(self.environ, cached, self.node.pk)
         return cached
 
     def get_property_value(self, name: str) -> Any:
@@ -145,10 +147,7 @@ class _NodeResource:
         src_url = self.get_ref_url()
         with dav_errors(self.environ):
             self.node = dav_services.node_move_to(node=self.node, new_parent=parent, name=name)
-        dest = self.provider.resource_for(self.node, dest_path, self.environ)
-        pm = self.provider.prop_manager
-        if pm is not None:
-            pm.move_properties(src_url, dest.get_ref_url(), True, self.environ)
+        # Dead properties belong to the node: they moved with it.
         # Locks stay with the URL they were taken on (RFC 4918 §7.6): the source's go.
         lm = self.provider.lock_manager
         if lm is not None:
@@ -213,7 +212,7 @@ class FolderResource(_NodeResource, DAVCollection):
         ]
         pm = self.provider.prop_manager
         if pm is not None and members:
-            pm.read_ahead(self.get_ref_url(), [m.get_ref_url() for m in members], self.environ)
+            pm.read_ahead(self.node.pk, {m.node.pk: m.get_ref_url() for m in members}, self.environ)
         return members
 
     def create_empty_resource(self, name: str) -> FileResource:

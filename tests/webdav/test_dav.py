@@ -13,6 +13,7 @@ from defusedxml.ElementTree import fromstring
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from files import services as file_services
 from files import tree
 from files.models import FileVersion, Node
 from tests.webdav.conftest import Dav, content, props
@@ -368,8 +369,8 @@ def test_dead_properties_are_stored_and_follow_a_move(alice: Any, alice_dav: Dav
     alice_dav("PUT", "/dav/a/f.txt", b"x")
     patched = alice_dav("PROPPATCH", "/dav/a/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
     assert patched.status_code == 207
-    stored = DeadProperty.objects.get(owner=alice, name="{urn:example}colour")
-    assert stored.url == f"/{alice.pk}/a/f.txt"
+    stored = DeadProperty.objects.get(name="{urn:example}colour")
+    assert stored.node == live(alice, "/a/f.txt")
     assert "blue" in stored.value
 
     alice_dav("MOVE", "/dav/a", Destination="http://testserver/dav/b")
@@ -381,6 +382,72 @@ def test_dead_properties_are_stored_and_follow_a_move(alice: Any, alice_dav: Dav
     assert response.status_code == 207
     colour = fromstring(content(response)).find(".//{urn:example}colour")
     assert colour is not None and colour.text == "blue"
+
+
+COLOUR_PROPFIND = (
+    '<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:example">'
+    "<D:prop><Z:colour/></D:prop></D:propfind>"
+)
+
+
+def colour_of(dav: Dav, path: str) -> str | None:
+    response = dav("PROPFIND", path, COLOUR_PROPFIND, Depth="0")
+    assert response.status_code == 207, content(response)
+    found = propfind_200(content(response))
+    return found.get("{urn:example}colour")
+
+
+def propfind_200(body: bytes) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for propstat in fromstring(body).iter(f"{D}propstat"):
+        if "200" in (propstat.findtext(f"{D}status") or ""):
+            prop_element = propstat.find(f"{D}prop")
+            for prop in prop_element if prop_element is not None else []:
+                values[prop.tag] = prop.text
+    return values
+
+
+def test_dead_properties_follow_a_rename_and_move_made_outside_webdav(
+    alice: Any, alice_dav: Dav
+) -> None:
+    alice_dav("MKCOL", "/dav/a")
+    alice_dav("MKCOL", "/dav/b")
+    alice_dav("PUT", "/dav/a/f.txt", b"x")
+    alice_dav("PROPPATCH", "/dav/a/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
+    alice_dav("PROPPATCH", "/dav/a", PROPPATCH, **{"Content-Type": "text/xml"})
+    node, folder = live(alice, "/a/f.txt"), live(alice, "/a")
+    assert node is not None and folder is not None
+
+    # The web page and the API rename and move through the same services.
+    file_services.node_rename(node=node, name="g.txt")
+    file_services.node_move(node=folder, new_parent=live(alice, "/b"))
+
+    assert colour_of(alice_dav, "/dav/b/a/g.txt") == "blue"
+    assert colour_of(alice_dav, "/dav/b/a") == "blue"
+    # A new file at the old path starts with no properties of its own.
+    alice_dav("MKCOL", "/dav/a")
+    alice_dav("PUT", "/dav/a/f.txt", b"y")
+    assert colour_of(alice_dav, "/dav/a/f.txt") is None
+    assert colour_of(alice_dav, "/dav/a") is None
+
+
+def test_dead_properties_survive_the_trash_and_go_when_deleted_for_good(
+    alice: Any, alice_dav: Dav
+) -> None:
+    alice_dav("MKCOL", "/dav/a")
+    alice_dav("PUT", "/dav/a/f.txt", b"x")
+    alice_dav("PROPPATCH", "/dav/a/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
+    folder = live(alice, "/a")
+    assert folder is not None
+    assert alice_dav("DELETE", "/dav/a").status_code == 204
+    assert DeadProperty.objects.count() == 1  # in the trash, restorable with the folder
+    file_services.node_restore(node=folder)
+    assert colour_of(alice_dav, "/dav/a/f.txt") == "blue"
+    assert alice_dav("DELETE", "/dav/a").status_code == 204
+
+    file_services.trash_empty(owner=alice)
+    assert not Node.objects.filter(pk=folder.pk).exists()
+    assert DeadProperty.objects.count() == 0
 
 
 def test_propfind_depth_1_costs_the_same_queries_for_10_or_60_members(
