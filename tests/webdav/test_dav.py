@@ -502,6 +502,23 @@ def test_a_lock_is_kept_in_the_database_and_refuses_writes_without_its_token(
     assert alice_dav("DELETE", "/dav/a.txt").status_code == 204
 
 
+def test_a_lock_stays_on_its_url_when_the_file_is_renamed_elsewhere(
+    alice: Any, alice_dav: Dav
+) -> None:
+    """RFC 4918 locks a URL: a rename on the web page does not carry the lock (nor its
+    token's rights) to the new name."""
+    alice_dav("PUT", "/dav/a.txt", b"one")
+    token = lock(alice_dav, "/dav/a.txt")
+    node = live(alice, "/a.txt")
+    assert node is not None
+    file_services.node_rename(node=node, name="b.txt")
+
+    found = propfind(alice_dav, "/dav/b.txt", "lockdiscovery")
+    assert found["/dav/b.txt"][f"{D}lockdiscovery"].find(f"{D}activelock") is None
+    assert alice_dav("PUT", "/dav/b.txt", b"two").status_code == 204
+    assert DavLock.objects.get(token=token).root == f"/{alice.pk}/a.txt"
+
+
 def test_lock_on_an_unmapped_url_makes_an_empty_file(alice: Any, alice_dav: Dav) -> None:
     lock(alice_dav, "/dav/new.txt")
     node = live(alice, "/new.txt")
