@@ -12,12 +12,15 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from wsgidav.dav_provider import DAVNonCollection
 
 from files import services as file_services
 from files import tree
 from files.models import FileVersion, Node
 from tests.webdav.conftest import Dav, content, props
+from webdav.app import dav_app
 from webdav.models import DavLock, DeadProperty
+from webdav.provider import USER_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -448,6 +451,19 @@ def test_dead_properties_survive_the_trash_and_go_when_deleted_for_good(
     file_services.trash_empty(owner=alice)
     assert not Node.objects.filter(pk=folder.pk).exists()
     assert DeadProperty.objects.count() == 0
+
+
+def test_a_files_property_names_are_wsgidavs_own(alice: Any, alice_dav: Dav) -> None:
+    """The provider lists a file's properties without wsgidav's generic probing: same list."""
+    alice_dav("PUT", "/dav/f.txt", b"x", **{"Content-Type": "text/plain"})
+    alice_dav("PROPPATCH", "/dav/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
+    provider = dav_app("/dav").provider_map["/"]
+    environ = {USER_KEY: alice, "wsgidav.provider": provider}
+    resource = provider.get_resource_inst("/f.txt", environ)
+    for is_allprop in (True, False):
+        generic = DAVNonCollection.get_property_names(resource, is_allprop=is_allprop)
+        assert "{urn:example}colour" in generic
+        assert resource.get_property_names(is_allprop=is_allprop) == generic
 
 
 def test_propfind_depth_1_costs_the_same_queries_for_10_or_60_members(
