@@ -19,6 +19,7 @@ from fileflow.errors import DomainError
 from files.delivery import serve_node
 from webdav.app import dav_app
 from webdav.auth import REALM, NotAuthenticated, dav_authenticate
+from webdav.propfind import propfind_response
 from webdav.provider import USER_KEY, FileFlowProvider
 from webdav.storage import begin_request, end_request
 
@@ -126,6 +127,12 @@ def dav(request: HttpRequest, path: str | None = None) -> HttpResponseBase:
         if too_big is not None:
             return too_big
     mount = _mount_path()
+    if request.method == "PROPFIND":
+        answered = propfind_response(
+            environ, user=user, path=path, mount=mount, depth=request.META.get("HTTP_DEPTH", "")
+        )
+        if answered is not None:
+            return answered
     environ["SCRIPT_NAME"] = mount
     # Django has already decoded PATH_INFO; wsgidav wants it as WSGI carries it (PEP 3333).
     environ["PATH_INFO"] = path.encode("utf-8").decode("iso-8859-1")
