@@ -40,6 +40,8 @@ class User(AbstractUser):
     reserved_bytes = models.BigIntegerField(
         "reserved (bytes)",
         default=0,
+        # Also in the database: a row written by code that predates the column gets 0.
+        db_default=0,
         editable=False,
         help_text="Bytes held for this account's unfinished resumable uploads.",
     )

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='reserved_bytes',
-            field=models.BigIntegerField(default=0, editable=False, help_text="Bytes held for this account's unfinished resumable uploads.", verbose_name='reserved (bytes)'),
+            field=models.BigIntegerField(db_default=0, default=0, editable=False, help_text="Bytes held for this account's unfinished resumable uploads.", verbose_name='reserved (bytes)'),
         ),
         migrations.AddConstraint(
             model_name='user',
