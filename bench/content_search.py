@@ -202,7 +202,8 @@ def load(
                 "to_tsvector(%s::regconfig, f_unaccent(text))",
                 [settings.FILEFLOW_SEARCH_CONFIG],
             )
-            cursor.execute("ANALYZE search_blobtext")
+            # As autovacuum would soon: the rows' first versions (text, no vector) are dead.
+            cursor.execute("VACUUM ANALYZE search_blobtext")
             cursor.execute("ANALYZE files_node")
         print(f"  tsvectors computed in {time.perf_counter() - vector_started:.0f} s")
     print(f"  load took {time.perf_counter() - started:.0f} s")
@@ -266,9 +267,15 @@ def index_size() -> None:
             vectors, text = cursor.fetchone()
             cursor.execute("SELECT pg_relation_size('search_blobtext_vector_gin')")
             gin = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT pg_relation_size(oid), pg_relation_size(reltoastrelid) FROM pg_class "
+                "WHERE relname = 'search_blobtext'"
+            )
+            heap, toast = cursor.fetchone()
             print(
                 f"\n3. Index size per document: text {text / count:,.0f} B, tsvector "
-                f"{vectors / count:,.0f} B, GIN index {gin / count:,.0f} B"
+                f"{vectors / count:,.0f} B, GIN index {gin / count:,.0f} B; "
+                f"search_blobtext heap {heap / count:,.0f} B + TOAST {toast / count:,.0f} B"
             )
         else:
             cursor.execute("SELECT sum(length(CAST(text AS BLOB))) FROM search_blobtext")
@@ -300,7 +307,9 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--seed", type=int, default=20261204)
-    parser.add_argument("--explain", action="store_true", help="PostgreSQL: EXPLAIN ANALYZE")
+    parser.add_argument(
+        "--explain", action="store_true", help="PostgreSQL: EXPLAIN (ANALYZE, BUFFERS)"
+    )
     args = parser.parse_args()
     settings.STORAGES = {
         **settings.STORAGES,
@@ -338,7 +347,7 @@ def main() -> None:
             print("  plan: " + " | ".join(s.split("  (")[0] for s in scans))
             if args.explain:
                 page = build_queryset(user=accounts[0], query=query)[:PAGE]
-                print(page.explain(analyze=True))
+                print(page.explain(analyze=True, buffers=True))
         engine_ms: list[float] = []
         naive_ms: list[float] = []
         for round_ in range(args.repeat + 5):

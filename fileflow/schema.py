@@ -35,6 +35,8 @@ _WHY = {
     "415": "A request body of a type this operation does not take, or a file type it "
     "cannot handle.",
     "422": "The file's content cannot be read as its type says (e.g. a damaged image).",
+    "503": "Search inside documents cannot run as the server is configured (the message "
+    "names the setting, e.g. FILEFLOW_SEARCH_CONFIG).",
 }
 
 _UPLOADS = ("/api/v1/nodes/upload/", "/api/v1/nodes/upload-many/", "/api/v1/files/content/")
@@ -50,6 +52,10 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         codes += ["411", "413"]
     if path.endswith("/thumbnail/"):
         codes += ["415", "422"]
+    if path == "/api/v1/search/" or (
+        path.startswith("/api/v1/search-profiles/") and path.endswith("/results/")
+    ):
+        codes.append("503")
     return codes
 
 

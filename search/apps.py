@@ -6,4 +6,4 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self) -> None:
-        from search import signals  # noqa: F401 - queues new documents for reading
+        from search import checks, signals  # noqa: F401 - checks registered; signals queue texts

@@ -64,3 +64,11 @@ class ProfileNameConflict(Conflict):
 
 class InvalidProfile(DomainError):
     code = "invalid_profile"
+
+
+class SearchUnavailable(DomainError):
+    """Search inside documents cannot run on this server as configured (an operator's
+    setting is wrong, e.g. ``FILEFLOW_SEARCH_CONFIG``): 503, saying which setting."""
+
+    status_code = 503
+    code = "search_unavailable"

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchVector
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.expressions import RawSQL
 
+from search.errors import SearchUnavailable
 from search.models import BlobText
 
 # Marks around matched words in snippets; control characters cannot occur in stored text
@@ -37,7 +39,54 @@ _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+# (database alias, FILEFLOW_SEARCH_CONFIG) pairs found in pg_ts_config by this process.
+_KNOWN_CONFIGS: set[tuple[str, str]] = set()
+
+
+def config_problem(database: BaseDatabaseWrapper) -> str | None:
+    """What is wrong with ``FILEFLOW_SEARCH_CONFIG`` for ``database``, or None.
+
+    On PostgreSQL it must name a text search configuration the database has
+    (``pg_ts_config``; ``name`` or ``schema.name``, case-folded like an unquoted SQL name);
+    looked up once per process and name. Other databases do not use it."""
+    name = str(settings.FILEFLOW_SEARCH_CONFIG)
+    if database.vendor != "postgresql" or (database.alias, name) in _KNOWN_CONFIGS:
+        return None
+    parts = name.split(".")
+    if len(parts) > 2 or not all(_IDENTIFIER.fullmatch(part) for part in parts):
+        return (
+            f"FILEFLOW_SEARCH_CONFIG “{name}” is not a text search configuration name "
+            "(name or schema.name: letters, digits and _)."
+        )
+    if len(parts) == 2:
+        sql = (
+            "SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace "
+            "WHERE n.nspname = %s AND c.cfgname = %s"
+        )
+    else:
+        sql = "SELECT 1 FROM pg_ts_config c WHERE c.cfgname = %s AND pg_ts_config_is_visible(c.oid)"
+    with database.cursor() as cursor:
+        cursor.execute(sql, [part.lower() for part in parts])
+        found = cursor.fetchone() is not None
+    if not found:
+        return (
+            f"FILEFLOW_SEARCH_CONFIG “{name}” is not a text search configuration of this "
+            "database (pg_ts_config)."
+        )
+    _KNOWN_CONFIGS.add((database.alias, name))
+    return None
+
+
 def _config() -> str:
+    """``FILEFLOW_SEARCH_CONFIG``, checked: :class:`SearchUnavailable` (503) if the
+    database has no such configuration, instead of a database error."""
+    problem = config_problem(connection)
+    if problem is not None:
+        raise SearchUnavailable(
+            f"Search inside documents is not available on this server: {problem} "
+            "The operator can fix the setting; manage.py check --database default reports it."
+        )
     return str(settings.FILEFLOW_SEARCH_CONFIG)
 
 
