@@ -84,6 +84,16 @@ def register_expired_releaser(release: Callable[[int], int]) -> None:
         _expired_releasers.append(release)
 
 
+# And how to count what an owner's ``reserved_bytes`` must be (for the usage audit).
+_reservation_counters: list[Callable[[int], int]] = []
+
+
+def register_reservation_counter(count: Callable[[int], int]) -> None:
+    """Have the usage audit prove ``reserved_bytes`` against ``count(owner_id)`` (summed)."""
+    if count not in _reservation_counters:
+        _reservation_counters.append(count)
+
+
 def _charge(owner_id: int, delta: int) -> None:
     """Change the owner's usage by ``delta`` bytes, refusing to pass the quota.
 
@@ -792,4 +802,22 @@ def usage_recompute(*, owner: User) -> tuple[int, int]:
     before, after = user.used_bytes, usage_of(user)
     if before != after:
         User.objects.filter(pk=owner.pk).update(used_bytes=after)
+    return before, after
+
+
+def reserved_of(owner: User) -> int:
+    """What ``reserved_bytes`` must be: what the registered apps' unfinished uploads hold."""
+    return sum(count(owner.pk) for count in _reservation_counters)
+
+
+@transaction.atomic
+def reserved_recompute(*, owner: User) -> tuple[int, int]:
+    """Recompute the space the owner's unfinished uploads hold. Returns (before, after)."""
+    tree.lock(owner.pk)
+    before = (
+        User.objects.select_for_update().values_list("reserved_bytes", flat=True).get(pk=owner.pk)
+    )
+    after = reserved_of(owner)
+    if before != after:
+        User.objects.filter(pk=owner.pk).update(reserved_bytes=after)
     return before, after

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -162,6 +163,12 @@ def _reserve(owner_id: int, length: int, *, visitor: bool) -> None:
         "make room.",
         field="Upload-Length",
     )
+
+
+def reserved_by(owner_id: int) -> int:
+    """What the owner's uploads hold: what ``User.reserved_bytes`` must be (usage audit)."""
+    total = TusUpload.objects.filter(owner_id=owner_id).aggregate(total=Sum("reserved_bytes"))
+    return total["total"] or 0
 
 
 def upload_row_deleted(sender: type[TusUpload], instance: TusUpload, **kwargs: object) -> None:

@@ -154,3 +154,16 @@ def test_deferred_length_and_drop_folder_uploads_keep_the_figure_exact(
     assert Node.objects.get(name="d.txt").parent_id == inbox.pk
     assert _figures(alice) == (5, 10)
     assert _held(alice) == 10
+
+
+def test_the_usage_audit_proves_and_fixes_reserved_bytes(bearer_api: Any, alice: Any) -> None:
+    from django.core.management.base import CommandError
+
+    create(bearer_api, 700, filename="a.bin")
+    call_command("recompute_usage", "--check")
+    User.objects.filter(pk=alice.pk).update(reserved_bytes=5)
+    with pytest.raises(CommandError):
+        call_command("recompute_usage", "--check")
+    call_command("recompute_usage")
+    assert _figures(alice) == (0, 700)
+    call_command("recompute_usage", "--check")
