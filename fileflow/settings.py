@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "fileflow.context_processors.fileflow",
                 "search.context_processors.saved_searches",
+                "sharing.context_processors.shared_with_me",
             ],
             # |when and |with_times in every template: one way to write a moment.
             "builtins": ["fileflow.formats"],
@@ -157,6 +158,7 @@ FILEFLOW_MAX_UPLOAD_SIZE = config.size("FILEFLOW_MAX_UPLOAD_SIZE", "unlimited")
 FILEFLOW_SIGNUP_ENABLED = config.boolean("FILEFLOW_SIGNUP_ENABLED", True)
 # Trash entries older than this are purged by `manage.py purge_trash`.
 FILEFLOW_TRASH_DAYS = config.integer("FILEFLOW_TRASH_DAYS", 30, minimum=1)
+FILEFLOW_ACTIVITY_DAYS = config.integer("FILEFLOW_ACTIVITY_DAYS", 365, minimum=1)
 # Unreferenced blobs and stale temp uploads younger than this are left alone by `gc`, so a
 # racing upload never loses its content.
 FILEFLOW_GC_GRACE_HOURS = config.integer("FILEFLOW_GC_GRACE_HOURS", 24, minimum=1)

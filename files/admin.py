@@ -29,7 +29,7 @@ from django.utils.safestring import mark_safe
 from accounts.models import User
 from fileflow.errors import DomainError
 from files import maintenance, services, tree
-from files.models import Blob, FileVersion, Node, Tag
+from files.models import Activity, Blob, FileVersion, Node, Tag
 
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 MAX_MESSAGES = 10
@@ -636,3 +636,43 @@ class TagAdmin(admin.ModelAdmin):
         url = reverse("admin:files_node_changelist")
         total = obj.node_total  # type: ignore[attr-defined]
         return format_html('<a href="{}?tags__id__exact={}">{}</a>', url, obj.pk, total)
+
+
+ACTIVITY_FIELDS: tuple[str, ...] = (
+    "created_at",
+    "kind",
+    "actor",
+    "link_label",
+    "owner",
+    "node",
+    "node_name",
+    "where",
+    "detail",
+)
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    """Everything everyone did, for operators; read-only (the services write it)."""
+
+    list_display = ["created_at", "who_display", "kind", "node_name", "where", "owner"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["actor", "owner"]
+    search_fields = ["node_name", "actor__username", "owner__username", "link_label"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ACTIVITY_FIELDS
+    readonly_fields = ACTIVITY_FIELDS
+
+    @admin.display(description="who")
+    def who_display(self, obj: Activity) -> str:
+        return obj.who
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Activity | None = None) -> bool:
+        return False

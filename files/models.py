@@ -6,11 +6,14 @@ the only module that writes ``parent`` and ``path``).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models.functions import Concat, Lower, Substr
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -58,7 +61,15 @@ class Tag(models.Model):
 
 class NodeQuerySet(models.QuerySet["Node"]):
     def visible_to(self, user: User | AnonymousUser) -> NodeQuerySet:
-        """Every read that depends on who asks starts here: only the caller's own nodes."""
+        """Every read that depends on who asks starts here: the caller's own nodes (in trash
+        or not) and the live nodes shared with them — the shared item itself or anything
+        below it, directly or through one of their groups (:mod:`files.access`)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner=user) | (Q(trashed_at__isnull=True) & shared_with(user)))
+
+    def owned_by(self, user: User | AnonymousUser) -> NodeQuerySet:
+        """Only the caller's own nodes: favourites, tags and the trash are the owner's."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(owner=user)
@@ -68,6 +79,30 @@ class NodeQuerySet(models.QuerySet["Node"]):
 
     def trashed(self) -> NodeQuerySet:
         return self.filter(trashed_at__isnull=False)
+
+
+def shared_with(user: User) -> Q:
+    """Nodes reachable through an unexpired share to ``user`` or one of their groups: the
+    shared node itself, or a node whose path starts with the shared node's key (its path
+    plus its own id, kept in ``NodeShare.node_key``). Each EXISTS is an index range on
+    (grantee, node_key) between the node's home prefix and its path — a few of that owner's
+    shares — then a prefix test; no recursion. (Shares of trashed items need no test here:
+    a live node's folders are live.)"""
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    outer_path = ExpressionWrapper(OuterRef("path"), output_field=models.CharField())
+    conditions = Q()
+    for grantee in (Q(user=user), Q(group__in=user.groups.values("pk"))):
+        shares = NodeShare.objects.filter(grantee, unexpired)
+        below = shares.alias(
+            outer=outer_path,
+            end=Concat(F("node_key"), Value("~"), output_field=models.CharField()),
+        ).filter(
+            node_key__gte=Substr(OuterRef("path"), 1, 8),
+            node_key__lte=OuterRef("path"),
+            outer__lt=F("end"),
+        )
+        conditions |= Q(Exists(shares.filter(node_id=OuterRef("pk")))) | Q(Exists(below))
+    return conditions
 
 
 class Node(models.Model):
@@ -196,3 +231,159 @@ class FileVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node.name} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class NodeShareQuerySet(models.QuerySet["NodeShare"]):
+    def live(self, now: datetime | None = None) -> NodeShareQuerySet:
+        """Unexpired shares of items that are not in the trash."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), node__trashed_at__isnull=True
+        )
+
+    def to_user(self, user: User) -> NodeShareQuerySet:
+        """Shares to ``user`` directly or to one of their groups."""
+        return self.filter(Q(user=user) | Q(group__in=user.groups.values("pk")))
+
+
+class NodeShare(models.Model):
+    """A node shared by its owner (or a re-sharer) with one user or one group, in a role.
+
+    Reaches the node and everything below it. Who may do what is answered in
+    :mod:`files.access`; nothing else reads these rows to decide."""
+
+    class Role(models.TextChoices):
+        VIEWER = "viewer", "Viewer"
+        EDITOR = "editor", "Editor"
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="people_shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shares_in",
+    )
+    group = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="node_shares"
+    )
+    # The shared node's key (its path plus its own id, as files.tree writes it): everything
+    # below the node has a path starting with it. Written only by files.tree (moves, repair)
+    # and when the share is made; pinned to collation "C" on PostgreSQL like Node.path.
+    node_key = models.CharField(max_length=2048, default="", editable=False)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    can_reshare = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_made"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The recipient's "unread" marker and sidebar pin (a group share keeps them per group).
+    seen_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.BooleanField(default=False)
+
+    objects = NodeShareQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True)
+                | Q(user__isnull=True, group__isnull=False),
+                name="files_nodeshare_user_xor_group",
+            ),
+            models.UniqueConstraint(
+                fields=["node", "user"],
+                condition=Q(user__isnull=False),
+                name="files_nodeshare_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["node", "group"],
+                condition=Q(group__isnull=False),
+                name="files_nodeshare_one_per_group",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "node_key"], name="files_nodeshare_user_key"),
+            models.Index(fields=["group", "node_key"], name="files_nodeshare_group_key"),
+            models.Index(fields=["node_key"], name="files_nodeshare_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node} → {self.grantee_label} ({self.role})"
+
+    @property
+    def grantee_label(self) -> str:
+        if self.user_id is not None:
+            return str(self.user)
+        return f"group {self.group}"
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        return self.expires_at is None or self.expires_at > (now or timezone.now())
+
+
+class Activity(models.Model):
+    """One change, recorded in the same transaction as the change itself.
+
+    ``actor`` is the person; a share-link visitor has none and ``link_label`` names the link.
+    ``owner`` and ``path`` (the item's folder key at the time) let a folder's feed include
+    everything below it with one range on ``path``."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", "Uploaded"
+        VERSION = "version", "New version"
+        FOLDER = "folder", "Made a folder"
+        RENAME = "rename", "Renamed"
+        MOVE = "move", "Moved"
+        COPY = "copy", "Copied"
+        TRASH = "trash", "Trashed"
+        RESTORE = "restore", "Restored"
+        DELETE = "delete", "Deleted for good"
+        SHARE = "share", "Shared with people"
+        SHARE_CHANGE = "share_change", "Changed a share with people"
+        UNSHARE = "unshare", "Stopped sharing with people"
+        LINK_CREATE = "link_create", "Created a link"
+        LINK_CHANGE = "link_change", "Changed a link"
+        LINK_REVOKE = "link_revoke", "Revoked a link"
+        LINK_VISIT = "link_visit", "Link visited"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_owned"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activity_done",
+    )
+    link_label = models.CharField(max_length=200, blank=True)
+    node = models.ForeignKey(
+        Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="activity"
+    )
+    node_name = models.CharField(max_length=255)
+    # Where the item was: its folder path as a person reads it, and its tree path (ids).
+    where = models.TextField(blank=True)
+    path = models.CharField(max_length=2048, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="files_activity_owner"),
+            models.Index(fields=["node", "-created_at"], name="files_activity_node"),
+            models.Index(fields=["path", "-created_at"], name="files_activity_path"),
+            models.Index(fields=["created_at"], name="files_activity_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.who} {self.get_kind_display().lower()} {self.node_name}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id is not None:
+            return str(self.actor)
+        if self.link_label:
+            return f"visitor of link {self.link_label}"
+        return "someone"

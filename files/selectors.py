@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 
 from accounts.models import User
 from fileflow.errors import DomainError
-from files import tree
+from files import access, tree
 from files.errors import NodeNotFound, NotAFolder
 from files.models import FileVersion, Node, Tag
 
@@ -36,21 +36,16 @@ def nodes_for(user: User) -> QuerySet[Node]:
     return Node.objects.visible_to(user)
 
 
-def node_get(user: User, pk: Any) -> Node:
-    """The caller's node (alive or in trash), or 404 — never 403: existence does not leak.
+def node_get(user: User, pk: Any, action: str = "view") -> Node:
+    """A node the caller may ``action`` (:mod:`files.access`), or 404 — never 403:
+    existence does not leak.
 
     The one rule for reading one's own items: what is in the trash can still be opened,
     previewed, downloaded (a folder with what was trashed with it) and thumbnailed by its
-    owner, on the pages and in the API alike; changing it means restoring it first. Share
-    links never reach trashed items (``sharing.selectors.inside_share``)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NodeNotFound("No such file or folder.") from None
-    node = nodes_for(user).select_related("blob").filter(pk=pk).first()
-    if node is None:
-        raise NodeNotFound("No such file or folder.")
-    return node
+    owner, on the pages and in the API alike; changing it means restoring it first. People
+    an item is shared with reach it only while it is alive. Share links never reach trashed
+    items (``sharing.selectors.inside_share``)."""
+    return access.node_for(user, pk, action)
 
 
 MAX_SELECTION = 1000
@@ -91,13 +86,24 @@ def nodes_by_ids(user: User, ids: list[int]) -> list[Node]:
     return [found[pk] for pk in ids]
 
 
-def folder_get(user: User, pk: Any) -> Node:
-    folder = node_get(user, pk)
+def folder_get(user: User, pk: Any, action: str = "view") -> Node:
+    folder = node_get(user, pk, action)
     if not folder.is_folder:
         raise NotAFolder(f"“{folder.name}” is a file, not a folder.", field="parent")
     if folder.trashed_at is not None:
         raise NodeNotFound(f"The folder “{folder.name}” is in the trash.", field="parent")
     return folder
+
+
+def move_get(user: User, pk: Any, parent_pk: Any) -> tuple[Node, Node]:
+    """The item and the folder of a move the caller may make: into a folder they may edit;
+    within one tree only what they may edit; across trees what they may see (the move
+    service hands it over when they may re-share it, else copies it)."""
+    target = folder_get(user, parent_pk, "edit")
+    node = node_get(user, pk)
+    if node.owner_id == target.owner_id:
+        access.require(user, node, "edit")
+    return node, target
 
 
 def node_at_path(user: User, path: str) -> Node:
@@ -106,7 +112,11 @@ def node_at_path(user: User, path: str) -> Node:
 
     node = tree.home_of(user)
     for part in split_path(path) if path.strip("/") else []:
-        child = nodes_for(user).filter(parent=node, name=part, trashed_at__isnull=True).first()
+        child = (
+            Node.objects.owned_by(user)
+            .filter(parent=node, name=part, trashed_at__isnull=True)
+            .first()
+        )
         if child is None:
             raise NodeNotFound(f"Nothing at {path!r}: “{part}” does not exist.", field="path")
         node = child
@@ -197,7 +207,7 @@ def children_page(
 
 def trash_entries(user: User) -> QuerySet[Node]:
     return (
-        nodes_for(user)
+        Node.objects.owned_by(user)
         .filter(is_trash_root=True)
         .select_related("blob")
         .order_by("-trashed_at", "-pk")
@@ -208,8 +218,8 @@ def versions_of(node: Node) -> QuerySet[FileVersion]:
     return node.versions.select_related("blob", "author").order_by("-created_at", "-pk")
 
 
-def version_get(user: User, node_pk: Any, pk: Any) -> FileVersion:
-    node = node_get(user, node_pk)
+def version_get(user: User, node_pk: Any, pk: Any, action: str = "view") -> FileVersion:
+    node = node_get(user, node_pk, action)
     try:
         return versions_of(node).get(pk=int(pk))
     except (FileVersion.DoesNotExist, TypeError, ValueError):

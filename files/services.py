@@ -18,7 +18,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
-from files import tree
+from files import access, tree
+from files.activity import Kind, activity_record
 from files.blobs import blob_stage, blobs_for
 from files.errors import (
     InvalidMove,
@@ -31,7 +32,7 @@ from files.errors import (
 )
 from files.ingest import Received, Upload, too_large
 from files.mime import sniff
-from files.models import Blob, FileVersion, Node, Tag
+from files.models import Blob, FileVersion, Node, NodeShare, Tag
 from files.names import clean_name, numbered, split_path
 from files.signals import announce_content
 
@@ -120,6 +121,13 @@ def _charge(owner_id: int, delta: int) -> None:
     )
 
 
+def _lock_owners(*owner_ids: int) -> None:
+    """Take several owners' tree locks, always in the same order (no deadlock between two
+    people moving items across each other's trees)."""
+    for owner_id in sorted(set(owner_ids)):
+        tree.lock(owner_id)
+
+
 def _label(node: Node) -> str:
     return "“Your files”" if node.is_home else f"“{node.name}”"
 
@@ -203,18 +211,28 @@ def _subtree_bytes(node: Node, *, only: Q | None = None) -> int:
 
 
 @transaction.atomic
-def folder_create(*, owner: User, parent: Node, name: str) -> Node:
+def folder_create(*, owner: User, parent: Node, name: str, actor: User | None = None) -> Node:
+    """A new folder in ``parent``, which belongs to ``owner`` (``actor`` made it: the owner
+    or someone the folder is shared with as editor)."""
     name = clean_name(name)
     tree.lock(owner.pk)
     parent = _fresh_folder(parent, owner=owner)
     existing = _live_child(parent, name)
     if existing is not None:
         raise _conflict(parent, existing)
-    return tree.insert(Node(owner=owner, name=name, is_folder=True), parent)
+    folder = tree.insert(Node(owner=owner, name=name, is_folder=True), parent)
+    activity_record(kind=Kind.FOLDER, node=folder, actor=actor or owner)
+    return folder
 
 
 @transaction.atomic
-def folder_ensure_path(*, owner: User, path: str | Iterable[str], base: Node | None = None) -> Node:
+def folder_ensure_path(
+    *,
+    owner: User,
+    path: str | Iterable[str],
+    base: Node | None = None,
+    actor: User | None = None,
+) -> Node:
     """``mkdir -p``: the folder at ``path`` (under ``base``, default home), made as needed."""
     parts = split_path(path) if isinstance(path, str) else [clean_name(p) for p in path]
     tree.lock(owner.pk)
@@ -223,6 +241,7 @@ def folder_ensure_path(*, owner: User, path: str | Iterable[str], base: Node | N
         child = _live_child(folder, part)
         if child is None:
             child = tree.insert(Node(owner=owner, name=part, is_folder=True), folder)
+            activity_record(kind=Kind.FOLDER, node=child, actor=actor or owner)
         elif not child.is_folder:
             raise NotAFolder(
                 f"“{part}” in {_label(folder)} is a file, so it cannot hold other items.",
@@ -233,7 +252,7 @@ def folder_ensure_path(*, owner: User, path: str | Iterable[str], base: Node | N
 
 
 def _replace_content(
-    node: Node, *, blob: Blob, size: int, mime_type: str, actor: User | None
+    node: Node, *, blob: Blob, size: int, mime_type: str, actor: User | None, detail: str = ""
 ) -> Node:
     """Give a file new content; the old content becomes a version (caller holds the lock)."""
     if node.blob_id == blob.pk:
@@ -252,6 +271,7 @@ def _replace_content(
     node.size = size
     node.mime_type = mime_type
     node.save(update_fields=["blob", "size", "mime_type", "updated_at"])
+    activity_record(kind=Kind.VERSION, node=node, actor=actor, detail=detail)
     return node
 
 
@@ -318,8 +338,13 @@ def file_upload_batch(
     path: str | Sequence[str] | None = None,
     on_conflict: BatchOnConflict = "fail",
     actor: User | None = None,
+    via_link: str = "",
 ) -> UploadResult:
     """Store uploaded files in one folder: all of them or none, in one transaction.
+
+    ``owner`` owns the folder (the files are charged to them); ``actor`` is the person
+    uploading (the owner, or someone the folder is shared with as editor), ``via_link`` the
+    share link a visitor without an account used instead: the activity log names them.
 
     Every transport calls this (web page, no-script form, multipart and raw ``PUT`` API,
     upload-many, drop folders, the directory import), so the rules live here once:
@@ -350,6 +375,7 @@ def file_upload_batch(
             mime_types=[sniff(u.received.head, name) for u, name in zip(files, names, strict=True)],
             on_conflict=on_conflict,
             actor=actor,
+            via_link=via_link,
         )
     finally:
         for upload in files:
@@ -364,6 +390,7 @@ def file_upload(
     received: Received,
     on_conflict: OnConflict = "fail",
     actor: User | None = None,
+    via_link: str = "",
 ) -> Node:
     """One file into ``parent``: :func:`file_upload_batch` with one file."""
     _check_on_conflict(on_conflict, allow_skip=False)
@@ -373,6 +400,7 @@ def file_upload(
         files=[Upload(name=name, received=received)],
         on_conflict=on_conflict,
         actor=actor,
+        via_link=via_link,
     ).nodes[0]
 
 
@@ -408,7 +436,7 @@ _JOINED_PATH_DEPTH = 8
 
 
 def _target_folder(
-    owner: User, parent: Node | None, parts: list[str], names: list[str]
+    owner: User, parent: Node | None, parts: list[str], names: list[str], actor: User | None
 ) -> tuple[Node, bool]:
     """The batch's folder, read under the lock, and whether a name of the batch is taken.
 
@@ -421,7 +449,7 @@ def _target_folder(
         found = _folder_at_path(owner, parts, names)
         if found is not None and found.is_folder:
             return found, bool(found.taken)  # type: ignore[attr-defined]  # the raw query's column
-    folder = folder_ensure_path(owner=owner, path=parts)
+    folder = folder_ensure_path(owner=owner, path=parts, actor=actor)
     return folder, _live_children(folder, names).exists()
 
 
@@ -466,9 +494,10 @@ def _store_batch(
     mime_types: list[str],
     on_conflict: BatchOnConflict,
     actor: User | None,
+    via_link: str = "",
 ) -> UploadResult:
     tree.lock(owner.pk)
-    folder, taken = _target_folder(owner, parent, parts, names)
+    folder, taken = _target_folder(owner, parent, parts, names, actor)
     existing = {node.name: node for node in _live_children(folder, names)} if taken else {}
     also_taken = set(names)  # a renamed file must not take a name a later file brings
     # Each file with its type, and the file to version or the new file's name.
@@ -505,6 +534,13 @@ def _store_batch(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
+    for node in new:
+        activity_record(
+            kind=Kind.UPLOAD,
+            node=node,
+            actor=None if via_link else actor or owner,
+            link_label=via_link,
+        )
     announce_content(stored)
     return UploadResult(nodes=stored, skipped=skipped, folder=folder, new=new)
 
@@ -513,7 +549,7 @@ def _store_batch(
 
 
 @transaction.atomic
-def node_rename(*, node: Node, name: str) -> Node:
+def node_rename(*, node: Node, name: str, actor: User | None = None) -> Node:
     name = clean_name(name)
     node = _locked(node)
     if node.is_home:
@@ -526,13 +562,19 @@ def node_rename(*, node: Node, name: str) -> Node:
     existing = _live_child(node.parent, name, exclude=node)
     if existing is not None:
         raise _conflict(node.parent, existing)
+    old = node.name
     node.name = name
     node.save(update_fields=["name", "updated_at"])
+    activity_record(kind=Kind.RENAME, node=node, actor=actor, detail=f"from “{old}”")
     return node
 
 
 @transaction.atomic
-def node_move(*, node: Node, new_parent: Node) -> Node:
+def node_move(*, node: Node, new_parent: Node, actor: User | None = None) -> Node:
+    """Move within a tree; or across two trees (an item of one's own into a folder shared
+    with one as editor, or out of a share into one's own files): see :func:`_move_across`."""
+    if new_parent.owner_id != node.owner_id:
+        return _move_across(node=node, new_parent=new_parent, actor=actor)
     node = _locked(node)
     if node.is_home:
         raise InvalidMove("“Your files” cannot be moved.")
@@ -551,13 +593,74 @@ def node_move(*, node: Node, new_parent: Node) -> Node:
     existing = _live_child(new_parent, node.name)
     if existing is not None:
         raise _conflict(new_parent, existing)
-    return tree.move(node, new_parent)
+    where = tree.path_of(node.parent) if node.parent else "/"
+    node = tree.move(node, new_parent)
+    activity_record(kind=Kind.MOVE, node=node, actor=actor, detail=f"from {where}")
+    return node
+
+
+def _move_across(*, node: Node, new_parent: Node, actor: User | None) -> Node:
+    """Move ``node`` into another person's tree. Its owner (or someone it is shared with
+    who may re-share it) hands it over: the subtree changes owner, its bytes are charged to
+    the new owner (413 when they do not fit) and given back to the old one; tags (per owner)
+    and the old owner's shares with people on it go. Anyone else gets a copy instead."""
+    giver = actor if actor is not None else node.owner
+    if not access.can(giver, new_parent, "edit"):
+        raise NodeNotFound("No such folder.", field="parent")
+    if giver.pk != node.owner_id and not access.can(giver, node, "reshare"):
+        return node_copy(node=node, new_parent=new_parent, actor=actor)
+    _lock_owners(node.owner_id, new_parent.owner_id)
+    try:
+        node = tree.refresh(node)
+    except Node.DoesNotExist:
+        raise NodeNotFound("This item no longer exists.") from None
+    if node.is_home:
+        raise InvalidMove("Your home folder cannot be moved.")
+    if node.trashed_at is not None:
+        raise NodeNotFound("This item is in the trash; restore it first.")
+    new_parent = _fresh_folder(new_parent)
+    if node.is_folder and tree.is_inside(new_parent, node):
+        raise InvalidMove(
+            f"“{node.name}” cannot be moved into itself or one of its own subfolders.",
+            field="parent",
+        )
+    existing = _live_child(new_parent, node.name)
+    if existing is not None:
+        raise _conflict(new_parent, existing)
+    old_owner_id = node.owner_id
+    size = _subtree_bytes(node)
+    _charge(new_parent.owner_id, size)
+    _charge(old_owner_id, -size)
+    where = tree.path_of(node.parent) if node.parent else "/"
+    node = tree.move(node, new_parent)
+    subtree = tree.descendants(node, include_self=True)
+    Node.tags.through.objects.filter(node_id__in=subtree.values("pk")).delete()
+    NodeShare.objects.filter(node_id__in=subtree.values("pk")).delete()
+    Node.objects.filter(pk__in=list(subtree.values_list("pk", flat=True))).update(
+        owner_id=new_parent.owner_id, is_favorite=False
+    )
+    node.refresh_from_db()
+    activity_record(
+        kind=Kind.MOVE,
+        node=node,
+        actor=actor,
+        detail=f"from {where}, handed over to {new_parent.owner}",
+    )
+    return node
 
 
 @transaction.atomic
-def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
-    """Copy a file or a whole folder. Blobs are shared, not copied; quota is charged."""
-    node = _locked(node)
+def node_copy(
+    *, node: Node, new_parent: Node, name: str | None = None, actor: User | None = None
+) -> Node:
+    """Copy a file or a whole folder. Blobs are shared, not copied; quota is charged to the
+    owner of ``new_parent`` (a shared item copied into one's own files becomes one's own;
+    tags stay with their owner)."""
+    _lock_owners(node.owner_id, new_parent.owner_id)
+    try:
+        node = tree.refresh(node)
+    except Node.DoesNotExist:
+        raise NodeNotFound("This item no longer exists.") from None
     if node.is_home:
         raise InvalidMove(
             "“Your files” cannot be copied as a whole; copy the folders inside it instead."
@@ -565,7 +668,8 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
     if node.trashed_at is not None:
         raise NodeNotFound("This item is in the trash; restore it first.")
     new_parent = _fresh_folder(new_parent)
-    if new_parent.owner_id != node.owner_id:
+    same_owner = new_parent.owner_id == node.owner_id
+    if not same_owner and not access.can(actor or node.owner, new_parent, "edit"):
         raise NodeNotFound("No such folder.", field="parent")
     if node.is_folder and tree.is_inside(new_parent, node):
         raise InvalidMove(
@@ -580,11 +684,11 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
         .only("owner", "parent", "path", "name", "is_folder", "blob", "size", "mime_type")
         .prefetch_related("tags")
     )
-    _charge(node.owner_id, sum(s.size for s in sources if not s.is_folder))
+    _charge(new_parent.owner_id, sum(s.size for s in sources if not s.is_folder))
 
     def make(source: Node) -> Node:
         return Node(
-            owner_id=source.owner_id,
+            owner_id=new_parent.owner_id,
             name=top_name if source.pk == node.pk else source.name,
             is_folder=source.is_folder,
             blob_id=source.blob_id,
@@ -599,19 +703,21 @@ def node_copy(*, node: Node, new_parent: Node, name: str | None = None) -> Node:
         [
             Tagged(node_id=copies[source.pk].pk, tag_id=tag.pk)
             for source in sources
-            if source.pk in copies
+            if source.pk in copies and same_owner
             for tag in source.tags.all()
         ],
         batch_size=500,
     )
-    return copies[node.pk]
+    copy = copies[node.pk]
+    activity_record(kind=Kind.COPY, node=copy, actor=actor, detail=f"copy of “{node.name}”")
+    return copy
 
 
 # --- trash ---------------------------------------------------------------------------
 
 
 @transaction.atomic
-def node_trash(*, node: Node) -> Node:
+def node_trash(*, node: Node, actor: User | None = None) -> Node:
     """Move a node and its subtree to the trash, in one step. It stays where it was."""
     node = _locked(node)
     if node.is_home:
@@ -626,6 +732,7 @@ def node_trash(*, node: Node) -> Node:
     node.is_trash_root = True
     node.trashed_from = tree.path_of(node.parent)
     node.save(update_fields=["trashed_at", "is_trash_root", "trashed_from"])
+    activity_record(kind=Kind.TRASH, node=node, actor=actor)
     return node
 
 
@@ -641,7 +748,7 @@ def _restore_target(node: Node) -> Node:
 
 
 @transaction.atomic
-def node_restore(*, node: Node) -> Node:
+def node_restore(*, node: Node, actor: User | None = None) -> Node:
     """Put a trash entry back where it was; missing folders are recreated and a name now
     taken gets a new one (“report (1).pdf”)."""
     node = _locked(node)
@@ -660,10 +767,11 @@ def node_restore(*, node: Node) -> Node:
         trashed_at=None, is_trash_root=False, trashed_from=""
     )
     node.refresh_from_db()
+    activity_record(kind=Kind.RESTORE, node=node, actor=actor)
     return node
 
 
-def _delete_forever(node: Node) -> int:
+def _delete_forever(node: Node, actor: User | None = None) -> int:
     """Delete a trashed subtree for good (caller holds the lock); returns bytes freed."""
     # Items trashed on their own before their folder keep their trash entries: move them
     # out to the home folder (they remember where they came from) before the folder goes.
@@ -674,24 +782,27 @@ def _delete_forever(node: Node) -> int:
         tree.move(tree.refresh(entry), home)
     node = tree.refresh(node)
     freed = _subtree_bytes(node)
+    activity_record(kind=Kind.DELETE, node=node, actor=actor)
     tree.delete_subtree(node)
     _charge(node.owner_id, -freed)
     return freed
 
 
 @transaction.atomic
-def node_delete(*, node: Node) -> int:
+def node_delete(*, node: Node, actor: User | None = None) -> int:
     """Delete a trash entry and everything in it, for good. Returns the bytes freed.
 
     Blobs stay until garbage collection finds them unreferenced."""
     node = _locked(node)
     if not node.is_trash_root:
         raise NotInTrash("Only items in the trash can be deleted for good; trash it first.")
-    return _delete_forever(node)
+    return _delete_forever(node, actor)
 
 
 @transaction.atomic
-def trash_empty(*, owner: User, older_than: datetime | None = None) -> tuple[int, int]:
+def trash_empty(
+    *, owner: User, older_than: datetime | None = None, actor: User | None = None
+) -> tuple[int, int]:
     """Delete every trash entry (or those trashed before ``older_than``).
 
     Returns (entries deleted, bytes freed)."""
@@ -707,7 +818,7 @@ def trash_empty(*, owner: User, older_than: datetime | None = None) -> tuple[int
         except Node.DoesNotExist:
             continue
         if entry.is_trash_root:
-            freed += _delete_forever(entry)
+            freed += _delete_forever(entry, actor)
             count += 1
     return count, freed
 
@@ -731,7 +842,12 @@ def version_restore(*, version: FileVersion, actor: User | None = None) -> Node:
     if node.trashed_at is not None:
         raise NodeNotFound("This file is in the trash; restore it first.")
     return _replace_content(
-        node, blob=version.blob, size=version.size, mime_type=version.mime_type, actor=actor
+        node,
+        blob=version.blob,
+        size=version.size,
+        mime_type=version.mime_type,
+        actor=actor,
+        detail="restored an earlier version",
     )
 
 

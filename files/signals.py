@@ -3,15 +3,19 @@
 Every account gets its home folder when it is created, whichever way it is created.
 
 When new content lands in files, :func:`announce_content` waits for the transaction to
-commit, then sends :data:`content_stored`: the files app queues the thumbnails, and other
-apps (the search index) listen without the files app knowing them. A rolled-back upload
-announces nothing, and an upload never waits for, or fails because of, what happens next:
+commit, then queues one task (``files.tasks.announce_stored_content``) carrying what the
+listeners need to know of each file (node and blob ids, name, MIME type, size). The task
+worker sends :data:`content_stored` with it: the files app queues the thumbnails, and other
+apps (the search index) listen without the files app knowing them. So the request itself
+pays one INSERT for everything that follows an upload, however many listeners there are;
+whether a thumbnail or a text is needed is decided in the worker. A rolled-back upload
+queues nothing, and an upload never waits for, or fails because of, what happens next:
 errors there are logged, never raised into the request.
 """
 
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -21,8 +25,17 @@ from django.dispatch import Signal, receiver
 from files import tree
 from files.models import Node
 
-# Sent once the content is committed: ``node_ids`` (files) and ``blob_ids`` (their content).
+# Sent by the task worker once content is committed: ``node_ids`` (files), ``blob_ids`` (their
+# content) and ``files`` (one :class:`StoredFile` per file, so listeners need not read them).
 content_stored = Signal()
+
+
+class StoredFile(TypedDict):
+    node_id: int
+    blob_id: int
+    name: str
+    mime_type: str
+    size: int
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="files_create_home")
@@ -35,27 +48,52 @@ def create_home_folder(
 
 def announce_content(nodes: Iterable[Node]) -> None:
     """Call inside the transaction that gave ``nodes`` new content."""
-    files = [node for node in nodes if not node.is_folder and node.blob_id is not None]
-    if not files:
-        return
-    node_ids = [node.pk for node in files]
-    blob_ids = sorted({node.blob_id for node in files if node.blob_id is not None})
-    transaction.on_commit(partial(_after_commit, node_ids, blob_ids), robust=True)
+    files: list[StoredFile] = [
+        StoredFile(
+            node_id=node.pk,
+            blob_id=node.blob_id,
+            name=node.name,
+            mime_type=node.mime_type,
+            size=node.size,
+        )
+        for node in nodes
+        if not node.is_folder and node.blob_id is not None
+    ]
+    if files:
+        transaction.on_commit(partial(_enqueue, files), robust=True)
 
 
-def _after_commit(node_ids: list[int], blob_ids: list[int]) -> None:
-    content_stored.send_robust(sender=Node, node_ids=node_ids, blob_ids=blob_ids)
+def _enqueue(files: list[StoredFile]) -> None:
+    from files.tasks import announce_stored_content
+
+    announce_stored_content.enqueue(files)
+
+
+def content_stored_send(files: list[StoredFile]) -> None:
+    """Tell the listeners (in the task worker) about ``files``; raises the first error.
+
+    Every listener runs even when one fails; the error then fails the task, so that it is
+    tried again (listeners do nothing twice: what they queue checks what is done)."""
+    responses = content_stored.send_robust(
+        sender=Node,
+        node_ids=[item["node_id"] for item in files],
+        blob_ids=sorted({item["blob_id"] for item in files}),
+        files=files,
+    )
+    for _, response in responses:
+        if isinstance(response, Exception):
+            raise response
 
 
 @receiver(content_stored, sender=Node, dispatch_uid="files_queue_thumbnails")
-def queue_thumbnails(sender: Any, node_ids: list[int], **kwargs: Any) -> None:
+def queue_thumbnails(sender: Any, files: list[StoredFile], **kwargs: Any) -> None:
     from files.tasks import make_thumbnails
     from files.thumbnails import IMAGE_FORMATS, PDF_TYPES
 
-    wanted = list(
-        Node.objects.filter(pk__in=node_ids, mime_type__in=[*IMAGE_FORMATS, *PDF_TYPES])
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    wanted = sorted(
+        item["node_id"]
+        for item in files
+        if item["mime_type"] in IMAGE_FORMATS or item["mime_type"] in PDF_TYPES
     )
     if wanted:
         make_thumbnails.enqueue(wanted)

@@ -17,11 +17,20 @@ from django.utils import timezone
 
 from files import maintenance, thumbnails
 from files.models import Node
+from files.signals import StoredFile, content_stored_send
 
 logger = logging.getLogger("fileflow.tasks")
 
 # Made ahead of time: what the folder list (64) and the grid (256) show.
 PREPARED_SIZES = (64, 256)
+
+
+@task()
+def announce_stored_content(files: list[StoredFile]) -> int:
+    """What an upload queues (one task, whatever follows it): tell the listeners of
+    :data:`files.signals.content_stored` here, in the worker. Returns how many files."""
+    content_stored_send(files)
+    return len(files)
 
 
 @task()

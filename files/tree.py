@@ -43,7 +43,7 @@ from django.db.models.functions import Cast, Concat, Length, Mod, Substr
 
 from accounts.models import User
 from files.errors import InvalidMove
-from files.models import Node
+from files.models import Node, NodeShare
 
 # Namespace of our PostgreSQL advisory locks (two-int form: namespace, key).
 _LOCK_NAMESPACE = 0x46460001  # "FF" + 1
@@ -230,8 +230,13 @@ def move(node: Node, new_parent: Node) -> Node:
             levels += (deepest - len(old_key)) // WIDTH + 1
     _check_depth(new_parent, levels)
     node.save(update_fields=["parent", "path", "updated_at"])
-    if node.is_folder and new_key != old_key:
-        below.update(path=Concat(Value(new_key), Substr("path", len(old_key) + 1)))
+    if new_key != old_key:
+        if node.is_folder:
+            below.update(path=Concat(Value(new_key), Substr("path", len(old_key) + 1)))
+        # Shares with people on the node or below it keep their node's key.
+        NodeShare.objects.filter(node_key__gte=old_key, node_key__lt=old_key + "~").update(
+            node_key=Concat(Value(new_key), Substr("node_key", len(old_key) + 1))
+        )
     return node
 
 
@@ -368,6 +373,15 @@ def check(owner: User) -> list[str]:
         problems += wrong[:shown]
         if len(wrong) > shown:
             problems.append(f"… and {len(wrong) - shown} more nodes with a wrong path")
+        stale = list(
+            NodeShare.objects.filter(node__owner=owner)
+            .annotate(expected=Concat(F("node__path"), enc_sql(F("node_id"))))
+            .exclude(node_key=F("expected"))
+            .values_list("id", flat=True)[:shown]
+        )
+        if stale:
+            listed = ", ".join(str(pk) for pk in stale)
+            problems.append(f"shares with people whose node key is stale: {listed}")
         return problems
 
 
@@ -414,3 +428,7 @@ def rebuild(owner: User) -> None:
                 below += children.values_list("id", flat=True)
             level = [pk for pk in below if pk not in seen]
             seen.update(level)
+        node_key = Node.objects.filter(pk=OuterRef("node_id")).values(
+            key=Concat("path", enc_sql(F("id")))
+        )[:1]
+        NodeShare.objects.filter(node__owner=owner).update(node_key=Subquery(node_key))

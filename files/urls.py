@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from files.views import browser, collections, items
+from files.views import activity, browser, collections, items
 
 app_name = "files"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("tags/", collections.tags, name="tags"),
     path("tags/<int:pk>/", collections.tag_detail, name="tag"),
     path("trash/", collections.trash_list, name="trash"),
+    path("activity/", activity.activity, name="activity"),
     path("trash/act/", collections.trash_bulk, name="trash-act"),
     path("trash/empty/", collections.trash_empty, name="trash-empty"),
 ]

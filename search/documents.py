@@ -1,9 +1,10 @@
 """Search inside documents: which contents to read, reading them, and what a file's state is.
 
-New content is announced by the files app (:data:`files.signals.content_stored`, after the
-upload commits); :func:`text_queue` marks the contents that are documents *pending* and
-queues one task to read them (:mod:`search.tasks`), which calls :func:`text_extract` for
-each. The text is kept per blob, so the same content is read once whoever owns it.
+New content is announced by the files app (:data:`files.signals.content_stored`, sent by the
+task worker after the upload commits); :func:`text_queue_stored` marks the contents that are
+documents *pending* and queues one task to read them (:mod:`search.tasks`), which calls
+:func:`text_extract` for each. The text is kept per blob, so the same content is read once
+whoever owns it.
 
 A document is never read forever: each start of a read is counted first (committed before
 reading), and one that has already been started :data:`MAX_TRIES` times without finishing
@@ -28,6 +29,7 @@ from accounts.models import User
 from files.blobs import open_blob
 from files.models import Blob, Node
 from files.progress import Progress
+from files.signals import StoredFile
 from search.extract import Unreadable, document_kind, extract_text
 from search.fulltext import index
 from search.models import BlobText
@@ -75,9 +77,23 @@ def text_queue(*, blob_ids: Iterable[int], again: bool = False) -> list[int]:
     """Mark the documents among ``blob_ids`` pending and queue them for reading.
 
     Contents read before are left alone unless ``again``. Returns the blob ids queued."""
+    return _queue(_kinds(blob_ids), again=again)
+
+
+def text_queue_stored(*, files: Iterable[StoredFile]) -> list[int]:
+    """:func:`text_queue` for newly stored files, told their names and types (by
+    :data:`files.signals.content_stored`), so they are not read again."""
+    kinds: dict[int, str] = {}
+    for item in sorted(files, key=lambda item: item["node_id"]):
+        kind = document_kind(name=item["name"], mime_type=item["mime_type"])
+        if kind is not None and item["blob_id"] not in kinds:
+            kinds[item["blob_id"]] = kind
+    return _queue(kinds, again=False)
+
+
+def _queue(kinds: dict[int, str], *, again: bool) -> list[int]:
     from search.tasks import extract_texts
 
-    kinds = _kinds(blob_ids)
     if not kinds:
         return []
     if again:

@@ -12,7 +12,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from sharing import services
+from files.models import NodeShare
+from sharing import people, services
 from sharing.models import ShareAccess, ShareLink, SharingPolicy
 
 
@@ -161,3 +162,48 @@ class SharingPolicyAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         SharingPolicy.current()
         return super().changelist_view(request, extra_context)
+
+
+SHARE_FIELDS: tuple[str, ...] = (
+    "node",
+    "user",
+    "group",
+    "role",
+    "can_reshare",
+    "expires_at",
+    "created_by",
+    "created_at",
+)
+
+
+@admin.register(NodeShare)
+class NodeShareAdmin(admin.ModelAdmin):
+    """Shares with people and groups. Read-only; removing one goes through the service
+    (the action), which records it in the activity log."""
+
+    list_display = ["node", "user", "group", "role", "can_reshare", "expires_at", "created_by"]
+    list_filter = ["role", "can_reshare"]
+    list_select_related = ["node", "user", "group", "created_by"]
+    search_fields = ["node__name", "user__username", "group__name"]
+    fields = SHARE_FIELDS
+    readonly_fields = SHARE_FIELDS
+    actions = ["remove_shares"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: NodeShare | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: NodeShare | None = None) -> bool:
+        return False
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("files.delete_nodeshare"))
+
+    @admin.action(description="Remove the selected shares", permissions=["remove"])
+    def remove_shares(self, request: HttpRequest, queryset: QuerySet[NodeShare]) -> None:
+        shares = list(queryset.select_related("node", "user", "group"))
+        for share in shares:
+            people.person_share_delete(actor=share.node.owner, share=share)
+        self.message_user(request, f"{len(shares)} share(s) removed.")

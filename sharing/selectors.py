@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import User
-from files import tree
+from files import access, tree
 from files.models import Node
 from sharing import tokens
 from sharing.errors import ShareNotFound, ShareUnavailable
@@ -86,6 +86,11 @@ def check_open(link: ShareLink, *, counted_before: bool = False) -> None:
         raise ShareUnavailable(UNAVAILABLE[ShareLink.State(state)])
     if link.node.trashed_at is not None:
         raise ShareUnavailable("The shared item is no longer available.")
+    if link.created_by_id != link.node.owner_id and not access.can(
+        link.created_by, link.node, "reshare"
+    ):
+        # A link made by a re-sharer dies with their access to the item.
+        raise ShareUnavailable("The person who shared this no longer has access to it.")
 
 
 def inside_share(link: ShareLink, node: Node) -> bool:

@@ -19,7 +19,9 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from fileflow import formats
+from files import access
 from files import services as file_services
+from files.activity import Kind, activity_record
 from files.ingest import Upload
 from files.models import Node
 from sharing import tokens
@@ -141,9 +143,18 @@ def _check_permission(permission: str, node: Node) -> str:
     return permission
 
 
-def _check_node(node: Node, owner: User) -> Node:
-    if node.owner_id != owner.pk:
+def _check_node(node: Node, owner: User, permission: str = "") -> Node:
+    """The item a link is made for: the maker's own, or one shared with them with the
+    re-share right (an upload link needs the editor role: it writes)."""
+    granted = access.access_of(owner, node)
+    if granted is None:
         raise ShareNotFound("No such file or folder.", field="node")
+    if not granted.allows("reshare"):
+        raise InvalidShare("You may not share this item onward; ask its owner.", field="node")
+    if permission == ShareLink.Permission.UPLOAD and not granted.may_grant("editor"):
+        raise InvalidShare(
+            "An upload link needs the editor role on this folder.", field="permission"
+        )
     if node.is_home:
         raise InvalidShare(
             "“Your files” cannot be shared as a whole; share the folders or files in it.",
@@ -171,7 +182,7 @@ def share_create(
     """Create a link; returns it with its token (also derivable later by its owner)."""
     policy = SharingPolicy.current()
     now = timezone.now()
-    node = _check_node(node, owner)
+    node = _check_node(node, owner, permission)
     if policy.require_password and not password:
         raise InvalidShare("This server requires a password on every link.", field="password")
     seed = tokens.new_seed()
@@ -187,7 +198,12 @@ def share_create(
         expires_at=_check_expiry(expires_at, policy, now),
         max_access_count=_check_limit(max_access_count),
     )
+    activity_record(kind=Kind.LINK_CREATE, node=node, actor=owner, detail=_link_label(link))
     return link, token
+
+
+def _link_label(link: ShareLink) -> str:
+    return f"“{link.label}”" if link.label else f"#{link.pk}"
 
 
 def share_token(link: ShareLink) -> str | None:
@@ -205,6 +221,7 @@ def share_update(
     max_access_count: int | Default | None = DEFAULT,
     password: str | Default | None = DEFAULT,
     label: str | None = None,
+    actor: User | None = None,
 ) -> ShareLink:
     """Change a live link. ``DEFAULT`` leaves a field as it is; a ``None`` expiry means
     never (if allowed), a ``None`` limit means unlimited, a ``None`` password removes it."""
@@ -231,14 +248,29 @@ def share_update(
     if label is not None:
         link.label = _check_label(label)
     link.save()
+    activity_record(
+        kind=Kind.LINK_CHANGE,
+        node=link.node,
+        actor=actor or link.created_by,
+        detail=_link_label(link),
+    )
     return link
 
 
 @transaction.atomic
-def share_revoke(*, link: ShareLink) -> ShareLink:
+def share_revoke(*, link: ShareLink, actor: User | None = None) -> ShareLink:
     """Stop a link for good (idempotent). Its access log stays."""
-    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     link.refresh_from_db(fields=["revoked_at", "updated_at"])
+    if revoked:
+        activity_record(
+            kind=Kind.LINK_REVOKE,
+            node=link.node,
+            actor=actor or link.created_by,
+            detail=_link_label(link),
+        )
     return link
 
 
@@ -270,6 +302,9 @@ def share_count_access(*, link: ShareLink) -> bool:
     if counted:
         link.access_count += 1
         link.last_accessed_at = now
+        # One entry per visit (a visit is counted once; its later requests are not).
+        with transaction.atomic():
+            activity_record(kind=Kind.LINK_VISIT, node=link.node, link_label=_link_label(link))
     return bool(counted)
 
 
@@ -369,7 +404,12 @@ def share_receive_uploads(
     the first file's log line carries the count."""
     folder = link.node
     nodes = file_services.file_upload_batch(
-        owner=folder.owner, parent=folder, files=uploads, on_conflict="rename", actor=None
+        owner=folder.owner,
+        parent=folder,
+        files=uploads,
+        on_conflict="rename",
+        actor=None,
+        via_link=_link_label(link),
     ).nodes
     for index, node in enumerate(nodes):
         access_log(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sharing import public, resumable, views
+from sharing import people_views, public, resumable, views
 
 app_name = "sharing"
 
@@ -17,4 +17,13 @@ urlpatterns = [
     path("s/<str:token>/uploads/<str:pk>", resumable.drop_upload, name="public-tus-upload"),
     path("shares/", views.share_list, name="list"),
     path("shares/<int:pk>/", views.share_detail, name="detail"),
+    path("shared-with-me/", people_views.shared_with_me, name="shared-with-me"),
+    path("shared-with-me/<int:pk>/leave/", people_views.shared_leave, name="shared-leave"),
+    path("shared-with-me/<int:pk>/pin/", people_views.shared_pin, name="shared-pin"),
+    path("files/items/<int:pk>/people/", people_views.people_add, name="people-add"),
+    path(
+        "files/items/<int:pk>/people/<int:share_id>/",
+        people_views.people_change,
+        name="people-change",
+    ),
 ]

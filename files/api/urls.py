@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from files.api.activity import ActivityView
 from files.api.views import (
     FileContentAtPathView,
     FileContentView,
@@ -27,6 +28,7 @@ urlpatterns = [
         name="file-content-at-path",
     ),
     path("trash/", TrashView.as_view(), name="trash"),
+    path("activity/", ActivityView.as_view(), name="activity"),
     path("trash/<int:pk>/", TrashEntryView.as_view(), name="trash-entry"),
     *router.urls,
 ]

@@ -138,12 +138,15 @@ class NodeViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         parent_id = data.validated_data.get("parent")
         parent = (
-            selectors.folder_get(user_of(request), parent_id)
+            selectors.folder_get(user_of(request), parent_id, "edit")
             if parent_id is not None
             else tree.home_of(user_of(request))
         )
         node = services.folder_create(
-            owner=user_of(request), parent=parent, name=data.validated_data["name"]
+            owner=parent.owner,
+            parent=parent,
+            name=data.validated_data["name"],
+            actor=user_of(request),
         )
         return _node_response(node, status_code=status.HTTP_201_CREATED)
 
@@ -153,27 +156,41 @@ class NodeViewSet(viewsets.ViewSet):
 
     @extend_schema(request=NodeUpdateSerializer, responses=NodeSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
-        """Rename (`name`), move (`parent`), favourite (`is_favorite`) or tag (`tags`)."""
-        node = selectors.node_get(user_of(request), pk)
+        """Rename (`name`), move (`parent`), favourite (`is_favorite`) or tag (`tags`).
+
+        On an item shared with you: renaming and moving need the editor role; favourites and
+        tags are the owner's. Moving your own item into a folder shared with you as editor
+        hands it over to that folder's owner (413 when it does not fit in their quota);
+        moving a shared item into your own files needs the re-share right, else you get a
+        copy (its id is in the answer)."""
+        user = user_of(request)
         data = NodeUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = data.validated_data
+        needs = "view"  # a move is checked by move_get
+        if {"is_favorite", "tags"} & set(changes):
+            needs = "manage"
+        elif "name" in changes:
+            needs = "edit"
+        node = selectors.node_get(user, pk, needs)
         with transaction.atomic():
             if "parent" in changes:
-                target = selectors.folder_get(user_of(request), changes["parent"])
-                node = services.node_move(node=node, new_parent=target)
+                node, target = selectors.move_get(user, pk, changes["parent"])
+                node = services.node_move(node=node, new_parent=target, actor=user)
             if "name" in changes:
-                node = services.node_rename(node=node, name=changes["name"])
+                node = services.node_rename(node=node, name=changes["name"], actor=user)
             if "is_favorite" in changes:
                 node = services.node_set_favorite(node=node, is_favorite=changes["is_favorite"])
             if "tags" in changes:
                 node = services.node_set_tags(node=node, names=changes["tags"])
-        return _node_response(selectors.node_get(user_of(request), node.pk))
+        return _node_response(selectors.node_get(user, node.pk))
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
-        """Move to the trash (with everything inside). Restore with POST …/restore/."""
-        services.node_trash(node=selectors.node_get(user_of(request), pk))
+        """Move to the trash (with everything inside): the owner's trash, also when an
+        editor of a shared folder does it. Restore with POST …/restore/."""
+        user = user_of(request)
+        services.node_trash(node=selectors.node_get(user, pk, "edit"), actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=CopySerializer, responses={201: NodeSerializer})
@@ -184,15 +201,16 @@ class NodeViewSet(viewsets.ViewSet):
         data = CopySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         parent_id = data.validated_data.get("parent")
-        target = (
-            selectors.folder_get(user_of(request), parent_id)
-            if parent_id is not None
-            else node.parent
-        )
-        if target is None:
+        if node.parent_id is None and parent_id is None:
             raise InvalidName("Give a target folder in `parent`.", field="parent")
+        target = selectors.folder_get(
+            user_of(request), parent_id if parent_id is not None else node.parent_id, "edit"
+        )
         copy = services.node_copy(
-            node=node, new_parent=target, name=data.validated_data.get("name")
+            node=node,
+            new_parent=target,
+            name=data.validated_data.get("name"),
+            actor=user_of(request),
         )
         return _node_response(copy, status_code=status.HTTP_201_CREATED)
 
@@ -200,7 +218,9 @@ class NodeViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, pk: str) -> Response:
         """Restore a trash entry to where it was."""
-        return _node_response(services.node_restore(node=selectors.node_get(user_of(request), pk)))
+        user = user_of(request)
+        node = selectors.node_get(user, pk, "edit")
+        return _node_response(services.node_restore(node=node, actor=user))
 
     @extend_schema(
         parameters=[
@@ -269,13 +289,15 @@ class NodeViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<version_id>[^/.]+)/restore")
     def version_restore(self, request: Request, pk: str, version_id: str) -> Response:
         """Make an earlier content current; the current content becomes a version."""
-        version = selectors.version_get(user_of(request), pk, version_id)
+        version = selectors.version_get(user_of(request), pk, version_id, "edit")
         return _node_response(services.version_restore(version=version, actor=user_of(request)))
 
     @extend_schema(request=None, responses={204: None}, parameters=[VERSION_ID])
     @action(detail=True, methods=["delete"], url_path=r"versions/(?P<version_id>[^/.]+)")
     def version_delete(self, request: Request, pk: str, version_id: str) -> Response:
-        services.version_delete(version=selectors.version_get(user_of(request), pk, version_id))
+        services.version_delete(
+            version=selectors.version_get(user_of(request), pk, version_id, "delete")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY}, parameters=[VERSION_ID])
@@ -330,7 +352,7 @@ class _MultipartUploadView(APIView):
             data = form.validated_data
             parent_id = data.get("parent")
             parent = (
-                selectors.folder_get(user_of(request), parent_id)
+                selectors.folder_get(user_of(request), parent_id, "edit")
                 if parent_id is not None
                 else tree.home_of(user_of(request))
             )
@@ -353,7 +375,7 @@ class NodeUploadView(_MultipartUploadView):
             uploads[0].name = str(data["name"])
         try:
             result = services.file_upload_batch(
-                owner=user_of(request),
+                owner=parent.owner,
                 parent=parent,
                 files=uploads[:1],
                 on_conflict=data["on_conflict"],
@@ -380,7 +402,7 @@ class NodeUploadManyView(_MultipartUploadView):
     def post(self, request: Request) -> Response:
         data, uploads, parent = self.receive(request, UploadManySerializer)
         result = services.file_upload_batch(
-            owner=user_of(request),
+            owner=parent.owner,
             parent=parent,
             files=uploads,
             on_conflict=data["on_conflict"],
@@ -520,7 +542,7 @@ class TrashView(APIView):
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, operation_id="trash_empty")
     def delete(self, request: Request) -> Response:
         """Empty the trash for good."""
-        count, freed = services.trash_empty(owner=user_of(request))
+        count, freed = services.trash_empty(owner=user_of(request), actor=user_of(request))
         return Response({"deleted": count, "freed_bytes": freed})
 
 
@@ -530,5 +552,6 @@ class TrashEntryView(APIView):
     )
     def delete(self, request: Request, pk: str) -> Response:
         """Delete one trash entry (and everything in it) for good."""
-        freed = services.node_delete(node=selectors.node_get(user_of(request), pk))
+        user = user_of(request)
+        freed = services.node_delete(node=selectors.node_get(user, pk, "delete"), actor=user)
         return Response({"deleted": 1, "freed_bytes": freed})

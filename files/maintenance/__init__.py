@@ -1,5 +1,5 @@
 """Operator maintenance: blob garbage collection, scrubbing, trash retention, usage and
-tree audits, importing a local directory — one module per job.
+tree audits, activity retention, importing a local directory — one module per job.
 
 The management commands and the admin call these functions; they only parse arguments
 and print. Every function is keyword-only, reports through a returned dataclass, narrates
@@ -7,6 +7,7 @@ through an optional ``log`` callable (one line per thing done) and draws an opti
 :class:`~files.progress.Progress`. Writes to the tree go through :mod:`files.services`.
 """
 
+from files.maintenance.activity import ActivityPruneReport, activity_prune
 from files.maintenance.common import BATCH_SIZE, Log, batched
 from files.maintenance.gc import GcReport, blob_gc, unreferenced_blobs
 from files.maintenance.importer import ImportReport, directory_import
@@ -24,6 +25,7 @@ from files.store import _put_back
 __all__ = [
     "BATCH_SIZE",
     "SHA256_PREFIX",
+    "ActivityPruneReport",
     "GcReport",
     "ImportReport",
     "Log",
@@ -34,6 +36,7 @@ __all__ = [
     "UsageMismatch",
     "UsageReport",
     "_put_back",
+    "activity_prune",
     "batched",
     "blob_gc",
     "blob_scrub",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fileflow.api import user_of
 from fileflow.errors import DomainError
-from files import selectors, services, tree
+from files import access, selectors, services, tree
 from files.forms import (
     FolderCreateForm,
     ListingForm,
@@ -106,7 +106,7 @@ def _folder_page(
         items, next_cursor = page.items, page.next_cursor
         if next_cursor:
             next_url = "?" + urlencode({**base_sorted, "cursor": next_cursor})
-    crumbs = list(tree.ancestors(folder, include_self=True))
+    crumbs = access.crumbs_for(user, folder)
     path = tree.path_along(crumbs)
     context = {
         "folder": folder,
@@ -134,7 +134,14 @@ def _folder_page(
         "section": "files",
         "page_config": page_config(
             request,
-            folder={"id": folder.pk, "path": path, "name": folder.name or "Your files"},
+            # "shared": another person's folder, whose paths are not the caller's (uploads
+            # go by folder id).
+            folder={
+                "id": folder.pk,
+                "path": path,
+                "name": folder.name or "Your files",
+                "shared": folder.owner_id != user.pk,
+            },
             listing={
                 "sort": sort,
                 "order": order,
@@ -151,12 +158,15 @@ def _folder_page(
 @require_POST
 @web_errors
 def folder_create(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = own_folder(request, pk)
+    parent = own_folder(request, pk, "edit")
     form = FolderCreateForm(request.POST)
     if form.is_valid():
         try:
             created = services.folder_create(
-                owner=user_of(request), parent=parent, name=form.cleaned_data["name"]
+                owner=parent.owner,
+                parent=parent,
+                name=form.cleaned_data["name"],
+                actor=user_of(request),
             )
         except DomainError as exc:
             add_service_error(form, exc)
@@ -185,7 +195,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
     check reads it; so this view is exempt and the real one checks CSRF itself (the pattern
     Django's "Modifying upload handlers on the fly" documents)."""
     try:
-        parent = own_folder(request, pk)
+        parent = own_folder(request, pk, "edit")
         refuse_early(request.META, user_of(request))
     except DomainError as exc:
         return error_page(request, exc.message, status=exc.status_code)
@@ -212,7 +222,7 @@ def _upload(request: HttpRequest, parent: Node, uploads: list[Upload]) -> HttpRe
         )
     try:
         result = services.file_upload_batch(
-            owner=user_of(request),
+            owner=parent.owner,
             parent=parent,
             files=uploads,
             on_conflict=form.cleaned_data["on_conflict"],

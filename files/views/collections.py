@@ -83,7 +83,7 @@ def _collection_page(
 def favorites(request: HttpRequest) -> HttpResponse:
     return _collection_page(
         request,
-        Node.objects.visible_to(user_of(request)).filter(is_favorite=True),
+        Node.objects.owned_by(user_of(request)).filter(is_favorite=True),
         title="Favourites",
         empty="Nothing here yet. Star a file or folder (right-click → Add to favourites, "
         "or the star on its details page) to find it here quickly.",
@@ -117,7 +117,7 @@ def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise NodeNotFound("No such tag.")
     return _collection_page(
         request,
-        Node.objects.visible_to(user_of(request)).filter(tags=tag),
+        Node.objects.owned_by(user_of(request)).filter(tags=tag),
         title=f"Tagged “{tag.name}”",
         empty="No files or folders have this tag any more.",
         section="tags",
@@ -171,16 +171,16 @@ def trash_bulk(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         return redirect("files:trash")
-    entries = [selectors.node_get(user, pk) for pk in ids]
+    entries = [selectors.node_get(user, pk, "manage") for pk in ids]
     if action == "restore":
-        restored = [services.node_restore(node=entry) for entry in entries]
+        restored = [services.node_restore(node=entry, actor=user) for entry in entries]
         if len(restored) == 1:
             where = tree.path_of(restored[0].parent) if restored[0].parent else "/"
             messages.success(request, f"“{restored[0].name}” restored to {where}.")
         else:
             messages.success(request, f"{items_count(len(restored))} restored to where they were.")
     else:
-        freed = sum(services.node_delete(node=entry) for entry in entries)
+        freed = sum(services.node_delete(node=entry, actor=user) for entry in entries)
         messages.success(
             request, f"{items_count(len(entries))} deleted for good; {filesizeformat(freed)} freed."
         )
@@ -193,7 +193,7 @@ def trash_bulk(request: HttpRequest) -> HttpResponse:
 def trash_empty(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     if request.method == "POST":
-        count, freed = services.trash_empty(owner=user)
+        count, freed = services.trash_empty(owner=user, actor=user)
         messages.success(
             request,
             f"Trash emptied: {items_count(count)} deleted for good, {filesizeformat(freed)} freed.",

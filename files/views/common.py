@@ -47,13 +47,15 @@ def error_page(
     return render(request, "files/error.html", context, status=status)
 
 
-def own_folder(request: HttpRequest, pk: Any) -> Node:
-    return selectors.folder_get(user_of(request), pk)
+def own_folder(request: HttpRequest, pk: Any, action: str = "view") -> Node:
+    """A live folder the caller may ``action`` (their own, or shared with them)."""
+    return selectors.folder_get(user_of(request), pk, action)
 
 
-def own_node(request: HttpRequest, pk: Any) -> Node:
-    """The caller's live item, not the home folder (which cannot be renamed, moved, …)."""
-    node = selectors.node_get(user_of(request), pk)
+def own_node(request: HttpRequest, pk: Any, action: str = "edit") -> Node:
+    """A live item the caller may ``action``, not a home folder (which cannot be renamed,
+    moved, …)."""
+    node = selectors.node_get(user_of(request), pk, action)
     if node.trashed_at is not None:
         raise NodeNotFound(f"“{node.name}” is in the trash; restore it first.")
     if node.is_home:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fileflow import formats
 from fileflow.api import user_of
 from fileflow.errors import DomainError
-from files import delivery, selectors, services, tree
+from files import access, delivery, selectors, services, tree
+from files.activity import activity_feed
 from files.errors import NodeNotFound, NotAFolder
 from files.forms import (
     RenameForm,
@@ -24,7 +25,7 @@ from files.forms import (
     TargetFolderForm,
     selected_ids,
 )
-from files.models import FileVersion, Node
+from files.models import FileVersion, Node, NodeShare
 from files.selectors import InvalidListing
 from files.views.common import (
     add_service_error,
@@ -69,7 +70,9 @@ def _detail_page(
     parent = node.parent
     assert parent is not None
     versions = list(selectors.versions_of(node)) if not node.is_folder else []
-    crumbs = list(tree.ancestors(parent, include_self=True))
+    user = user_of(request)
+    granted = access.access_of(user, node)
+    crumbs = access.crumbs_for(user, parent)
     context = {
         "node": node,
         "row": row,
@@ -83,6 +86,13 @@ def _detail_page(
         "rename_form": rename_form or RenameForm(initial={"name": node.name}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(row.tags)}),
         "known_tags": known_tags(user_of(request)),
+        "access": granted,
+        "can_edit": granted is not None and granted.allows("edit"),
+        "people": NodeShare.objects.filter(node=node)
+        .select_related("user", "group", "created_by")
+        .order_by("created_at", "pk"),
+        "roles": NodeShare.Role.choices,
+        "activity": list(activity_feed(user=user, node=node)[:20]),
         "section": "files",
         "page_config": page_config(request),
     }
@@ -107,7 +117,9 @@ def rename(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             old = node.name
-            node = services.node_rename(node=node, name=form.cleaned_data["name"])
+            node = services.node_rename(
+                node=node, name=form.cleaned_data["name"], actor=user_of(request)
+            )
         except DomainError as exc:
             add_service_error(form, exc)
             return _detail_page(request, node, status=exc.status_code, rename_form=form)
@@ -120,7 +132,7 @@ def rename(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_errors
 def set_tags(request: HttpRequest, pk: int) -> HttpResponse:
-    node = own_node(request, pk)
+    node = own_node(request, pk, "manage")
     form = TagsForm(request.POST)
     if form.is_valid():
         try:
@@ -137,7 +149,7 @@ def set_tags(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @web_errors
 def set_favorite(request: HttpRequest, pk: int) -> HttpResponse:
-    node = own_node(request, pk)
+    node = own_node(request, pk, "manage")
     value = request.POST.get("favorite")
     if value not in {"0", "1"}:
         raise InvalidListing("Say favorite=1 to add to favourites or favorite=0 to remove.")
@@ -154,10 +166,13 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
     node = own_node(request, pk)
     parent = node.parent
     assert parent is not None
-    services.node_trash(node=node)
-    messages.success(
-        request, f"“{node.name}” moved to the trash. You can restore it from the Trash page."
+    services.node_trash(node=node, actor=user_of(request))
+    where = (
+        "You can restore it from the Trash page."
+        if node.owner_id == user_of(request).pk
+        else "Its owner can restore it from their trash."
     )
+    messages.success(request, f"“{node.name}” moved to the trash. {where}")
     return redirect(back_to(request, folder_url(parent)))
 
 
@@ -165,8 +180,9 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @web_errors
 def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
-    """Move or copy one item: a folder picker (GET ``?to=``), then the POST."""
-    node = own_node(request, pk)
+    """Move or copy one item: a folder picker (GET ``?to=``), then the POST. A copy needs
+    only the viewer role; a move is checked by ``selectors.move_get``."""
+    node = own_node(request, pk, "view")
     parent = node.parent
     assert parent is not None
     error, status = "", 200
@@ -174,13 +190,16 @@ def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
         form = TargetFolderForm(request.POST)
         if form.is_valid():
             try:
-                target = own_folder(request, form.cleaned_data["parent"])
+                target = own_folder(request, form.cleaned_data["parent"], "edit")
                 if mode == "copy":
-                    copy = services.node_copy(node=node, new_parent=target)
+                    copy = services.node_copy(node=node, new_parent=target, actor=user_of(request))
                     messages.success(request, f"Copied “{node.name}” to “{folder_label(target)}”.")
                     node = copy
                 else:
-                    services.node_move(node=node, new_parent=target)
+                    node, target = selectors.move_get(
+                        user_of(request), node.pk, form.cleaned_data["parent"]
+                    )
+                    services.node_move(node=node, new_parent=target, actor=user_of(request))
                     messages.success(request, f"Moved “{node.name}” to “{folder_label(target)}”.")
                 return redirect(folder_url(target))
             except DomainError as exc:
@@ -216,7 +235,7 @@ def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
 @require_POST
 @web_errors
 def version_restore(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
-    version = selectors.version_get(user_of(request), pk, version_pk)
+    version = selectors.version_get(user_of(request), pk, version_pk, "edit")
     when = version.created_at
     node = services.version_restore(version=version, actor=user_of(request))
     messages.success(
@@ -231,7 +250,7 @@ def version_restore(request: HttpRequest, pk: int, version_pk: int) -> HttpRespo
 @require_POST
 @web_errors
 def version_delete(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
-    version: FileVersion = selectors.version_get(user_of(request), pk, version_pk)
+    version: FileVersion = selectors.version_get(user_of(request), pk, version_pk, "delete")
     freed = services.version_delete(version=version)
     messages.success(request, f"Version deleted; {filesizeformat(freed)} freed.")
     return redirect("files:node", pk=pk)
@@ -256,6 +275,6 @@ def bulk(request: HttpRequest) -> HttpResponse:
         raise InvalidListing("Choose what to do with the selected items.")
     nodes = [own_node(request, pk) for pk in ids]
     for node in nodes:
-        services.node_trash(node=node)
+        services.node_trash(node=node, actor=user_of(request))
     messages.success(request, f"{items_count(len(nodes))} moved to the trash.")
     return redirect(back_to(request, reverse("home")))

@@ -225,6 +225,7 @@ def page_config(request: HttpRequest, **extra: Any) -> dict[str, Any]:
             "nodes": reverse("api:node-list"),
             "uploadToPath": reverse("api:file-content"),
             "uploadMany": reverse("api:node-upload-many"),
+            "upload": reverse("api:node-upload"),
             "uploads": reverse("api:upload-create"),
             "zip": reverse("api:node-zip"),
             "folder": reverse("files:folder", args=[0]),

@@ -188,7 +188,8 @@ class SearchView(APIView):
         operation_id="search",
         parameters=SEARCH_PARAMETERS,
         responses=SearchPageSerializer,
-        description="Your own files and folders only, never anyone else's; the home folder "
+        description="Your own files and folders and those shared with you, nothing else; "
+        "the home folder "
         "itself is never a hit. Every filter narrows the results. A bad value answers 400 "
         "with `field` naming the parameter.",
     )

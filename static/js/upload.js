@@ -130,7 +130,7 @@
   // backslashes, "&…;", unprintable characters), so only plain names travel that way.
   function plainName(name) { return !/["\\&\p{C}]/u.test(name) && !/\p{Z}/u.test(name.replace(/ /g, "")); }
   function batchable(item) {
-    return !item.single && item.onConflict === "fail" && item.total <= SMALL && plainName(item.file.name);
+    return !item.single && !folder.shared && item.onConflict === "fail" && item.total <= SMALL && plainName(item.file.name);
   }
   function groupWith(first) {
     var group = [first];
@@ -224,12 +224,40 @@
     item.loaded = 0;
     item.error = "";
     item.samples = [];
-    if (resumable(item)) { startResumable(item); return; }
+    // tus names the folder by path, which is the owner's in a shared folder: plain upload there.
+    if (resumable(item) && !folder.shared) { startResumable(item); return; }
     var xhr = (item.xhr = new XMLHttpRequest());
+    if (folder.shared) { return startInFolder(item, xhr); }
     xhr.open("PUT", FF.config.urls.uploadToPath + FF.query({ path: item.path, on_conflict: item.onConflict }));
     xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("Accept", "application/json");
+    watch(item, xhr);
+    xhr.send(item.file);
+    render();
+  }
+  // A folder shared with me: its path is not one of mine, so the file goes up by folder id
+  // (a multipart form naming the file exactly).
+  function startInFolder(item, xhr) {
+    folderIdFor(dirOf(item)).then(function (parentId) {
+      if (item.state !== "uploading") { return; }
+      var form = new FormData();
+      form.append("parent", parentId);
+      form.append("name", item.file.name);
+      form.append("on_conflict", item.onConflict);
+      form.append("file", item.file, item.file.name);
+      xhr.open("POST", FF.config.urls.upload);
+      xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      watch(item, xhr);
+      xhr.send(form);
+    }, function (error) {
+      item.error = error.message;
+      finish(item, "error");
+    });
+    render();
+  }
+  function watch(item, xhr) {
     xhr.upload.addEventListener("progress", function (event) {
       item.loaded = event.loaded;
       sample(item.samples, event.loaded);
@@ -256,8 +284,6 @@
       finish(item, "error");
     });
     xhr.addEventListener("abort", function () { finish(item, "cancelled"); });
-    xhr.send(item.file);
-    render();
   }
   // --- big files: resumable (tus, see tus.js), with pause and resume ------------------------
   function resumable(item) {

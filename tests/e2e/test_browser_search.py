@@ -180,7 +180,9 @@ def _read_queued_texts() -> None:
     from django_tasks_db.models import DBTaskResult
 
     from search.tasks import extract_texts
+    from tests.files.conftest import announce_stored
 
+    announce_stored()
     for task in DBTaskResult.objects.filter(task_path=extract_texts.module_path):
         extract_texts.call(*task.args_kwargs["args"])
 

@@ -60,12 +60,21 @@ def account(alice: Any) -> tuple[dict[str, str], dict[str, int]]:
     services.node_trash(node=gone)
     link, _ = share_create(owner=alice, node=file.parent)
     profile = profile_create(owner=alice, name="texts", query="a")
+    from accounts.models import User
+    from files import tree
+    from sharing.people import person_share_create
+
+    bob = User.objects.create_user(username="bob", password="x", email="bob@example.com")
+    theirs = services.folder_create(owner=bob, parent=tree.home_of(bob), name="Team")
+    to_me = person_share_create(actor=bob, node=theirs, user="alice", role="editor")
+    person_share_create(actor=alice, node=file, user="bob", role="viewer")
     ids = {
         "/api/v1/nodes/": file.pk,
         "/api/v1/shares/": link.pk,
         "/api/v1/search-profiles/": profile.pk,
         "/api/v1/tokens/": spare.pk,
         "/api/v1/trash/": gone.pk,
+        "/api/v1/shared-with-me/": to_me.pk,
         "version_id": FileVersion.objects.get(node=file).pk,
     }
     return {"Authorization": f"Bearer {raw}"}, ids

@@ -13,6 +13,23 @@ from files.ingest import Received, receive_stream
 from files.models import Node
 
 
+def announce_stored() -> int:
+    """What the task worker does first after uploads commit: run the one task each queued
+    (``announce_stored_content``), which queues the thumbnails and texts. How many ran."""
+    from django_tasks_db.models import DBTaskResult
+
+    from files.tasks import announce_stored_content
+
+    ran = 0
+    for task in DBTaskResult.objects.filter(
+        task_path=announce_stored_content.module_path, status="READY"
+    ).order_by("enqueued_at"):
+        announce_stored_content.call(*task.args_kwargs["args"])
+        DBTaskResult.objects.filter(pk=task.pk).update(status="SUCCESSFUL")
+        ran += 1
+    return ran
+
+
 def received(content: bytes) -> Received:
     """Bytes as they arrive from a transport: streamed, hashed and counted."""
     return receive_stream(io.BytesIO(content).read, length=len(content))

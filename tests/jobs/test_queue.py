@@ -19,9 +19,9 @@ from PIL import Image
 
 from files import services, tree
 from files.models import Node
-from files.tasks import PREPARED_SIZES, make_thumbnails
+from files.tasks import PREPARED_SIZES, announce_stored_content, make_thumbnails
 from files.thumbnails import thumbnail_key
-from tests.files.conftest import received
+from tests.files.conftest import announce_stored, received
 from tests.jobs.tasks import fail_always
 
 
@@ -36,7 +36,7 @@ def thumbnail_tasks() -> list[DBTaskResult]:
 
 
 @pytest.mark.django_db
-def test_an_upload_queues_its_thumbnails_once_committed(
+def test_an_upload_queues_one_task_once_committed_and_it_queues_the_thumbnails(
     alice: Any, alice_api: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     home = tree.home_of(alice)
@@ -48,11 +48,30 @@ def test_an_upload_queues_its_thumbnails_once_committed(
         )
         assert reply.status_code == 201, reply.content
         # Nothing is queued before the upload's transaction commits.
-        assert thumbnail_tasks() == []
+        assert not DBTaskResult.objects.exists()
     assert callbacks
+    # The request queues one task, telling the worker what it needs about the file ...
+    [announced] = DBTaskResult.objects.all()
+    assert announced.task_path == announce_stored_content.module_path
+    assert announced.status == TaskResultStatus.READY
+    node = reply.json()
+    assert announced.args_kwargs["args"] == [
+        [
+            {
+                "node_id": node["id"],
+                "blob_id": Node.objects.get(pk=node["id"]).blob_id,
+                "name": "cat.png",
+                "mime_type": "image/png",
+                "size": node["size"],
+            }
+        ]
+    ]
+    assert thumbnail_tasks() == []
+    # ... and the worker, running it, queues the thumbnails.
+    assert announce_stored() == 1
     [queued] = thumbnail_tasks()
     assert queued.status == TaskResultStatus.READY
-    assert queued.args_kwargs["args"] == [[reply.json()["id"]]]
+    assert queued.args_kwargs["args"] == [[node["id"]]]
 
 
 @pytest.mark.django_db
@@ -63,6 +82,7 @@ def test_text_files_queue_no_thumbnails(
         services.file_upload(
             owner=alice, parent=tree.home_of(alice), name="a.txt", received=received(b"hi")
         )
+    assert announce_stored() == 1
     assert thumbnail_tasks() == []
 
 
@@ -117,6 +137,7 @@ def test_a_batch_upload_queues_one_task_for_its_pictures(
             format="multipart",
         )
     assert reply.status_code == 201, reply.content
+    assert announce_stored() == 1  # one task for the whole batch
     [queued] = thumbnail_tasks()
     ids = {hit["name"]: hit["id"] for hit in reply.json()["results"]}
     assert sorted(queued.args_kwargs["args"][0]) == sorted([ids["a.png"], ids["b.png"]])
@@ -279,3 +300,33 @@ def test_the_admin_shows_failures_with_their_error_and_requeues_them(
     assert "1 task(s) put back in the queue" in reply.content.decode()
     row.refresh_from_db()
     assert row.status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_failing_listener_does_not_stop_the_others_and_fails_the_task(
+    alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.dispatch import receiver
+
+    from files.signals import content_stored
+
+    calls: list[str] = []
+
+    @receiver(content_stored, sender=Node, dispatch_uid="test_broken_listener")
+    def broken(sender: Any, **kwargs: Any) -> None:
+        calls.append("broken")
+        raise RuntimeError("listener on fire")
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.file_upload(
+                owner=alice, parent=tree.home_of(alice), name="cat.png", received=received(png())
+            )
+        [task] = DBTaskResult.objects.filter(task_path=announce_stored_content.module_path)
+        with pytest.raises(RuntimeError, match="listener on fire"):
+            announce_stored_content.call(*task.args_kwargs["args"])
+    finally:
+        content_stored.disconnect(dispatch_uid="test_broken_listener", sender=Node)
+    assert calls == ["broken"]
+    # The thumbnails were queued all the same; the task's failure makes the worker retry it.
+    assert len(thumbnail_tasks()) == 1

@@ -11,7 +11,13 @@ from django.db import connection
 
 from files import services
 from files.models import Node
-from tests.files.conftest import home, mkdir, received, upload  # noqa: F401 - fixtures
+from tests.files.conftest import (  # noqa: F401 - fixtures
+    announce_stored,
+    home,
+    mkdir,
+    received,
+    upload,
+)
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL only (unaccent, pg_trgm)"
@@ -82,6 +88,7 @@ def document(django_capture_on_commit_callbacks: Any) -> Callable[..., Node]:
                 name=name,
                 received=received(content),
             )
+        announce_stored()
         for task in DBTaskResult.objects.filter(
             task_path=extract_texts.module_path, status="READY"
         ):

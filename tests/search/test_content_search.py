@@ -13,7 +13,7 @@ from django.test import Client
 from files import services, tree
 from files.models import Node
 from search.models import BlobText
-from tests.files.conftest import received
+from tests.files.conftest import announce_stored, received
 from tests.search import documents
 from tests.search.conftest import ids
 
@@ -159,6 +159,7 @@ def test_documents_not_read_yet_are_found_by_name_only(
             name="capybara notes.txt",
             received=received(b"the capybara and the tapir"),
         )
+    announce_stored()
     assert BlobText.objects.get(pk=node.blob_id).state == BlobText.State.PENDING
     assert ids(alice_api.get(API, {"q": "tapir"})) == set()
     assert ids(alice_api.get(API, {"q": "capybara"})) == {node.pk}

@@ -15,7 +15,7 @@ from files.models import Node
 from search.documents import MAX_TRIES, text_extract, text_state_of
 from search.models import BlobText
 from search.tasks import extract_texts
-from tests.files.conftest import received
+from tests.files.conftest import announce_stored, received
 from tests.search import documents
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +23,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def store(django_capture_on_commit_callbacks: Any) -> Callable[..., Node]:
-    """Upload as the web and API do, committing (so the text is queued)."""
+    """Upload as the web and API do, committing, and announce it as the worker does (so the
+    text is queued)."""
 
     def _store(owner: Any, name: str, content: bytes) -> Node:
         with django_capture_on_commit_callbacks(execute=True):
-            return services.file_upload(
+            node = services.file_upload(
                 owner=owner, parent=tree.home_of(owner), name=name, received=received(content)
             )
+        announce_stored()  # as the worker does first
+        return node
 
     return _store
 
@@ -94,6 +97,7 @@ def test_a_damaged_document_is_unreadable_with_its_reason_and_the_others_are_rea
                 Upload(name="good.pdf", received=received(good)),
             ],
         ).nodes
+    assert announce_stored() == 1  # one task for the batch, and one for its texts
     assert DBTaskResult.objects.filter(task_path=extract_texts.module_path).count() == 1
     run_queued()
     broken, bomb, fine = (BlobText.objects.get(pk=node.blob_id) for node in nodes)

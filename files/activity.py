@@ -1,0 +1,96 @@
+"""The activity log: who did what to which item, where it was, and when.
+
+Services call :func:`activity_record` inside the transaction of the change they make, so
+there is no change without its record and no record of a change that rolled back. Other
+apps (share links) record their changes through the same function. Reads start from
+:func:`activity_visible_to`: the owner sees their items' activity, a person an item is
+shared with sees the activity of what they can reach.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from fileflow.errors import DomainError
+from files import tree
+from files.models import Activity, Node, NodeShare
+
+Kind = Activity.Kind
+
+
+class InvalidFilter(DomainError):
+    code = "invalid_filter"
+
+
+def activity_record(
+    *,
+    kind: str,
+    node: Node,
+    actor: User | None = None,
+    link_label: str = "",
+    detail: str = "",
+) -> Activity:
+    """Record one change to ``node``, made by ``actor`` (a person) or by the visitor of the
+    link ``link_label``. Must run inside the change's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("activity_record() must run inside the change's transaction")
+    if kind not in Kind.values:
+        raise ValueError(f"unknown activity kind {kind!r}")
+    where = tree.path_of(node.parent) if node.parent_id is not None and node.parent else "/"
+    return Activity.objects.create(
+        kind=kind,
+        owner_id=node.owner_id,
+        actor=actor,
+        link_label=link_label[:200],
+        node=node,
+        node_name=node.name or "Your files",
+        where=where,
+        path=node.path,
+        detail=detail[:500],
+    )
+
+
+def _below(folder: Node) -> Q:
+    """Entries about ``folder`` itself or anything that was below it when recorded."""
+    low = tree.key(folder)
+    high = folder.path + tree.enc(folder.pk + 1)
+    return Q(node_id=folder.pk) | Q(path__gte=low, path__lt=high)
+
+
+def activity_visible_to(user: User) -> QuerySet[Activity]:
+    """What ``user`` may read: their own items' activity, and that of items shared with
+    them (recorded on the shared item or below it while it is shared)."""
+    if not user.is_authenticated:
+        return Activity.objects.none()
+    match = Q(owner=user)
+    for share in NodeShare.objects.live().to_user(user).select_related("node"):
+        match |= Q(owner_id=share.node.owner_id) & _below(share.node)
+    return Activity.objects.filter(match).select_related("actor")
+
+
+def activity_feed(
+    *,
+    user: User,
+    node: Node | None = None,
+    person: User | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+) -> QuerySet[Activity]:
+    """The entries ``user`` may read, newest first, filtered: ``node`` (that item and
+    everything below it), ``person`` (who did it), ``kind``, ``since``."""
+    entries = activity_visible_to(user)
+    if node is not None:
+        entries = entries.filter(Q(owner_id=node.owner_id) & _below(node))
+    if person is not None:
+        entries = entries.filter(actor=person)
+    if kind:
+        if kind not in Kind.values:
+            raise InvalidFilter(f"kind must be one of {', '.join(Kind.values)}.", field="kind")
+        entries = entries.filter(kind=kind)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    return entries.order_by("-created_at", "-id")
