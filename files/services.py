@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from files import access, tree
-from files.activity import Kind, activity_record
+from files.activity import Kind, activity_record, activity_record_many
 from files.blobs import blob_stage, blobs_for
 from files.errors import (
     InvalidMove,
@@ -534,10 +534,12 @@ def _store_batch(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
-    for node in new:
-        activity_record(
+    if new:
+        activity_record_many(
             kind=Kind.UPLOAD,
-            node=node,
+            nodes=new,
+            # A folder found by its path has that path: no look-up of its ancestors' names.
+            where="/" + "/".join(parts) if parent is None else tree.path_of(folder),
             actor=None if via_link else actor or owner,
             link_label=via_link,
         )
