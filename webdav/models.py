@@ -1,9 +1,11 @@
 """What WebDAV keeps beside the file tree: dead properties and locks.
 
-Both are keyed, as wsgidav keys them, by a resource's reference URL, which the provider
-builds as ``/<owner id>/<quoted path>`` (see :mod:`webdav.provider`), so that one user's
-``/a`` never meets another's. They live in the database so that every worker and app server
-sees the same locks.
+Dead properties belong to a node: a rename or move anywhere (web page, API, WebDAV) takes
+them along, a trashed node keeps them for its restore, and they go when the node is deleted
+for good. Locks are keyed, as wsgidav keys them, by a resource's reference URL
+(``/<owner id>/<quoted path>``, see :mod:`webdav.provider`): RFC 4918 locks a URL, not a
+resource, so a lock stays where it was taken. Both live in the database so that every worker
+and app server sees the same ones.
 """
 
 from __future__ import annotations
@@ -11,26 +13,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from files.models import Node
+
 
 class DeadProperty(models.Model):
     """A property a client stored with PROPPATCH (name in Clark notation, value as XML)."""
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dav_properties"
-    )
-    url = models.TextField()
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="dav_properties")
     name = models.TextField()
     value = models.TextField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["owner", "url", "name"], name="webdav_deadproperty_unique"
-            ),
+            models.UniqueConstraint(fields=["node", "name"], name="webdav_deadproperty_node_name"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.url} {self.name}"
+        return f"{self.node_id} {self.name}"
 
 
 class DavLock(models.Model):

@@ -12,6 +12,7 @@ path>``, so one user's ``/a`` is never another's.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote, unquote
@@ -22,6 +23,7 @@ from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
     HTTP_INSUFFICIENT_STORAGE,
+    HTTP_INTERNAL_ERROR,
     DAVError,
     DAVErrorCondition,
 )
@@ -43,6 +45,9 @@ from files.models import Node
 from files.names import clean_name
 from files.store import blob_store
 from webdav import services as dav_services
+from webdav.storage import remember_node
+
+logger = logging.getLogger(__name__)
 
 USER_KEY = "fileflow.user"
 # {path: node or None}: wsgidav resolves the same paths several times in one request.
@@ -52,6 +57,18 @@ NODES_KEY = "fileflow.dav.nodes"
 QUOTA_NOT_EXCEEDED = "{DAV:}quota-not-exceeded"
 QUOTA_PROPS = ("{DAV:}quota-used-bytes", "{DAV:}quota-available-bytes")
 LOCKDISCOVERY = "{DAV:}lockdiscovery"
+# A stored file's live properties, in wsgidav's order.
+FILE_LIVE_PROPS = (
+    "{DAV:}resourcetype",
+    "{DAV:}creationdate",
+    "{DAV:}getcontentlength",
+    "{DAV:}getcontenttype",
+    "{DAV:}getlastmodified",
+    "{DAV:}displayname",
+    "{DAV:}getetag",
+    LOCKDISCOVERY,
+    "{DAV:}supportedlock",
+)
 
 
 @contextlib.contextmanager
@@ -97,6 +114,7 @@ class _NodeResource:
         if cached is None:
             cached = f"/{self.node.owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
             self.__dict__["_ref_url"] = cached
+            remember_node(self.environ, cached, self.node.pk)
         return cached
 
     def get_property_value(self, name: str) -> Any:
@@ -141,10 +159,7 @@ class _NodeResource:
         src_url = self.get_ref_url()
         with dav_errors(self.environ):
             self.node = dav_services.node_move_to(node=self.node, new_parent=parent, name=name)
-        dest = self.provider.resource_for(self.node, dest_path, self.environ)
-        pm = self.provider.prop_manager
-        if pm is not None:
-            pm.move_properties(src_url, dest.get_ref_url(), True, self.environ)
+        # Dead properties belong to the node: they moved with it.
         # Locks stay with the URL they were taken on (RFC 4918 §7.6): the source's go.
         lm = self.provider.lock_manager
         if lm is not None:
@@ -209,7 +224,7 @@ class FolderResource(_NodeResource, DAVCollection):
         ]
         pm = self.provider.prop_manager
         if pm is not None and members:
-            pm.read_ahead(self.get_ref_url(), [m.get_ref_url() for m in members], self.environ)
+            pm.read_ahead(self.node.pk, {m.node.pk: m.get_ref_url() for m in members}, self.environ)
         return members
 
     def create_empty_resource(self, name: str) -> FileResource:
@@ -275,6 +290,7 @@ class FileResource(_NodeResource, DAVNonCollection):
         self._node = node
         self._parent = parent
         self._received: Received | None = None
+        self._refused: DAVError | None = None
 
     @property  # type: ignore[override]
     def node(self) -> Node:
@@ -316,6 +332,16 @@ class FileResource(_NodeResource, DAVNonCollection):
             return ""
         return super().get_property_value(name)
 
+    def get_property_names(self, *, is_allprop: bool) -> list[str]:
+        # wsgidav's generic list calls every getter of a member to see which are None; a
+        # stored file has them all. Tests check this list equals wsgidav's own.
+        if self._node is None:
+            names: list[str] = super().get_property_names(is_allprop=is_allprop)
+            return names
+        pm = self.provider.prop_manager
+        dead = pm.get_properties(self.get_ref_url(), self.environ) if pm is not None else []
+        return [*FILE_LIVE_PROPS, *dead]
+
     def support_ranges(self) -> bool:
         return True
 
@@ -335,20 +361,38 @@ class FileResource(_NodeResource, DAVNonCollection):
         wsgidav would hand us its own 8 KiB reads; the body is read here instead, in the
         ingest's chunks. A body without Content-Length is read to its end only when the
         server says it decoded the chunked framing (gunicorn sets ``wsgi.input_terminated``);
-        otherwise it is refused with 411, as everywhere else."""
+        otherwise it is refused with 411, as everywhere else.
+
+        An ordinary refusal (411, 413, 507...) is held and raised by :meth:`end_write`:
+        raised here, wsgidav would log it as a failed byte copy, at ERROR with a traceback."""
         environ = self.environ
         user = user_of(environ)
         length = declared_length(environ)
-        with dav_errors(self.environ):
-            if length is None and not environ.get("wsgi.input_terminated"):
-                raise length_required()
-            refuse_early(environ, user)
-            self._received = receive_stream(
-                environ["wsgi.input"].read, length=length, name=self.name
-            )
+        try:
+            with dav_errors(self.environ):
+                if length is None and not environ.get("wsgi.input_terminated"):
+                    raise length_required()
+                refuse_early(environ, user)
+                self._received = receive_stream(
+                    environ["wsgi.input"].read, length=length, name=self.name
+                )
+        except DAVError as refused:
+            if refused.value == HTTP_INTERNAL_ERROR:
+                raise
+            self._log_refusal(refused)
+            self._refused = refused
         environ["wsgidav.all_input_read"] = 1
 
+    def _log_refusal(self, refused: DAVError) -> None:
+        if refused.value != HTTP_INTERNAL_ERROR:
+            logger.info(
+                "WebDAV PUT %s refused (%s): %s", self.path, refused.value, refused.context_info
+            )
+
     def end_write(self, *, with_errors: bool) -> None:
+        refused, self._refused = self._refused, None
+        if refused is not None:
+            raise refused
         received, self._received = self._received, None
         if received is None:
             return
@@ -358,15 +402,19 @@ class FileResource(_NodeResource, DAVNonCollection):
         user = user_of(self.environ)
         parent = self._parent if self._node is None else self._node.parent
         assert parent is not None
-        with dav_errors(self.environ):
-            self._node = services.file_upload(
-                owner=user,
-                parent=parent,
-                name=self._node.name if self._node else self.name,
-                received=received,
-                on_conflict="replace",
-                actor=user,
-            )
+        try:
+            with dav_errors(self.environ):
+                self._node = services.file_upload(
+                    owner=user,
+                    parent=parent,
+                    name=self._node.name if self._node else self.name,
+                    received=received,
+                    on_conflict="replace",
+                    actor=user,
+                )
+        except DAVError as refused:
+            self._log_refusal(refused)
+            raise
 
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
         """COPY of a file: blobs are shared, so no byte is copied."""

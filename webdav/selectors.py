@@ -7,20 +7,17 @@ from django.db.models import QuerySet
 from webdav.models import DavLock, DeadProperty
 
 
-def dead_properties_of(owner_id: int, url: str) -> dict[str, str]:
-    return dict(
-        DeadProperty.objects.filter(owner_id=owner_id, url=url).values_list("name", "value")
-    )
+def dead_properties_of(node_id: int) -> dict[str, str]:
+    return dict(DeadProperty.objects.filter(node_id=node_id).values_list("name", "value"))
 
 
-def dead_properties_under(owner_id: int, url: str) -> dict[str, dict[str, str]]:
-    """The properties of everything below the collection at ``url``, by URL, in one query."""
-    prefix = url if url.endswith("/") else url + "/"
-    found: dict[str, dict[str, str]] = {}
-    for prop_url, name, value in DeadProperty.objects.filter(
-        owner_id=owner_id, url__startswith=prefix
-    ).values_list("url", "name", "value"):
-        found.setdefault(prop_url, {})[name] = value
+def dead_properties_of_children(folder_id: int) -> dict[int, dict[str, str]]:
+    """The properties of a folder's children, by node id, in one query."""
+    found: dict[int, dict[str, str]] = {}
+    for node_id, name, value in DeadProperty.objects.filter(node__parent_id=folder_id).values_list(
+        "node_id", "name", "value"
+    ):
+        found.setdefault(node_id, {})[name] = value
     return found
 
 

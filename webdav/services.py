@@ -4,7 +4,6 @@ only through :mod:`files.services`, from :mod:`webdav.provider`."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 
 from files import services as file_services
 from files.errors import NameConflict
@@ -32,57 +31,25 @@ def node_move_to(*, node: Node, new_parent: Node, name: str) -> Node:
     return file_services.node_move(node=node, new_parent=new_parent)
 
 
-def _children(url: str) -> Q:
-    """Rows under a collection's reference URL (``/1/a/`` or ``/1/a``), not the URL itself."""
-    prefix = url if url.endswith("/") else url + "/"
-    return Q(url__startswith=prefix)
+def dead_property_set(*, node_id: int, name: str, value: str) -> None:
+    DeadProperty.objects.update_or_create(node_id=node_id, name=name, defaults={"value": value})
 
 
-def dead_property_set(*, owner_id: int, url: str, name: str, value: str) -> None:
-    DeadProperty.objects.update_or_create(
-        owner_id=owner_id, url=url, name=name, defaults={"value": value}
-    )
-
-
-def dead_property_remove(*, owner_id: int, url: str, name: str) -> None:
-    DeadProperty.objects.filter(owner_id=owner_id, url=url, name=name).delete()
-
-
-def dead_properties_remove(*, owner_id: int, url: str, with_children: bool = False) -> None:
-    scope = Q(url=url) | _children(url) if with_children else Q(url=url)
-    DeadProperty.objects.filter(scope, owner_id=owner_id).delete()
+def dead_property_remove(*, node_id: int, name: str) -> None:
+    DeadProperty.objects.filter(node_id=node_id, name=name).delete()
 
 
 @transaction.atomic
-def dead_properties_copy(*, owner_id: int, src_url: str, dest_url: str) -> None:
-    """Give ``dest_url`` the properties of ``src_url`` (the resource only: wsgidav copies a
-    collection's members one by one)."""
-    DeadProperty.objects.filter(owner_id=owner_id, url=dest_url).delete()
+def dead_properties_copy(*, src_id: int, dest_id: int) -> None:
+    """Give node ``dest_id`` the properties of node ``src_id`` (the node only: wsgidav copies
+    a collection's members one by one)."""
+    DeadProperty.objects.filter(node_id=dest_id).delete()
     DeadProperty.objects.bulk_create(
         [
-            DeadProperty(owner_id=owner_id, url=dest_url, name=prop.name, value=prop.value)
-            for prop in DeadProperty.objects.filter(owner_id=owner_id, url=src_url)
+            DeadProperty(node_id=dest_id, name=prop.name, value=prop.value)
+            for prop in DeadProperty.objects.filter(node_id=src_id)
         ]
     )
-
-
-@transaction.atomic
-def dead_properties_move(
-    *, owner_id: int, src_url: str, dest_url: str, with_children: bool
-) -> None:
-    """Re-key the properties of a moved resource (and of its members)."""
-    DeadProperty.objects.filter(owner_id=owner_id, url=dest_url).delete()
-    if with_children:
-        DeadProperty.objects.filter(_children(dest_url), owner_id=owner_id).delete()
-    DeadProperty.objects.filter(owner_id=owner_id, url=src_url).update(url=dest_url)
-    if not with_children:
-        return
-    src_prefix = src_url.rstrip("/") + "/"
-    dest_prefix = dest_url.rstrip("/") + "/"
-    moved = list(DeadProperty.objects.filter(_children(src_url), owner_id=owner_id))
-    for prop in moved:
-        prop.url = dest_prefix + prop.url[len(src_prefix) :]
-    DeadProperty.objects.bulk_update(moved, ["url"], batch_size=500)
 
 
 def lock_create(

@@ -1,8 +1,9 @@
 """wsgidav's property manager and lock storage interfaces over our database tables.
 
-Keys are reference URLs ``/<owner id>/<path>`` (see :mod:`webdav.provider`); the owner id
-is read from them. Reads that a PROPFIND repeats for every member (dead properties, the
-locks of each path) are answered from what was read once for the request.
+Lock keys are reference URLs ``/<owner id>/<path>`` (see :mod:`webdav.provider`); the owner
+id is read from them. Dead properties are kept by node. Reads that a PROPFIND repeats for
+every member (dead properties, the locks of each path) are answered from what was read once
+for the request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
+from wsgidav.dav_error import HTTP_CONFLICT, DAVError
 from wsgidav.lock_man.lock_manager import (
     LockManager,
     generate_lock_token,
@@ -27,6 +29,8 @@ from webdav.models import DavLock
 # Locks never outlive this, whatever a client asks (wsgidav's own ceiling).
 LOCK_TIMEOUT_MAX = 4 * 604800
 PROPS_KEY = "fileflow.dav.props"
+# reference URL -> node id, for the resources this request has built.
+NODE_IDS_KEY = "fileflow.dav.node_ids"
 
 # owner id -> that owner's live locks, read once per request (reset by the view).
 _request_locks: ContextVar[dict[int, list[dict[str, Any]]] | None] = ContextVar(
@@ -47,34 +51,47 @@ def end_request() -> None:
     _request_locks.set(None)
 
 
+def remember_node(environ: dict[str, Any], url: str, node_id: int) -> None:
+    """Record which node a resource's reference URL names in this request: wsgidav asks for
+    dead properties by URL, we keep them by node."""
+    environ.setdefault(NODE_IDS_KEY, {})[url] = node_id
+
+
 class DbPropertyManager:
-    """Dead properties (PROPPATCH) in :class:`webdav.models.DeadProperty`."""
+    """Dead properties (PROPPATCH) in :class:`webdav.models.DeadProperty`, kept by node: a
+    rename or move anywhere takes them along, and they go when the node is deleted for good.
+    A URL maps to a node through :func:`remember_node` (the provider's resources call it)."""
 
     def __repr__(self) -> str:
         return "DbPropertyManager"
 
     @staticmethod
-    def _cached(environ: dict[str, Any] | None, url: str) -> dict[str, str] | None:
-        if environ is None:
-            return None
-        known: dict[str, dict[str, str]] | None = environ.get(PROPS_KEY)
-        return None if known is None else known.get(url)
+    def _node_id(url: str, environ: dict[str, Any] | None) -> int | None:
+        known: dict[str, int] = (environ or {}).get(NODE_IDS_KEY, {})
+        return known.get(url)
 
     @staticmethod
     def _invalidate(environ: dict[str, Any] | None) -> None:
         if environ is not None:
             environ.pop(PROPS_KEY, None)
 
-    def read_ahead(self, parent_url: str, urls: list[str], environ: dict[str, Any]) -> None:
-        """Load the properties of a listing's members in one query."""
-        found = selectors.dead_properties_under(owner_of(parent_url), parent_url)
-        environ[PROPS_KEY] = {url: found.get(url, {}) for url in urls}
+    def read_ahead(self, folder_id: int, urls: dict[int, str], environ: dict[str, Any]) -> None:
+        """Load the properties of a listing's members (node id -> URL) in one query."""
+        found = selectors.dead_properties_of_children(folder_id)
+        environ[PROPS_KEY] = {url: found.get(node_id, {}) for node_id, url in urls.items()}
 
     def _props(self, url: str, environ: dict[str, Any] | None) -> dict[str, str]:
-        cached = self._cached(environ, url)
-        if cached is not None:
-            return cached
-        return selectors.dead_properties_of(owner_of(url), url)
+        known: dict[str, dict[str, str]] | None = (environ or {}).get(PROPS_KEY)
+        if known is not None and url in known:
+            return known[url]
+        node_id = self._node_id(url, environ)
+        return {} if node_id is None else selectors.dead_properties_of(node_id)
+
+    def _require(self, url: str, environ: dict[str, Any] | None) -> int:
+        node_id = self._node_id(url, environ)
+        if node_id is None:
+            raise DAVError(HTTP_CONFLICT, context_info="This resource has not been stored yet.")
+        return node_id
 
     def get_properties(self, norm_url: str, environ: dict[str, Any] | None = None) -> list[str]:
         return list(self._props(norm_url, environ))
@@ -92,14 +109,13 @@ class DbPropertyManager:
         dry_run: bool = False,
         environ: dict[str, Any] | None = None,
     ) -> None:
+        node_id = self._require(norm_url, environ)
         if dry_run:
             return
         value = (
             property_value.decode("utf-8") if isinstance(property_value, bytes) else property_value
         )
-        dav_services.dead_property_set(
-            owner_id=owner_of(norm_url), url=norm_url, name=name, value=value
-        )
+        dav_services.dead_property_set(node_id=node_id, name=name, value=value)
         self._invalidate(environ)
 
     def remove_property(
@@ -109,24 +125,23 @@ class DbPropertyManager:
         dry_run: bool = False,
         environ: dict[str, Any] | None = None,
     ) -> None:
+        node_id = self._require(norm_url, environ)
         if dry_run:
             return
-        dav_services.dead_property_remove(owner_id=owner_of(norm_url), url=norm_url, name=name)
+        dav_services.dead_property_remove(node_id=node_id, name=name)
         self._invalidate(environ)
 
     def remove_properties(self, norm_url: str, environ: dict[str, Any] | None = None) -> None:
-        # Called for a deleted resource: its members' properties go with it.
-        dav_services.dead_properties_remove(
-            owner_id=owner_of(norm_url), url=norm_url, with_children=True
-        )
+        # Called for a DELETE, which trashes: the node keeps its properties for a restore,
+        # and they go with it (ON DELETE CASCADE) when the trash is emptied.
         self._invalidate(environ)
 
     def copy_properties(
         self, src_url: str, dest_url: str, environ: dict[str, Any] | None = None
     ) -> None:
-        dav_services.dead_properties_copy(
-            owner_id=owner_of(src_url), src_url=src_url, dest_url=dest_url
-        )
+        src_id, dest_id = self._node_id(src_url, environ), self._node_id(dest_url, environ)
+        if src_id is not None and dest_id is not None:
+            dav_services.dead_properties_copy(src_id=src_id, dest_id=dest_id)
         self._invalidate(environ)
 
     def move_properties(
@@ -136,12 +151,7 @@ class DbPropertyManager:
         with_children: bool,
         environ: dict[str, Any] | None = None,
     ) -> None:
-        dav_services.dead_properties_move(
-            owner_id=owner_of(src_url),
-            src_url=src_url,
-            dest_url=dest_url,
-            with_children=with_children,
-        )
+        # The properties belong to the node, which moved with them.
         self._invalidate(environ)
 
 

@@ -5,17 +5,22 @@ test_dav_servers.py."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import pytest
 from defusedxml.ElementTree import fromstring
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from wsgidav.dav_provider import DAVNonCollection
 
+from files import services as file_services
 from files import tree
 from files.models import FileVersion, Node
 from tests.webdav.conftest import Dav, content, props
+from webdav.app import dav_app
 from webdav.models import DavLock, DeadProperty
+from webdav.provider import USER_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -284,6 +289,25 @@ def test_the_per_file_limit_is_a_413(alice: Any, alice_dav: Dav, settings: Any) 
     assert b"big.bin" in content(refused)
 
 
+@pytest.mark.parametrize("limit", ["quota", "file size"])
+def test_ordinary_put_refusals_log_at_info_without_a_traceback(
+    alice: Any, alice_dav: Dav, settings: Any, caplog: Any, limit: str
+) -> None:
+    if limit == "quota":
+        alice.quota_bytes = 10
+        alice.save()
+    else:
+        settings.FILEFLOW_MAX_UPLOAD_SIZE = 50
+    with caplog.at_level(logging.INFO):
+        refused = alice_dav("PUT", "/dav/big.bin", b"x" * 100)
+    assert refused.status_code in (413, 507)
+    # (django.request reports every 5xx status, 507 included, as it does for the API.)
+    dav_records = [r for r in caplog.records if r.name.startswith(("wsgidav", "webdav"))]
+    assert [r.getMessage() for r in dav_records if r.levelno >= logging.WARNING] == []
+    assert all(r.exc_info is None for r in caplog.records)
+    assert any(r.levelno == logging.INFO and "big.bin" in r.getMessage() for r in caplog.records)
+
+
 def test_huge_xml_bodies_are_refused(alice_dav: Dav) -> None:
     refused = alice_dav("PROPFIND", "/dav/", b"<" * (1024 * 1024 + 1), Depth="0")
     assert refused.status_code == 413
@@ -348,8 +372,8 @@ def test_dead_properties_are_stored_and_follow_a_move(alice: Any, alice_dav: Dav
     alice_dav("PUT", "/dav/a/f.txt", b"x")
     patched = alice_dav("PROPPATCH", "/dav/a/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
     assert patched.status_code == 207
-    stored = DeadProperty.objects.get(owner=alice, name="{urn:example}colour")
-    assert stored.url == f"/{alice.pk}/a/f.txt"
+    stored = DeadProperty.objects.get(name="{urn:example}colour")
+    assert stored.node == live(alice, "/a/f.txt")
     assert "blue" in stored.value
 
     alice_dav("MOVE", "/dav/a", Destination="http://testserver/dav/b")
@@ -361,6 +385,85 @@ def test_dead_properties_are_stored_and_follow_a_move(alice: Any, alice_dav: Dav
     assert response.status_code == 207
     colour = fromstring(content(response)).find(".//{urn:example}colour")
     assert colour is not None and colour.text == "blue"
+
+
+COLOUR_PROPFIND = (
+    '<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:example">'
+    "<D:prop><Z:colour/></D:prop></D:propfind>"
+)
+
+
+def colour_of(dav: Dav, path: str) -> str | None:
+    response = dav("PROPFIND", path, COLOUR_PROPFIND, Depth="0")
+    assert response.status_code == 207, content(response)
+    found = propfind_200(content(response))
+    return found.get("{urn:example}colour")
+
+
+def propfind_200(body: bytes) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for propstat in fromstring(body).iter(f"{D}propstat"):
+        if "200" in (propstat.findtext(f"{D}status") or ""):
+            prop_element = propstat.find(f"{D}prop")
+            for prop in prop_element if prop_element is not None else []:
+                values[prop.tag] = prop.text
+    return values
+
+
+def test_dead_properties_follow_a_rename_and_move_made_outside_webdav(
+    alice: Any, alice_dav: Dav
+) -> None:
+    alice_dav("MKCOL", "/dav/a")
+    alice_dav("MKCOL", "/dav/b")
+    alice_dav("PUT", "/dav/a/f.txt", b"x")
+    alice_dav("PROPPATCH", "/dav/a/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
+    alice_dav("PROPPATCH", "/dav/a", PROPPATCH, **{"Content-Type": "text/xml"})
+    node, folder = live(alice, "/a/f.txt"), live(alice, "/a")
+    assert node is not None and folder is not None
+
+    # The web page and the API rename and move through the same services.
+    file_services.node_rename(node=node, name="g.txt")
+    file_services.node_move(node=folder, new_parent=live(alice, "/b"))
+
+    assert colour_of(alice_dav, "/dav/b/a/g.txt") == "blue"
+    assert colour_of(alice_dav, "/dav/b/a") == "blue"
+    # A new file at the old path starts with no properties of its own.
+    alice_dav("MKCOL", "/dav/a")
+    alice_dav("PUT", "/dav/a/f.txt", b"y")
+    assert colour_of(alice_dav, "/dav/a/f.txt") is None
+    assert colour_of(alice_dav, "/dav/a") is None
+
+
+def test_dead_properties_survive_the_trash_and_go_when_deleted_for_good(
+    alice: Any, alice_dav: Dav
+) -> None:
+    alice_dav("MKCOL", "/dav/a")
+    alice_dav("PUT", "/dav/a/f.txt", b"x")
+    alice_dav("PROPPATCH", "/dav/a/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
+    folder = live(alice, "/a")
+    assert folder is not None
+    assert alice_dav("DELETE", "/dav/a").status_code == 204
+    assert DeadProperty.objects.count() == 1  # in the trash, restorable with the folder
+    file_services.node_restore(node=folder)
+    assert colour_of(alice_dav, "/dav/a/f.txt") == "blue"
+    assert alice_dav("DELETE", "/dav/a").status_code == 204
+
+    file_services.trash_empty(owner=alice)
+    assert not Node.objects.filter(pk=folder.pk).exists()
+    assert DeadProperty.objects.count() == 0
+
+
+def test_a_files_property_names_are_wsgidavs_own(alice: Any, alice_dav: Dav) -> None:
+    """The provider lists a file's properties without wsgidav's generic probing: same list."""
+    alice_dav("PUT", "/dav/f.txt", b"x", **{"Content-Type": "text/plain"})
+    alice_dav("PROPPATCH", "/dav/f.txt", PROPPATCH, **{"Content-Type": "text/xml"})
+    provider = dav_app("/dav").provider_map["/"]
+    environ = {USER_KEY: alice, "wsgidav.provider": provider}
+    resource = provider.get_resource_inst("/f.txt", environ)
+    for is_allprop in (True, False):
+        generic = DAVNonCollection.get_property_names(resource, is_allprop=is_allprop)
+        assert "{urn:example}colour" in generic
+        assert resource.get_property_names(is_allprop=is_allprop) == generic
 
 
 def test_propfind_depth_1_costs_the_same_queries_for_10_or_60_members(
@@ -413,6 +516,23 @@ def test_a_lock_is_kept_in_the_database_and_refuses_writes_without_its_token(
     assert alice_dav("UNLOCK", "/dav/a.txt", **{"Lock-Token": f"<{token}>"}).status_code == 204
     assert not DavLock.objects.filter(token=token).exists()
     assert alice_dav("DELETE", "/dav/a.txt").status_code == 204
+
+
+def test_a_lock_stays_on_its_url_when_the_file_is_renamed_elsewhere(
+    alice: Any, alice_dav: Dav
+) -> None:
+    """RFC 4918 locks a URL: a rename on the web page does not carry the lock (nor its
+    token's rights) to the new name."""
+    alice_dav("PUT", "/dav/a.txt", b"one")
+    token = lock(alice_dav, "/dav/a.txt")
+    node = live(alice, "/a.txt")
+    assert node is not None
+    file_services.node_rename(node=node, name="b.txt")
+
+    found = propfind(alice_dav, "/dav/b.txt", "lockdiscovery")
+    assert found["/dav/b.txt"][f"{D}lockdiscovery"].find(f"{D}activelock") is None
+    assert alice_dav("PUT", "/dav/b.txt", b"two").status_code == 204
+    assert DavLock.objects.get(token=token).root == f"/{alice.pk}/a.txt"
 
 
 def test_lock_on_an_unmapped_url_makes_an_empty_file(alice: Any, alice_dav: Dav) -> None:
