@@ -166,6 +166,11 @@ class _NodeResource:
     def get_display_name(self) -> str:
         return self.node.name or "Home"
 
+    def set_property_value(self, name: str, value: Any, dry_run: bool = False) -> None:
+        # PROPPATCH writes to the node's own record: an edit, as any other.
+        guard(self.environ, self.node, "edit")
+        super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
+
     def _forget(self) -> None:
         """Drop the dead properties and direct locks of this path (and below)."""
         self.remove_all_properties(recursive=True)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from sharing.people import person_share_create, person_share_delete
 from tests.factories import UserFactory
 from tests.webdav.conftest import Dav, content, props
 from tests.webdav.test_dav import live
+from webdav.models import DeadProperty
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +229,26 @@ def test_names_clash_with_the_owner_suffix_and_own_items_win(
     assert "/dav/Shared with me (from others)/" in hrefs(bob, "/dav/")
     assert bob("GET", fallback + "/Team/plan.txt").status_code == 200
     assert hrefs(bob, SHARED + "/") == {"/dav/Shared with me/"}
+
+
+PROPPATCH = (
+    '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z">'
+    "<D:set><D:prop><Z:colour>red</Z:colour></D:prop></D:set></D:propertyupdate>"
+)
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("bob", True), ("carol", False), ("mallory", False)])
+def test_proppatch(world: dict[str, Any], who: str, allowed: bool) -> None:
+    response = world["dav"][who](
+        "PROPPATCH", TEAM + "/plan.txt", PROPPATCH, **{"Content-Type": "text/xml"}
+    )
+    stored = DeadProperty.objects.filter(node__name="plan.txt").exists()
+    if allowed:
+        assert response.status_code == 207
+        assert stored
+    else:
+        # carol sees the file: the multistatus refuses the property (404, as the API would).
+        assert response.status_code == (207 if who == "carol" else 404)
+        if who == "carol":
+            assert b"404" in content(response)
+        assert not stored
