@@ -36,21 +36,42 @@ def activity_record(
 ) -> Activity:
     """Record one change to ``node``, made by ``actor`` (a person) or by the visitor of the
     link ``link_label``. Must run inside the change's transaction."""
+    where = tree.path_of(node.parent) if node.parent_id is not None and node.parent else "/"
+    [row] = activity_record_many(
+        kind=kind, nodes=[node], where=where, actor=actor, link_label=link_label, detail=detail
+    )
+    return row
+
+
+def activity_record_many(
+    *,
+    kind: str,
+    nodes: list[Node],
+    where: str,
+    actor: User | None = None,
+    link_label: str = "",
+    detail: str = "",
+) -> list[Activity]:
+    """Record the same change to several nodes of one folder, whose path the caller already
+    knows (``where``): one INSERT however many nodes, no look-up of the folder's ancestors.
+    Must run inside the change's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("activity_record() must run inside the change's transaction")
     if kind not in Kind.values:
         raise ValueError(f"unknown activity kind {kind!r}")
-    where = tree.path_of(node.parent) if node.parent_id is not None and node.parent else "/"
-    return Activity.objects.create(
-        kind=kind,
-        owner_id=node.owner_id,
-        actor=actor,
-        link_label=link_label[:200],
-        node=node,
-        node_name=node.name or "Your files",
-        where=where,
-        path=node.path,
-        detail=detail[:500],
+    return Activity.objects.bulk_create(
+        Activity(
+            kind=kind,
+            owner_id=node.owner_id,
+            actor=actor,
+            link_label=link_label[:200],
+            node=node,
+            node_name=node.name or "Your files",
+            where=where,
+            path=node.path,
+            detail=detail[:500],
+        )
+        for node in nodes
     )
 
 
