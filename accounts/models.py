@@ -18,7 +18,9 @@ class User(AbstractUser):
     """A FileFlow account.
 
     ``used_bytes`` is kept exact by the file services inside the same transaction as every
-    write that changes it; ``quota_bytes`` of None means no limit.
+    write that changes it; ``reserved_bytes`` is the space held for unfinished resumable
+    uploads, kept exact by the uploads services the same way. The quota holds both;
+    ``quota_bytes`` of None means no limit.
     """
 
     email = models.EmailField("e-mail address", blank=True)
@@ -35,6 +37,14 @@ class User(AbstractUser):
         editable=False,
         help_text="Bytes stored for this account, including versions and trash.",
     )
+    reserved_bytes = models.BigIntegerField(
+        "reserved (bytes)",
+        default=0,
+        # Also in the database: a row written by code that predates the column gets 0.
+        db_default=0,
+        editable=False,
+        help_text="Bytes held for this account's unfinished resumable uploads.",
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -49,22 +59,26 @@ class User(AbstractUser):
                 condition=models.Q(used_bytes__gte=0), name="accounts_user_used_bytes_gte_0"
             ),
             models.CheckConstraint(
+                condition=models.Q(reserved_bytes__gte=0),
+                name="accounts_user_reserved_bytes_gte_0",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(quota_bytes__isnull=True) | models.Q(quota_bytes__gte=0),
                 name="accounts_user_quota_bytes_gte_0",
             ),
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Never write ``used_bytes`` from a possibly stale object.
+        """Never write ``used_bytes`` or ``reserved_bytes`` from a possibly stale object.
 
-        Usage changes only through ``F()`` updates in the file services' transactions; a
-        user object loaded earlier (a password change, an admin edit) must not put back the
-        value it read."""
+        They change only through ``F()`` updates in the services' transactions; a user
+        object loaded earlier (a password change, an admin edit) must not put back the
+        values it read."""
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "used_bytes"
+                if not field.primary_key and field.name not in ("used_bytes", "reserved_bytes")
             ]
         super().save(*args, **kwargs)
 
@@ -72,7 +86,8 @@ class User(AbstractUser):
     def free_bytes(self) -> int | None:
         if self.quota_bytes is None:
             return None
-        return max(self.quota_bytes - self.used_bytes, 0)
+        # Space held for unfinished resumable uploads is not free for anything else.
+        return max(self.quota_bytes - self.used_bytes - self.reserved_bytes, 0)
 
     @property
     def usage_percent(self) -> float | None:

@@ -30,7 +30,7 @@ def build(owners: int, folders: int, files: int, listing: int) -> dict[str, obje
 
     from accounts.models import User
     from files import services, tree
-    from files.ingest import receive_body
+    from files.ingest import receive_stream
     from files.models import Node, NodeShare
 
     reader = User.objects.create_user(username="reader", password=None)
@@ -40,7 +40,7 @@ def build(owners: int, folders: int, files: int, listing: int) -> dict[str, obje
         owner=first_owner,
         parent=tree.home_of(first_owner),
         name="sample.txt",
-        received=receive_body(io.BytesIO(data).read, length=len(data)),
+        received=receive_stream(io.BytesIO(data).read, length=len(data)),
     )
     shared_folder = None
     for o in range(owners):

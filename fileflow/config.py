@@ -180,6 +180,13 @@ def database(data: Path) -> dict[str, Any]:
         if not config.get("NAME"):
             raise ConfigError(f"DATABASE_URL={url!r} names no database (the path after /).")
         config["CONN_MAX_AGE"] = integer("DATABASE_CONN_MAX_AGE", 60)
+        # https://www.postgresql.org/docs/current/jit-decision.html
+        # JIT compiles a query whose estimated cost passes jit_above_cost; a name search over
+        # shared folders is estimated high (the access check's subplans), so PostgreSQL spent
+        # 1.7 s compiling a query that runs in 0.2 s (bench/people.py). FileFlow's queries are
+        # short: JIT is off for its connections. Options given in DATABASE_URL are kept.
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"-c jit=off {options.get('options', '')}".strip()
         config["CONN_HEALTH_CHECKS"] = True
     return config
 

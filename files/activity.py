@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 
 from accounts.models import User
 from fileflow.errors import DomainError
 from files import tree
-from files.models import Activity, Node, NodeShare
+from files.models import Activity, Node, NodeShare, shared_with
 
 Kind = Activity.Kind
 
@@ -36,21 +36,42 @@ def activity_record(
 ) -> Activity:
     """Record one change to ``node``, made by ``actor`` (a person) or by the visitor of the
     link ``link_label``. Must run inside the change's transaction."""
+    where = tree.path_of(node.parent) if node.parent_id is not None and node.parent else "/"
+    [row] = activity_record_many(
+        kind=kind, nodes=[node], where=where, actor=actor, link_label=link_label, detail=detail
+    )
+    return row
+
+
+def activity_record_many(
+    *,
+    kind: str,
+    nodes: list[Node],
+    where: str,
+    actor: User | None = None,
+    link_label: str = "",
+    detail: str = "",
+) -> list[Activity]:
+    """Record the same change to several nodes of one folder, whose path the caller already
+    knows (``where``): one INSERT however many nodes, no look-up of the folder's ancestors.
+    Must run inside the change's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("activity_record() must run inside the change's transaction")
     if kind not in Kind.values:
         raise ValueError(f"unknown activity kind {kind!r}")
-    where = tree.path_of(node.parent) if node.parent_id is not None and node.parent else "/"
-    return Activity.objects.create(
-        kind=kind,
-        owner_id=node.owner_id,
-        actor=actor,
-        link_label=link_label[:200],
-        node=node,
-        node_name=node.name or "Your files",
-        where=where,
-        path=node.path,
-        detail=detail[:500],
+    return Activity.objects.bulk_create(
+        Activity(
+            kind=kind,
+            owner_id=node.owner_id,
+            actor=actor,
+            link_label=link_label[:200],
+            node=node,
+            node_name=node.name or "Your files",
+            where=where,
+            path=node.path,
+            detail=detail[:500],
+        )
+        for node in nodes
     )
 
 
@@ -63,12 +84,17 @@ def _below(folder: Node) -> Q:
 
 def activity_visible_to(user: User) -> QuerySet[Activity]:
     """What ``user`` may read: their own items' activity, and that of items shared with
-    them (recorded on the shared item or below it while it is shared)."""
+    them (recorded on the shared item or below it while it is shared). The shares are
+    matched by the one access rule (:func:`files.models.shared_with`) against the entry's
+    node and path, counting only shares of items that are not in the trash, and only
+    entries recorded in the item owner's tree (an item handed over to a folder's owner
+    keeps its earlier, private history)."""
     if not user.is_authenticated:
         return Activity.objects.none()
-    match = Q(owner=user)
-    for share in NodeShare.objects.live().to_user(user).select_related("node"):
-        match |= Q(owner_id=share.node.owner_id) & _below(share.node)
+    shares = NodeShare.objects.filter(
+        node__trashed_at__isnull=True, node__owner_id=OuterRef("owner_id")
+    )
+    match = Q(owner=user) | shared_with(user, node="node_id", path="path", shares=shares)
     return Activity.objects.filter(match).select_related("actor")
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 
@@ -81,27 +81,39 @@ class NodeQuerySet(models.QuerySet["Node"]):
         return self.filter(trashed_at__isnull=False)
 
 
-def shared_with(user: User) -> Q:
-    """Nodes reachable through an unexpired share to ``user`` or one of their groups: the
+def shared_with(
+    user: User,
+    *,
+    node: str = "pk",
+    path: str = "path",
+    shares: QuerySet[NodeShare] | None = None,
+) -> Q:
+    """Rows reachable through an unexpired share to ``user`` or one of their groups: the
     shared node itself, or a node whose path starts with the shared node's key (its path
     plus its own id, kept in ``NodeShare.node_key``). Each EXISTS is an index range on
     (grantee, node_key) between the node's home prefix and its path — a few of that owner's
-    shares — then a prefix test; no recursion. (Shares of trashed items need no test here:
-    a live node's folders are live.)"""
+    shares — then a prefix test; no recursion, and the SQL is the same size however many
+    shares the person has. (Shares of trashed items need no test for nodes: a live node's
+    folders are live.)
+
+    ``node`` and ``path`` name the outer row's node id and tree path, so other tables that
+    record a node and its path (the activity log) ask the same rule; ``shares`` narrows the
+    shares that count (default: all of them)."""
     unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    outer_path = ExpressionWrapper(OuterRef("path"), output_field=models.CharField())
+    outer_path = ExpressionWrapper(OuterRef(path), output_field=models.CharField())
+    base = NodeShare.objects.all() if shares is None else shares
     conditions = Q()
     for grantee in (Q(user=user), Q(group__in=user.groups.values("pk"))):
-        shares = NodeShare.objects.filter(grantee, unexpired)
-        below = shares.alias(
+        reaching = base.filter(grantee, unexpired)
+        below = reaching.alias(
             outer=outer_path,
             end=Concat(F("node_key"), Value("~"), output_field=models.CharField()),
         ).filter(
-            node_key__gte=Substr(OuterRef("path"), 1, 8),
-            node_key__lte=OuterRef("path"),
+            node_key__gte=Substr(OuterRef(path), 1, 8),
+            node_key__lte=OuterRef(path),
             outer__lt=F("end"),
         )
-        conditions |= Q(Exists(shares.filter(node_id=OuterRef("pk")))) | Q(Exists(below))
+        conditions |= Q(Exists(reaching.filter(node_id=OuterRef(node)))) | Q(Exists(below))
     return conditions
 
 

@@ -6,7 +6,7 @@ every file's size counts, in trash or not, and so does every kept version.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from files import access, tree
-from files.activity import Kind, activity_record
+from files.activity import Kind, activity_record, activity_record_many
 from files.blobs import blob_stage, blobs_for
 from files.errors import (
     InvalidMove,
@@ -45,27 +45,79 @@ ON_CONFLICT_CHOICES: tuple[str, ...] = ("fail", "rename", "replace")
 # --- helpers -------------------------------------------------------------------------
 
 
+def _fits(owner_id: int, *, used: int = 0, reserved: int = 0) -> bool:
+    """Add ``used`` and ``reserved`` bytes to the owner's figures if the quota holds
+    ``used_bytes + reserved_bytes`` afterwards (or the change frees space). False if not.
+
+    The one quota check: one conditional UPDATE, so the row lock it takes orders concurrent
+    writers and the condition is checked against the row as it is then."""
+    users = User.objects.filter(pk=owner_id)
+    if used + reserved > 0:
+        users = users.filter(
+            Q(quota_bytes__isnull=True)
+            | Q(used_bytes__lte=F("quota_bytes") - F("reserved_bytes") - (used + reserved))
+        )
+    return bool(
+        users.update(
+            used_bytes=F("used_bytes") + used, reserved_bytes=F("reserved_bytes") + reserved
+        )
+    )
+
+
+def space_reserve(*, owner_id: int, size: int) -> bool:
+    """Hold ``size`` bytes of the owner's quota for a file still on its way (a resumable
+    upload); False when the quota cannot hold it. A negative ``size`` releases held space.
+
+    The caller keeps what it holds exact, in the same transaction, and releases it in the
+    transaction that stores the file, before the file is charged."""
+    return _fits(owner_id, reserved=size)
+
+
+# Apps that reserve space (resumable uploads) register here how to release what their
+# expired holds keep: called with the owner's id under the owner's tree lock, it returns the
+# bytes released. files never imports those apps.
+_expired_releasers: list[Callable[[int], int]] = []
+
+
+def register_expired_releaser(release: Callable[[int], int]) -> None:
+    """Have a refused charge first release the owner's expired reservations (once each)."""
+    if release not in _expired_releasers:
+        _expired_releasers.append(release)
+
+
+# And how to count what an owner's ``reserved_bytes`` must be (for the usage audit).
+_reservation_counters: list[Callable[[int], int]] = []
+
+
+def register_reservation_counter(count: Callable[[int], int]) -> None:
+    """Have the usage audit prove ``reserved_bytes`` against ``count(owner_id)`` (summed)."""
+    if count not in _reservation_counters:
+        _reservation_counters.append(count)
+
+
 def _charge(owner_id: int, delta: int) -> None:
     """Change the owner's usage by ``delta`` bytes, refusing to pass the quota.
 
-    One conditional UPDATE: the row lock it takes orders concurrent writers, and the quota
-    condition is checked against the row as it is then."""
-    if delta == 0:
+    Space held for unfinished resumable uploads counts as used (:func:`space_reserve`), so
+    no other upload can take it from under them; what expired ones hold is released first."""
+    if delta == 0 or _fits(owner_id, used=delta):
         return
-    users = User.objects.filter(pk=owner_id)
-    if delta > 0:
-        users = users.filter(
-            Q(quota_bytes__isnull=True) | Q(used_bytes__lte=F("quota_bytes") - delta)
-        )
-    if users.update(used_bytes=F("used_bytes") + delta):
+    released = sum(release(owner_id) for release in _expired_releasers)
+    if released and _fits(owner_id, used=delta):
         return
-    user = User.objects.only("quota_bytes", "used_bytes").get(pk=owner_id)
+    user = User.objects.only("quota_bytes", "used_bytes", "reserved_bytes").get(pk=owner_id)
     assert user.quota_bytes is not None
-    free = max(user.quota_bytes - user.used_bytes, 0)
+    free = max(user.quota_bytes - user.used_bytes - user.reserved_bytes, 0)
+    held = ""
+    if user.reserved_bytes:
+        held = (
+            f" {filesizeformat(user.reserved_bytes)} more is reserved by unfinished resumable "
+            "uploads until they finish, are cancelled or expire."
+        )
     raise QuotaExceeded(
         f"Not enough space: this needs {filesizeformat(delta)} but only "
-        f"{filesizeformat(free)} of your {filesizeformat(user.quota_bytes)} quota is free. "
-        "Empty the trash or delete old versions to make room."
+        f"{filesizeformat(free)} of your {filesizeformat(user.quota_bytes)} quota is free."
+        f"{held} Empty the trash or delete old versions to make room."
     )
 
 
@@ -482,10 +534,12 @@ def _store_batch(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
-    for node in new:
-        activity_record(
+    if new:
+        activity_record_many(
             kind=Kind.UPLOAD,
-            node=node,
+            nodes=new,
+            # A folder found by its path has that path: no look-up of its ancestors' names.
+            where="/" + "/".join(parts) if parent is None else tree.path_of(folder),
             actor=None if via_link else actor or owner,
             link_label=via_link,
         )
@@ -866,4 +920,22 @@ def usage_recompute(*, owner: User) -> tuple[int, int]:
     before, after = user.used_bytes, usage_of(user)
     if before != after:
         User.objects.filter(pk=owner.pk).update(used_bytes=after)
+    return before, after
+
+
+def reserved_of(owner: User) -> int:
+    """What ``reserved_bytes`` must be: what the registered apps' unfinished uploads hold."""
+    return sum(count(owner.pk) for count in _reservation_counters)
+
+
+@transaction.atomic
+def reserved_recompute(*, owner: User) -> tuple[int, int]:
+    """Recompute the space the owner's unfinished uploads hold. Returns (before, after)."""
+    tree.lock(owner.pk)
+    before = (
+        User.objects.select_for_update().values_list("reserved_bytes", flat=True).get(pk=owner.pk)
+    )
+    after = reserved_of(owner)
+    if before != after:
+        User.objects.filter(pk=owner.pk).update(reserved_bytes=after)
     return before, after

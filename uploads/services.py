@@ -4,12 +4,18 @@ The rules of storing a file (names, conflicts, the per-file limit, the quota, de
 versions) are :func:`files.services.file_upload_batch`'s; what is added here is what an
 upload needs while it is unfinished:
 
-- Space is *reserved* at creation, against ``Upload-Length``: under the owner's tree lock the
-  quota must hold what is used, what every other live upload of the owner reserved, and this
-  upload. So two uploads cannot both pass a quota that holds one. The reservation goes with
-  the upload row (finished, terminated or expired).
-- The last chunk's request stores the file through ``file_upload_batch`` (atomic, dedup,
-  a version when it replaces one), then deletes the upload.
+- Space is *reserved* at creation, against ``Upload-Length``: the owner's
+  ``User.reserved_bytes`` grows by it, and the one quota check (``files.services``) holds
+  ``used_bytes + reserved_bytes`` against every upload by any transport. So two uploads
+  cannot both pass a quota that holds one, and a plain ``PUT`` cannot take the space an
+  unfinished upload will need. ``reserved_bytes`` is the sum of the owner's upload rows'
+  ``reserved_bytes``, kept exact in the transactions that change them: the reservation goes
+  with the row (:func:`upload_row_deleted`, whoever deletes it, cascades included), and an
+  expired upload's is released (:func:`release_expired`) as soon as its owner needs the
+  space for anything, or when ``gc`` removes it.
+- The last chunk's request deletes the upload (releasing its reservation) and stores the
+  file through ``file_upload_batch`` (dedup, a version when it replaces one) in one
+  transaction, so the file is charged against the space its own reservation held.
 - An upload nobody writes to for ``FILEFLOW_UPLOAD_EXPIRY`` expires: it answers 410 and
   :func:`uploads_sweep_expired` (run by ``manage.py gc``) removes it and its bytes.
 """
@@ -29,12 +35,13 @@ from django.utils import timezone
 from accounts.models import User
 from files import selectors as file_selectors
 from files import tree
+from files.blobs import blob_stage
 from files.errors import InvalidName, NameConflict, NodeNotFound, QuotaExceeded
 from files.ingest import Upload, too_large
 from files.maintenance.gc import Sweep
 from files.models import Node
 from files.names import clean_name, split_path
-from files.services import ON_CONFLICT_CHOICES, file_upload_batch
+from files.services import ON_CONFLICT_CHOICES, file_upload_batch, space_reserve
 from uploads.errors import OffsetMismatch, UploadExpired, UploadNotFound
 from uploads.models import TusUpload
 from uploads.storage import Checksum, Read, chunks_for
@@ -117,30 +124,58 @@ def _expiry() -> datetime:
     return timezone.now() + settings.FILEFLOW_UPLOAD_EXPIRY
 
 
-def _reserve(owner_id: int, length: int, *, visitor: bool, exclude: str | None = None) -> None:
-    """Refuse ``length`` more bytes unless the owner's quota holds them on top of what is
-    used and reserved. The caller holds the owner's tree lock."""
+def release_expired(owner_id: int) -> int:
+    """Release what the owner's expired uploads hold (their bytes wait for ``gc``); returns
+    the bytes released. The caller holds the owner's tree lock."""
+    expired = TusUpload.objects.expired(timezone.now()).filter(
+        owner_id=owner_id, reserved_bytes__gt=0
+    )
+    # Locked, so a chunk that revives one of them meanwhile is not counted as released.
+    held = dict(expired.select_for_update().values_list("pk", "reserved_bytes"))
+    if not held:
+        return 0
+    TusUpload.objects.filter(pk__in=list(held)).update(reserved_bytes=0)
+    total = sum(held.values())
+    space_reserve(owner_id=owner_id, size=-total)
+    return total
+
+
+def _reserve(owner_id: int, length: int, *, visitor: bool) -> None:
+    """Hold ``length`` more bytes of the owner's quota, or refuse them when it cannot hold
+    them on top of what is used and reserved. The caller holds the owner's tree lock and
+    records the reservation on the upload row in the same transaction."""
     limit = settings.FILEFLOW_MAX_UPLOAD_SIZE
     if limit is not None and length > limit:
         raise too_large("This upload", limit, length)
-    owner = User.objects.only("quota_bytes", "used_bytes").get(pk=owner_id)
-    if owner.quota_bytes is None:
+    if space_reserve(owner_id=owner_id, size=length):
         return
-    live = TusUpload.objects.filter(owner_id=owner_id, expires_at__gt=timezone.now())
-    if exclude is not None:
-        live = live.exclude(pk=exclude)
-    reserved = live.aggregate(total=Sum("reserved_bytes"))["total"] or 0
-    free = max(owner.quota_bytes - owner.used_bytes - reserved, 0)
-    if length <= free:
+    if release_expired(owner_id) and space_reserve(owner_id=owner_id, size=length):
         return
     if visitor:
         raise QuotaExceeded("There is not enough space left in this folder for this upload.")
+    owner = User.objects.only("quota_bytes", "used_bytes", "reserved_bytes").get(pk=owner_id)
+    assert owner.quota_bytes is not None
+    free = max(owner.quota_bytes - owner.used_bytes - owner.reserved_bytes, 0)
     raise QuotaExceeded(
         f"Not enough space for this upload: it needs {filesizeformat(length)} but only "
         f"{filesizeformat(free)} is free (unfinished uploads hold "
-        f"{filesizeformat(reserved)}). Empty the trash or delete old versions to make room.",
+        f"{filesizeformat(owner.reserved_bytes)}). Empty the trash or delete old versions to "
+        "make room.",
         field="Upload-Length",
     )
+
+
+def reserved_by(owner_id: int) -> int:
+    """What the owner's uploads hold: what ``User.reserved_bytes`` must be (usage audit)."""
+    total = TusUpload.objects.filter(owner_id=owner_id).aggregate(total=Sum("reserved_bytes"))
+    return total["total"] or 0
+
+
+def upload_row_deleted(sender: type[TusUpload], instance: TusUpload, **kwargs: object) -> None:
+    """``post_delete``: an upload's reservation goes with its row, in the same transaction,
+    however the row goes (finished, terminated, swept, or with its target folder)."""
+    if instance.reserved_bytes:
+        space_reserve(owner_id=instance.owner_id, size=-instance.reserved_bytes)
 
 
 @transaction.atomic
@@ -210,7 +245,7 @@ def upload_declare_length(*, upload: TusUpload, length: int) -> TusUpload:
             f"Upload-Length {length} is less than the {upload.offset} bytes already received.",
             field="Upload-Length",
         )
-    _reserve(upload.owner_id, length, visitor=upload.creator_id is None, exclude=upload.pk)
+    _reserve(upload.owner_id, length, visitor=upload.creator_id is None)
     upload.length = length
     upload.reserved_bytes = length
     upload.save(update_fields=["length", "reserved_bytes"])
@@ -272,19 +307,33 @@ def upload_append(
         return upload, None, cut
     item = Upload(name=upload.filename, received=chunks.finish(upload))
     try:
-        nodes = (finish or _store)(upload, item)
+        # Sent to remote storage before the transaction, so no lock waits for the bytes.
+        blob_stage(item.received)
+        with transaction.atomic():
+            tree.lock(upload.owner_id)
+            # Its reservation goes with the row, so the file is charged against that space.
+            TusUpload.objects.filter(pk=upload.pk).delete()
+            nodes = (finish or _store)(upload, item)
+    except BaseException:
+        # Refused (a name taken meanwhile, the folder trashed, no room): the bytes are gone,
+        # so the upload and its reservation go too.
+        _delete(upload)
+        raise
     finally:
         item.received.discard()
-        # Stored or refused (a name taken meanwhile, the folder trashed): either way the
-        # bytes are gone and so is the reservation.
-        TusUpload.objects.filter(pk=upload.pk).delete()
     return upload, nodes, cut
+
+
+@transaction.atomic
+def _delete(upload: TusUpload, **only: object) -> None:
+    tree.lock(upload.owner_id)
+    TusUpload.objects.filter(pk=upload.pk, **only).delete()
 
 
 def upload_terminate(*, upload: TusUpload) -> None:
     """Stop an upload: its bytes and its reservation go (tus termination)."""
     chunks_for(upload).discard(upload)
-    TusUpload.objects.filter(pk=upload.pk).delete()
+    _delete(upload)
 
 
 def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep:
@@ -298,7 +347,7 @@ def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep
             log(f"Would remove expired upload {upload.id} ({upload.offset} bytes)")
             continue
         freed = chunks_for(upload).discard(upload)
-        TusUpload.objects.filter(pk=upload.pk, expires_at__lte=now).delete()
+        _delete(upload, expires_at__lte=now)
         swept.bytes += freed
         log(f"Removed expired upload {upload.id} ({upload.filename}, {freed} bytes)")
     return swept

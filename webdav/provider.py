@@ -22,6 +22,7 @@ from wsgidav import util
 from wsgidav.dav_error import (
     HTTP_BAD_REQUEST,
     HTTP_CONFLICT,
+    HTTP_FORBIDDEN,
     HTTP_INSUFFICIENT_STORAGE,
     HTTP_INTERNAL_ERROR,
     DAVError,
@@ -32,7 +33,7 @@ from wsgidav.util import etree
 
 from accounts.models import User
 from fileflow.errors import DomainError
-from files import selectors, services, tree
+from files import access, selectors, services, tree
 from files.errors import QuotaExceeded
 from files.ingest import (
     Received,
@@ -45,6 +46,7 @@ from files.models import Node
 from files.names import clean_name
 from files.store import blob_store
 from webdav import services as dav_services
+from webdav import shared
 from webdav.storage import remember_node
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,23 @@ def join(path: str, name: str) -> str:
     return path.rstrip("/") + "/" + name
 
 
+def normalised(path: str) -> str:
+    return "/" + "/".join(part for part in path.split("/") if part)
+
+
+def guard(environ: dict[str, Any], node: Node, action: str) -> None:
+    """Ask the one access rule (:mod:`files.access`) before a write: what the caller may not
+    do answers as the API does (404, with what their role lacks when they can see it)."""
+    with dav_errors(environ):
+        access.require(user_of(environ), node, action)
+
+
+READ_ONLY = (
+    "Shared with me is read-only: put files into a folder inside it that is shared with you"
+    " as editor."
+)
+
+
 class _NodeResource:
     """What files and folders share: live properties from the node, reference URLs, and
     the dead properties and locks that go with a path."""
@@ -112,10 +131,17 @@ class _NodeResource:
         # Asked ten times per member of a listing: computed once.
         cached: str | None = self.__dict__.get("_ref_url")
         if cached is None:
-            cached = f"/{self.node.owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
+            cached = f"/{self.ref_owner_id()}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
             self.__dict__["_ref_url"] = cached
             remember_node(self.environ, cached, self.node.pk)
         return cached
+
+    def ref_owner_id(self) -> int:
+        """Whose reference URLs (locks, dead properties) this path is among: the owner's for
+        their own tree; the caller's under Shared with me, where paths are the caller's."""
+        if self.provider.is_shared_path(self.path, self.environ):
+            return user_of(self.environ).pk
+        return self.node.owner_id
 
     def get_property_value(self, name: str) -> Any:
         # The live properties every listing asks for, straight from the node: wsgidav's
@@ -126,7 +152,7 @@ class _NodeResource:
             return util.get_rfc1123_time(self.get_last_modified())
         if name == "{DAV:}creationdate":
             return util.get_rfc3339_time(self.get_creation_date())
-        if name == LOCKDISCOVERY and not self.provider.has_locks(self.node.owner_id):
+        if name == LOCKDISCOVERY and not self.provider.has_locks(self.ref_owner_id()):
             # Nobody holds a lock: skip wsgidav's per-member lock look-ups.
             return etree.Element(LOCKDISCOVERY)
         return super().get_property_value(name)  # type: ignore[misc]
@@ -140,6 +166,11 @@ class _NodeResource:
     def get_display_name(self) -> str:
         return self.node.name or "Home"
 
+    def set_property_value(self, name: str, value: Any, dry_run: bool = False) -> None:
+        # PROPPATCH writes to the node's own record: an edit, as any other.
+        guard(self.environ, self.node, "edit")
+        super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
+
     def _forget(self) -> None:
         """Drop the dead properties and direct locks of this path (and below)."""
         self.remove_all_properties(recursive=True)  # type: ignore[attr-defined]
@@ -147,18 +178,23 @@ class _NodeResource:
 
     def delete(self) -> None:
         """DELETE moves to the trash (restorable from the web page for the usual time)."""
+        guard(self.environ, self.node, "edit")
         with dav_errors(self.environ):
-            services.node_trash(node=self.node)
+            services.node_trash(node=self.node, actor=user_of(self.environ))
         self._forget()
 
     def support_recursive_move(self, dest_path: str) -> bool:
         return True
 
     def move_recursive(self, dest_path: str) -> list[Any]:
+        guard(self.environ, self.node, "edit")
         parent, name = self.provider.destination(dest_path, self.environ)
+        guard(self.environ, parent, "edit")
         src_url = self.get_ref_url()
         with dav_errors(self.environ):
-            self.node = dav_services.node_move_to(node=self.node, new_parent=parent, name=name)
+            self.node = dav_services.node_move_to(
+                node=self.node, new_parent=parent, name=name, actor=user_of(self.environ)
+            )
         # Dead properties belong to the node: they moved with it.
         # Locks stay with the URL they were taken on (RFC 4918 §7.6): the source's go.
         lm = self.provider.lock_manager
@@ -201,10 +237,18 @@ class FolderResource(_NodeResource, DAVCollection):
             .order_by("name")
         )
 
-    def get_member_names(self) -> list[str]:
-        return [node.name for node in self._children()]
+    def _is_root(self) -> bool:
+        return normalised(self.path) == "/"
 
-    def get_member(self, name: str) -> _NodeResource | None:
+    def get_member_names(self) -> list[str]:
+        names = [node.name for node in self._children()]
+        if self._is_root():
+            names.append(shared.root_name_in(self.environ, user_of(self.environ)))
+        return names
+
+    def get_member(self, name: str) -> Any:
+        if self._is_root() and name == shared.root_name_in(self.environ, user_of(self.environ)):
+            return SharedCollection(join(self.path, name), self.environ)
         child = (
             selectors.nodes_for(user_of(self.environ))
             .filter(parent=self.node, name=name, trashed_at__isnull=True)
@@ -225,9 +269,13 @@ class FolderResource(_NodeResource, DAVCollection):
         pm = self.provider.prop_manager
         if pm is not None and members:
             pm.read_ahead(self.node.pk, {m.node.pk: m.get_ref_url() for m in members}, self.environ)
+        if self._is_root():
+            name = shared.root_name_in(self.environ, user_of(self.environ))
+            return [*members, SharedCollection(join(self.path, name), self.environ)]
         return members
 
     def create_empty_resource(self, name: str) -> FileResource:
+        guard(self.environ, self.node, "edit")
         if self.environ.get("REQUEST_METHOD") == "PUT":
             # The file is stored when its body has arrived (FileResource.end_write).
             return FileResource(join(self.path, name), None, self.environ, parent=self.node)
@@ -235,7 +283,7 @@ class FolderResource(_NodeResource, DAVCollection):
         empty = receive_stream(lambda size: b"", length=0, name=name)
         with dav_errors(self.environ):
             node = services.file_upload(
-                owner=user_of(self.environ),
+                owner=self.node.owner,
                 parent=self.node,
                 name=name,
                 received=empty,
@@ -244,8 +292,11 @@ class FolderResource(_NodeResource, DAVCollection):
         return FileResource(join(self.path, node.name), node, self.environ)
 
     def create_collection(self, name: str) -> FolderResource:
+        guard(self.environ, self.node, "edit")
         with dav_errors(self.environ):
-            node = services.folder_create(owner=user_of(self.environ), parent=self.node, name=name)
+            node = services.folder_create(
+                owner=self.node.owner, parent=self.node, name=name, actor=user_of(self.environ)
+            )
         return FolderResource(join(self.path, node.name), node, self.environ)
 
     def support_recursive_delete(self) -> bool:
@@ -267,9 +318,10 @@ class FolderResource(_NodeResource, DAVCollection):
         existing = self.provider.get_resource_inst(dest_path, self.environ)
         if existing is None:
             parent, name = self.provider.destination(dest_path, self.environ)
+            guard(self.environ, parent, "edit")
             with dav_errors(self.environ):
                 folder = services.folder_create(
-                    owner=user_of(self.environ), parent=parent, name=name
+                    owner=parent.owner, parent=parent, name=name, actor=user_of(self.environ)
                 )
             existing = FolderResource(dest_path, folder, self.environ)
         self._copy_properties_to(existing)
@@ -366,13 +418,15 @@ class FileResource(_NodeResource, DAVNonCollection):
         An ordinary refusal (411, 413, 507...) is held and raised by :meth:`end_write`:
         raised here, wsgidav would log it as a failed byte copy, at ERROR with a traceback."""
         environ = self.environ
-        user = user_of(environ)
+        target = self._node if self._node is not None else self._parent
+        assert target is not None
         length = declared_length(environ)
         try:
             with dav_errors(self.environ):
+                access.require(user_of(environ), target, "edit")
                 if length is None and not environ.get("wsgi.input_terminated"):
                     raise length_required()
-                refuse_early(environ, user)
+                refuse_early(environ, target.owner)
                 self._received = receive_stream(
                     environ["wsgi.input"].read, length=length, name=self.name
                 )
@@ -405,7 +459,7 @@ class FileResource(_NodeResource, DAVNonCollection):
         try:
             with dav_errors(self.environ):
                 self._node = services.file_upload(
-                    owner=user,
+                    owner=parent.owner,
                     parent=parent,
                     name=self._node.name if self._node else self.name,
                     received=received,
@@ -419,11 +473,13 @@ class FileResource(_NodeResource, DAVNonCollection):
     def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
         """COPY of a file: blobs are shared, so no byte is copied."""
         parent, name = self.provider.destination(dest_path, self.environ)
+        guard(self.environ, parent, "edit")
+        actor = user_of(self.environ)
         with transaction.atomic(), dav_errors(self.environ):
             existing = self.provider.get_resource_inst(dest_path, self.environ)
             if existing is not None:
-                services.node_trash(node=existing.node)
-            copy = services.node_copy(node=self.node, new_parent=parent, name=name)
+                services.node_trash(node=existing.node, actor=actor)
+            copy = services.node_copy(node=self.node, new_parent=parent, name=name, actor=actor)
         self._copy_properties_to(FileResource(dest_path, copy, self.environ))
 
 
@@ -463,7 +519,18 @@ class FileFlowProvider(DAVProvider):
             return FolderResource(path, node, environ)
         return FileResource(path, node, environ)
 
+    def shared_key(self, environ: dict[str, Any]) -> str:
+        """The path of the caller's Shared with me collection."""
+        return "/" + shared.root_name_in(environ, user_of(environ))
+
+    def is_shared_path(self, path: str, environ: dict[str, Any]) -> bool:
+        root = self.shared_key(environ)
+        key = normalised(path)
+        return key == root or key.startswith(root + "/")
+
     def get_resource_inst(self, path: str | None, environ: dict[str, Any]) -> Any:
+        if path is not None and normalised(path) == self.shared_key(environ):
+            return SharedCollection(path, environ)
         node = self.node_at(path, environ)
         if node is None or path is None:
             return None
@@ -473,7 +540,7 @@ class FileFlowProvider(DAVProvider):
         if path is None:  # the parent of the root
             return None
         known: dict[str, Node | None] = environ.setdefault(NODES_KEY, {})
-        key = "/" + "/".join(part for part in path.split("/") if part)
+        key = normalised(path)
         if key not in known:
             known[key] = self._lookup(key, environ)
         return known[key]
@@ -485,6 +552,13 @@ class FileFlowProvider(DAVProvider):
         if key == "/":
             return tree.home_of(user)
         parent_key, _, name = key.rpartition("/")
+        shared_key = self.shared_key(environ)
+        if key == shared_key:  # the virtual collection: no node (get_resource_inst)
+            return None
+        if parent_key == shared_key:
+            return shared.entry_named(environ, user, name)
+        # Below an entry, the items are found as in one's own tree: visible_to() reaches
+        # exactly what is shared, through the entry or an ancestor.
         parent = self.node_at(parent_key or "/", environ)
         if parent is None or not parent.is_folder:
             return None
@@ -502,10 +576,82 @@ class FileFlowProvider(DAVProvider):
     def destination(self, dest_path: str, environ: dict[str, Any]) -> tuple[Node, str]:
         """The folder and the name a COPY or MOVE is bound for (the name checked as
         everywhere else)."""
-        parent = self.node_at(util.get_uri_parent(dest_path), environ)
+        parent_path = util.get_uri_parent(dest_path)
+        if parent_path is not None and normalised(parent_path) == self.shared_key(environ):
+            raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+        parent = self.node_at(parent_path, environ)
         if parent is None or not parent.is_folder:
             raise DAVError(HTTP_CONFLICT, context_info="The destination folder does not exist.")
         name = util.get_uri_name(dest_path)
         if not name:
             raise DAVError(HTTP_BAD_REQUEST, context_info="The destination has no name.")
         return parent, name
+
+
+class SharedCollection(DAVCollection):
+    """The virtual, read-only collection of what others share with the caller
+    (:mod:`webdav.shared`)."""
+
+    def _entries(self) -> dict[str, Node]:
+        return shared.entries_in(self.environ, user_of(self.environ))
+
+    def get_ref_url(self) -> str:
+        return f"/{user_of(self.environ).pk}" + quote(self.get_preferred_path())
+
+    def get_display_name(self) -> str:
+        return shared.SHARED_NAME
+
+    def get_display_info(self) -> dict[str, str]:
+        return {"type": "Folder"}
+
+    def get_creation_date(self) -> None:
+        return None
+
+    def get_last_modified(self) -> None:
+        return None
+
+    def get_etag(self) -> None:
+        return None
+
+    def support_etag(self) -> bool:
+        return False
+
+    def get_property_names(self, *, is_allprop: bool) -> list[str]:
+        # No dead properties: nothing of the caller's is stored here.
+        return ["{DAV:}resourcetype", "{DAV:}displayname"]
+
+    def set_property_value(self, name: str, value: Any, dry_run: bool = False) -> None:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+
+    def get_member_names(self) -> list[str]:
+        return list(self._entries())
+
+    def get_member(self, name: str) -> Any:
+        node = self._entries().get(name)
+        if node is None:
+            return None
+        return self.provider.resource_for(node, join(self.path, name), self.environ)
+
+    def get_member_list(self) -> list[Any]:
+        return [
+            self.provider.resource_for(node, join(self.path, name), self.environ)
+            for name, node in self._entries().items()
+        ]
+
+    def create_empty_resource(self, name: str) -> Any:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+
+    def create_collection(self, name: str) -> Any:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+
+    def delete(self) -> None:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+
+    def handle_delete(self) -> bool:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+
+    def handle_move(self, dest_path: str) -> bool:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)
+
+    def copy_move_single(self, dest_path: str, *, is_move: bool) -> None:
+        raise DAVError(HTTP_FORBIDDEN, context_info=READ_ONLY)

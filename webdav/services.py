@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.models import User
 from files import services as file_services
 from files.errors import NameConflict
 from files.models import Node
@@ -12,23 +13,23 @@ from webdav.models import DavLock, DeadProperty
 
 
 @transaction.atomic
-def node_move_to(*, node: Node, new_parent: Node, name: str) -> Node:
+def node_move_to(*, node: Node, new_parent: Node, name: str, actor: User | None = None) -> Node:
     """MOVE: ``node`` into ``new_parent`` as ``name``, in one transaction, by the file
     services' own move and rename (each checks its own rules).
 
     Renaming first keeps the old name from clashing in the new folder; when the new name is
     taken in the old folder instead, the move goes first."""
     if new_parent.pk == node.parent_id:
-        return file_services.node_rename(node=node, name=name)
+        return file_services.node_rename(node=node, name=name, actor=actor)
     if name == node.name:
-        return file_services.node_move(node=node, new_parent=new_parent)
+        return file_services.node_move(node=node, new_parent=new_parent, actor=actor)
     try:
         with transaction.atomic():
-            node = file_services.node_rename(node=node, name=name)
+            node = file_services.node_rename(node=node, name=name, actor=actor)
     except NameConflict:
-        node = file_services.node_move(node=node, new_parent=new_parent)
-        return file_services.node_rename(node=node, name=name)
-    return file_services.node_move(node=node, new_parent=new_parent)
+        node = file_services.node_move(node=node, new_parent=new_parent, actor=actor)
+        return file_services.node_rename(node=node, name=name, actor=actor)
+    return file_services.node_move(node=node, new_parent=new_parent, actor=actor)
 
 
 def dead_property_set(*, node_id: int, name: str, value: str) -> None:

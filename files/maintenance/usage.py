@@ -1,4 +1,5 @@
-"""Usage audit: compare each account's ``used_bytes`` with what its files add up to."""
+"""Usage audit: compare each account's ``used_bytes`` with what its files add up to, and
+its ``reserved_bytes`` with what its unfinished uploads hold."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class UsageMismatch:
     username: str
     recorded: int
     actual: int
+    # "used" (files and versions) or "reserved" (unfinished resumable uploads).
+    kind: str = "used"
 
 
 @dataclass
@@ -27,13 +30,13 @@ class UsageReport:
     mismatches: list[UsageMismatch] = field(default_factory=list)
 
 
-def _usage_read(owner: User) -> tuple[int, int]:
-    """(recorded, actual) read under the owner's tree lock, so an upload committing
-    between the two reads is never mistaken for drift."""
+def _usage_read(owner: User) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(recorded, actual) of used and of reserved bytes, read under the owner's tree lock,
+    so an upload committing between the reads is never mistaken for drift."""
     with transaction.atomic():
         tree.lock(owner.pk)
-        recorded = User.objects.values_list("used_bytes", flat=True).get(pk=owner.pk)
-        return recorded, services.usage_of(owner)
+        used, reserved = User.objects.values_list("used_bytes", "reserved_bytes").get(pk=owner.pk)
+        return (used, services.usage_of(owner)), (reserved, services.reserved_of(owner))
 
 
 def usage_audit(
@@ -43,8 +46,9 @@ def usage_audit(
     progress: Progress | None = None,
     log: Log | None = None,
 ) -> UsageReport:
-    """Compare each owner's ``used_bytes`` with what their files add up to; with ``fix``,
-    correct it (:func:`files.services.usage_recompute`)."""
+    """Compare each owner's ``used_bytes`` with what their files add up to, and
+    ``reserved_bytes`` with what their unfinished uploads hold; with ``fix``, correct them
+    (:func:`files.services.usage_recompute`, :func:`files.services.reserved_recompute`)."""
     progress = progress or Progress.off()
     log = log or quiet
     selected = User.objects.all() if owners is None else owners
@@ -53,13 +57,22 @@ def usage_audit(
     for owner in batched(selected):
         progress.advance()
         if fix:
-            recorded, actual = services.usage_recompute(owner=owner)
+            used = services.usage_recompute(owner=owner)
+            reserved = services.reserved_recompute(owner=owner)
         else:
-            recorded, actual = _usage_read(owner)
+            used, reserved = _usage_read(owner)
         report.owners += 1
+        verb = "fixed" if fix else "recorded"
+        recorded, actual = used
         if recorded != actual:
             report.mismatches.append(UsageMismatch(owner.username, recorded, actual))
-            verb = "fixed" if fix else "recorded"
             log(f"{owner.username}: {verb} {recorded} bytes, files add up to {actual} bytes")
+        recorded, actual = reserved
+        if recorded != actual:
+            report.mismatches.append(UsageMismatch(owner.username, recorded, actual, "reserved"))
+            log(
+                f"{owner.username}: {verb} {recorded} bytes reserved, unfinished uploads hold "
+                f"{actual} bytes"
+            )
     progress.finish()
     return report

@@ -248,3 +248,25 @@ def test_the_endpoint_is_in_the_openapi_schema(alice_api):
 
 def test_api_needs_a_signed_in_user(api):
     assert send(api, [("a.txt", b"1")]).status_code == 401
+
+
+def test_a_batch_costs_the_same_queries_for_3_files_as_for_30(alice, home):
+    """One activity INSERT, one tree write and one blob look-up per batch, not per file; every
+    new file still gets its upload entry in the activity log, naming the folder."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from files.models import Activity
+
+    folder = services.folder_create(owner=alice, parent=home, name="Inbox")
+
+    def cost(tag: str, count: int) -> int:
+        files = [(f"{tag}-{i}.txt", received(f"{tag} {i}".encode())) for i in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            upload_many(owner=alice, parent=folder, files=files)
+        return len(queries)
+
+    assert cost("small", 3) == cost("large", 30)
+    entries = Activity.objects.filter(kind=Activity.Kind.UPLOAD, node__parent=folder)
+    assert entries.count() == 33
+    assert set(entries.values_list("where", flat=True)) == {"/Inbox"}

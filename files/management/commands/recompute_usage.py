@@ -1,4 +1,4 @@
-"""``manage.py recompute_usage``: prove (or fix) every account's used bytes."""
+"""``manage.py recompute_usage``: prove (or fix) every account's used and reserved bytes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from files.management import MaintenanceCommand
 class Command(MaintenanceCommand):
     help = (
         "Recompute each account's storage usage from its files (trash and kept versions "
-        "included) and correct the stored figure where it differs. With --check, only "
+        "included), and the space its unfinished resumable uploads reserve, and correct the "
+        "stored figures where they differ. With --check, only "
         "report differences and exit with status 1 if there are any."
     )
 
