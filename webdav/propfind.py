@@ -33,6 +33,7 @@ from webdav.provider import (
     FileFlowProvider,
     FileResource,
     FolderResource,
+    normalised,
 )
 from webdav.storage import begin_request, end_request
 
@@ -275,6 +276,15 @@ def _member(node: Any, *, path: str, mount: str, owner_id: int, dead: dict[str, 
     )
 
 
+def _wsgidav_response(resource: Any, mode: str, requested: list[str]) -> str:
+    """One resource's <response> built by wsgidav itself (for the rare virtual member)."""
+    props = resource.get_properties(mode, name_list=requested if mode == "named" else None)
+    multistatus = xml_tools.make_multistatus_el()
+    util.add_property_response(multistatus, resource.get_href(), props)
+    text: bytes = etree.tostring(multistatus[0])
+    return text.decode("utf-8")
+
+
 def propfind_response(
     environ: dict[str, Any], *, user: User, path: str, mount: str, depth: str
 ) -> HttpResponseBase | None:
@@ -296,6 +306,8 @@ def propfind_response(
         resource = provider.get_resource_inst(path, dav_environ)
         if type(resource) not in (FolderResource, FileResource):
             return None
+        if provider.is_shared_path(resource.path, dav_environ):
+            return None  # Shared with me: other owners' items under the caller's paths
         node = resource.node
         answer = _Answer(provider=provider, environ=dav_environ, user=user)
         own_dead = dav_selectors.dead_properties_of(node.pk) if mode != "named" or requested else {}
@@ -327,6 +339,11 @@ def propfind_response(
                     dead=dead.get(row["pk"], {}),
                 )
                 members.append(answer.response(member, mode, requested))
+            if normalised(resource.path) == "/":
+                # The root's virtual Shared with me collection, last, as wsgidav lists it.
+                virtual = provider.get_resource_inst(provider.shared_key(dav_environ), dav_environ)
+                if virtual is not None:
+                    members.append(_wsgidav_response(virtual, mode, requested))
     except _Fallback:
         return None
     finally:
