@@ -5,6 +5,17 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+# The one system library the server itself needs (MIME detection through python-magic).
+if ! ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 "; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Installing libmagic1"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libmagic1 >/dev/null
+  else
+    die "FileFlow needs libmagic (as root: apt-get install -y libmagic1)."
+  fi
+fi
+
 ensure_venv requirements.txt
 export FILEFLOW_DATA_DIR="${FILEFLOW_DATA_DIR:-$ROOT/var}"
 PY="$VENV/bin/python"
