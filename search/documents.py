@@ -54,19 +54,13 @@ def _kinds(blob_ids: Iterable[int]) -> dict[int, str]:
 
 
 def _mark_pending(kinds: dict[int, str], *, again: bool) -> list[int]:
-    """Pending rows for the documents in ``kinds`` not read yet (all of them if ``again``)."""
+    """Pending rows for the documents in ``kinds``: new rows for those never seen, and with
+    ``again`` the known ones are set back to pending to be read once more."""
     wanted = sorted(kinds)
     if again:
         BlobText.objects.filter(pk__in=wanted).update(
             state=BlobText.State.PENDING, tries=0, reason=""
         )
-    else:
-        known = set(
-            BlobText.objects.filter(pk__in=wanted)
-            .exclude(state=BlobText.State.PENDING)
-            .values_list("pk", flat=True)
-        )
-        wanted = [pk for pk in wanted if pk not in known]
     BlobText.objects.bulk_create(
         [BlobText(blob_id=pk, kind=kinds[pk]) for pk in wanted], ignore_conflicts=True
     )
@@ -96,11 +90,10 @@ def _queue(kinds: dict[int, str], *, again: bool) -> list[int]:
 
     if not kinds:
         return []
-    if again:
-        wanted = _mark_pending(kinds, again=True)
-    else:
+    if not again:  # known documents (read, unreadable or already queued) are left alone
         known = set(BlobText.objects.filter(pk__in=kinds).values_list("pk", flat=True))
-        wanted = _mark_pending({pk: k for pk, k in kinds.items() if pk not in known}, again=False)
+        kinds = {pk: kind for pk, kind in kinds.items() if pk not in known}
+    wanted = _mark_pending(kinds, again=again)
     if wanted:
         extract_texts.enqueue(wanted)
     return wanted
