@@ -6,8 +6,8 @@ decides when content is stored and keeps the Blob rows.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import IO, BinaryIO
+from collections.abc import Callable
+from typing import IO, Any, BinaryIO
 
 from django.core.files.storage import Storage
 from django.db import connection
@@ -59,61 +59,71 @@ def blobs_for(received: list[Received]) -> dict[str, Blob]:
 
     Known content is not stored again, nor content sent twice in one batch. The rows are
     locked until the caller commits, so garbage collection cannot remove a blob from under
-    a new reference. One statement on PostgreSQL, two elsewhere, however many uploads.
-    """
-    unique: dict[str, Received] = {}
-    for item in received:
-        if item.sha256 in unique:
-            item.discard()  # the same content twice in one batch: stored once
-        else:
-            unique[item.sha256] = item
-    found, new = _find_or_create(list(unique.values()))
-    for sha256, item in unique.items():
-        if sha256 in new:
-            # Always write: an object left behind by a rolled-back upload has the same bytes.
-            _put(item, Blob.key_for(sha256))
-        else:
-            item.discard()
+    a new reference. One statement, however many uploads."""
+    found, store = blobs_find_or_create(received)
+    store()
     return found
 
 
+def blobs_find_or_create(received: list[Received]) -> tuple[dict[str, Blob], Callable[[], None]]:
+    """:func:`blobs_for` in two steps: the locked rows now, and a function that stores the
+    new content, to call once the caller is sure it keeps them (the temp files stay until
+    then, so a caller that rolls back can try again with them)."""
+    unique: dict[str, Received] = {}
+    duplicates: list[Received] = []
+    for item in received:
+        if item.sha256 in unique:
+            duplicates.append(item)  # the same content twice in one batch: stored once
+        else:
+            unique[item.sha256] = item
+    found, new = _find_or_create(list(unique.values()))
+
+    def store() -> None:
+        for item in duplicates:
+            item.discard()
+        for sha256, item in unique.items():
+            if sha256 in new:
+                # Always write: an object left behind by a rolled-back upload has the same
+                # bytes.
+                _put(item, Blob.key_for(sha256))
+            else:
+                item.discard()
+
+    return found, store
+
+
 def _find_or_create(received: list[Received]) -> tuple[dict[str, Blob], set[str]]:
-    """The locked Blob rows for ``received`` (created as needed) and which are new."""
-    if connection.vendor == "postgresql":
-        return _find_or_create_postgresql(received)
-    locked = Blob.objects.select_for_update()
-    found = {blob.sha256: blob for blob in locked.filter(sha256__in=[r.sha256 for r in received])}
-    missing = [Blob(sha256=r.sha256, size=r.size) for r in received if r.sha256 not in found]
-    if missing:
-        # A row a concurrent upload made first is taken (and locked) instead, with its id.
-        # (SQLite never gets here concurrently: its writers are serialised.)
-        created = Blob.objects.bulk_create(
-            missing, update_conflicts=True, unique_fields=["sha256"], update_fields=["size"]
-        )
-        found.update((blob.sha256, blob) for blob in created)
-    return found, {blob.sha256 for blob in missing}
-
-
-def _find_or_create_postgresql(received: list[Received]) -> tuple[dict[str, Blob], set[str]]:
-    # One upsert that locks every row, known or new, and says which it inserted (a row
-    # inserted by this statement has no xmax; one it updated carries this transaction's).
+    """The locked Blob rows for ``received`` (created as needed) and which are new: one
+    upsert that takes every row, known or new, and says which it inserted."""
     table = connection.ops.quote_name(Blob._meta.db_table)
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = ", ".join(["(%s, %s, %s)"] * len(received))
-    params: list[str | int | datetime] = []
+    params: list[Any] = []
     for item in received:
         params += [item.sha256, item.size, now]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (sha256, size, created_at) VALUES {rows} "  # noqa: S608 - no user text
             "ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size "
-            "RETURNING id, sha256, size, created_at, (xmax = 0) AS inserted",
-            params,
+            f"RETURNING id, sha256, size, {_inserted()} AS inserted",
+            [*params, *([] if connection.vendor == "postgresql" else [now])],
         )
         answer = cursor.fetchall()
-    fields = ["id", "sha256", "size", "created_at"]
-    found = {row[1]: Blob.from_db(connection.alias, fields, row[:4]) for row in answer}
-    return found, {sha256 for _, sha256, _, _, inserted in answer if inserted}
+    # created_at is left to be read when asked for (the upload never needs it).
+    fields = ["id", "sha256", "size"]
+    found = {row[1]: Blob.from_db(connection.alias, fields, row[:3]) for row in answer}
+    return found, {sha256 for _, sha256, _, inserted in answer if inserted}
+
+
+def _inserted() -> str:
+    """SQL, in the upsert's RETURNING, that is true for a row the upsert inserted.
+
+    PostgreSQL: a row it inserted has no ``xmax``; one it updated carries this transaction's.
+    SQLite: the row has the ``created_at`` just given (a parameter). A row made by another
+    upload in the same microsecond would count as new too, which only writes its bytes
+    again (the same bytes, under the same key); SQLite's writers are serialised, so that
+    upload has committed them."""
+    return "(xmax = 0)" if connection.vendor == "postgresql" else "(created_at = %s)"
 
 
 def open_blob(blob: Blob) -> IO[bytes]:

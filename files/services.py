@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from files import access, tree
 from files.activity import Kind, activity_record, activity_record_many
-from files.blobs import blob_stage, blobs_for
+from files.blobs import blob_stage, blobs_find_or_create, blobs_for
 from files.errors import (
     InvalidMove,
     InvalidName,
@@ -453,23 +453,29 @@ def _target_folder(
     return folder, _live_children(folder, names).exists()
 
 
-def _folder_at_path(owner: User, parts: list[str], names: list[str]) -> Node | None:
-    """The live node at ``parts`` below the owner's home folder, with ``taken``: whether
-    any of ``names`` is among its live children; None when there is none.
-
-    Its id comes from nested look-ups from the home folder down, each one step on the
-    (parent, name) index of live nodes. Written in SQL because it runs under the tree lock
-    (on SQLite, the database's write lock) on every small ``PUT``: the ORM took ~15 times
-    longer to build it than the database takes to answer it."""
+def _folder_id_at(owner_id: int, parts: Sequence[str]) -> tuple[str, list[object]]:
+    """SQL selecting the id of the live node at ``parts`` below the owner's home folder (no
+    row when there is none), with its parameters: nested look-ups from the home folder
+    down, each one step on the (parent, name) index of live nodes. Written in SQL because
+    it runs under the tree lock (on SQLite, the database's write lock) on every small
+    ``PUT``: the ORM took ~15 times longer to build it than the database takes to answer."""
     table = connection.ops.quote_name(Node._meta.db_table)
     folder_id = f"SELECT id FROM {table} WHERE owner_id = %s AND parent_id IS NULL"  # noqa: S608
-    params: list[object] = [owner.pk]
+    params: list[object] = [owner_id]
     for part in parts:
         folder_id = (
             f"SELECT id FROM {table} WHERE parent_id = ({folder_id}) "  # noqa: S608
             "AND name = %s AND trashed_at IS NULL"
         )
         params.append(part)
+    return folder_id, params
+
+
+def _folder_at_path(owner: User, parts: list[str], names: list[str]) -> Node | None:
+    """The live node at ``parts`` below the owner's home folder, with ``taken``: whether
+    any of ``names`` is among its live children; None when there is none."""
+    table = connection.ops.quote_name(Node._meta.db_table)
+    folder_id, params = _folder_id_at(owner.pk, parts)
     marks = ", ".join(["%s"] * len(names))
     query = (
         f"SELECT n.*, EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = n.id "  # noqa: S608
@@ -483,8 +489,122 @@ def _live_children(folder: Node, names: list[str]) -> QuerySet[Node]:
     return Node.objects.alive().filter(parent=folder, name__in=names)
 
 
-@transaction.atomic
+class _NotOnlyNewFiles(Exception):
+    """The batch is not the common case :func:`_store_new_files` handles (its work is
+    rolled back, then the general path runs)."""
+
+
+# A batch of up to this many files may take the common case's path (its INSERT carries a
+# row of parameters per file).
+_NEW_FILES_AT_ONCE = 500
+
+
 def _store_batch(
+    *,
+    owner: User,
+    parent: Node | None,
+    parts: list[str],
+    names: list[str],
+    received: list[Received],
+    mime_types: list[str],
+    on_conflict: BatchOnConflict,
+    actor: User | None,
+    via_link: str = "",
+) -> UploadResult:
+    if len(names) <= _NEW_FILES_AT_ONCE and (
+        parent is not None or len(parts) <= _JOINED_PATH_DEPTH
+    ):
+        try:
+            return _store_new_files(
+                owner=owner,
+                parent=parent,
+                parts=parts,
+                names=names,
+                received=received,
+                mime_types=mime_types,
+                actor=actor,
+                via_link=via_link,
+            )
+        except _NotOnlyNewFiles:
+            pass  # rolled back: nothing of it was kept
+    return _store_any(
+        owner=owner,
+        parent=parent,
+        parts=parts,
+        names=names,
+        received=received,
+        mime_types=mime_types,
+        on_conflict=on_conflict,
+        actor=actor,
+        via_link=via_link,
+    )
+
+
+@transaction.atomic
+def _store_new_files(
+    *,
+    owner: User,
+    parent: Node | None,
+    parts: list[str],
+    names: list[str],
+    received: list[Received],
+    mime_types: list[str],
+    actor: User | None,
+    via_link: str,
+) -> UploadResult:
+    """The common case in the fewest statements: new files into a folder that exists, their
+    names free there, the quota holding them (a small ``PUT`` is four statements between
+    BEGIN and COMMIT). Anything else (a name taken, folders to make, no room) raises
+    :class:`_NotOnlyNewFiles`, rolling all of it back, and :func:`_store_any` decides.
+
+    The usage charge comes first: on PostgreSQL the UPDATE of the owner's row that it is
+    holds the owner's tree lock (:func:`files.tree.lock`), and on SQLite the transaction
+    holds the write lock. The folder is found by the nodes' INSERT itself, under the lock.
+    """
+    if not _fits(owner.pk, used=sum(item.size for item in received)):
+        raise _NotOnlyNewFiles  # no room (perhaps only until expired holds are released)
+    blobs, store_blobs = blobs_find_or_create(received)
+    nodes = [
+        Node(owner=owner, name=name, blob=blobs[item.sha256], size=item.size, mime_type=mime)
+        for name, item, mime in zip(names, received, mime_types, strict=True)
+    ]
+    params: list[object]
+    if parent is not None:
+        folder_id, params = "%s", [parent.pk]
+    else:
+        folder_id, params = _folder_id_at(owner.pk, parts)
+    if not tree.insert_leaves_if_free(
+        nodes, owner_id=owner.pk, folder_id_sql=folder_id, params=params
+    ):
+        raise _NotOnlyNewFiles  # no such folder (yet), or a name is taken there
+    store_blobs()
+    folder_path = nodes[0].path[: -tree.WIDTH]
+    if parent is not None:
+        folder = parent
+        folder.path = folder_path  # as it is now: it may have moved since it was read
+    else:
+        # What the INSERT told of the folder; its other fields are read if asked for.
+        folder = Node.from_db(
+            connection.alias,
+            ["id", "owner_id", "path", "is_folder"],
+            [nodes[0].parent_id, owner.pk, folder_path, True],
+        )
+    for node in nodes:
+        node.parent = folder
+    activity_record_many(
+        kind=Kind.UPLOAD,
+        nodes=nodes,
+        # A folder found by its path has that path: no look-up of its ancestors' names.
+        where="/" + "/".join(parts) if parent is None else tree.path_of(folder),
+        actor=None if via_link else actor or owner,
+        link_label=via_link,
+    )
+    announce_content(nodes)
+    return UploadResult(nodes=nodes, skipped=[], folder=folder, new=nodes)
+
+
+@transaction.atomic
+def _store_any(
     *,
     owner: User,
     parent: Node | None,

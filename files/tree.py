@@ -22,7 +22,8 @@ Rules (see DESIGN.md, "The tree"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -44,9 +45,6 @@ from django.db.models.functions import Cast, Concat, Length, Mod, Substr
 from accounts.models import User
 from files.errors import InvalidMove
 from files.models import Node, NodeShare
-
-# Namespace of our PostgreSQL advisory locks (two-int form: namespace, key).
-_LOCK_NAMESPACE = 0x46460001  # "FF" + 1
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 WIDTH = 8  # 36**8 ≈ 2.8e12 ids
@@ -108,19 +106,21 @@ def _range(node: Node) -> tuple[str, str]:
     return key(node), node.path + enc(node.pk + 1)
 
 
-def _advisory_lock(number: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, number])
-    # SQLite: the transaction was opened with BEGIN IMMEDIATE (settings), which already
-    # holds the database's single write lock until commit.
-
-
 def lock(owner_id: int) -> None:
-    """Take the owner's tree lock for the rest of the current transaction."""
+    """Take the owner's tree lock for the rest of the current transaction.
+
+    On PostgreSQL the lock is the owner's row in ``accounts_user``, locked ``FOR NO KEY
+    UPDATE``: the very lock any UPDATE of that row takes, so a write that first charges
+    the owner's usage (a conditional UPDATE of the row that matched it) already holds the
+    tree lock, with no statement of its own (:func:`files.services._store_new_files`).
+    Inserts elsewhere that refer to the user (``FOR KEY SHARE``) never wait for it.
+    On SQLite the transaction was opened with ``BEGIN IMMEDIATE`` (settings), which
+    already holds the database's single write lock until commit."""
     if not connection.in_atomic_block:
         raise RuntimeError("files.tree.lock() must be called inside transaction.atomic()")
-    _advisory_lock(owner_id)
+    if connection.vendor == "postgresql":
+        locked = User.objects.select_for_update(no_key=True).filter(pk=owner_id)
+        list(locked.values_list("pk", flat=True))
 
 
 def refresh(node: Node) -> Node:
@@ -172,6 +172,75 @@ def insert_leaves(nodes: list[Node], parent: Node) -> list[Node]:
         node.parent, node.path = parent, key(parent)
     _write(nodes)
     return nodes
+
+
+def enc_sql_text(column: str) -> str:
+    """:func:`enc` of the integer ``column`` as SQL text, for the raw statements here (both
+    databases; the expression form for querysets is :func:`enc_sql`). ``%%`` is the
+    modulo operator escaped for the parameter style of ``cursor.execute``."""
+    return " || ".join(
+        f"SUBSTR('{DIGITS}', CAST(({column} / {36**power}) %% 36 + 1 AS INTEGER), 1)"
+        for power in range(WIDTH - 1, -1, -1)
+    )
+
+
+def insert_leaves_if_free(
+    nodes: list[Node], *, owner_id: int, folder_id_sql: str, params: Sequence[object]
+) -> bool:
+    """Save new files as children of the folder whose id ``folder_id_sql`` selects, in one
+    statement that finds the folder as it inserts (the caller holds the lock): only when it
+    is a live folder of ``owner_id``, one more level fits below it, and none of its live
+    children has one of the nodes' names. False (nothing inserted) otherwise.
+
+    The nodes get their ids, parent and path, as :func:`insert_leaves` gives them."""
+    if not nodes:
+        raise ValueError("insert_leaves_if_free() needs at least one node")
+    table = connection.ops.quote_name(Node._meta.db_table)
+    fields = [
+        field for field in Node._meta.concrete_fields if field.name not in {"id", "parent", "path"}
+    ]
+    rows = [
+        [field.get_db_prep_save(field.pre_save(node, add=True), connection) for field in fields]
+        for node in nodes
+    ]
+    # A column no node has a value for is left to its NULL (PostgreSQL would otherwise read
+    # a bare NULL in a SELECT list as text).
+    keep = [i for i in range(len(fields)) if any(row[i] is not None for row in rows)]
+    columns = ", ".join(connection.ops.quote_name(str(fields[i].column)) for i in keep)
+    marks = ", ".join(["%s"] * len(keep))
+    key_sql = f"folder.path || {enc_sql_text('folder.id')}"
+    select = f"SELECT {marks}, folder.id, {key_sql} FROM folder"  # noqa: S608 - no user text
+    names = ", ".join(["%s"] * len(nodes))
+    sql = (
+        f"WITH folder AS (SELECT f.id, f.path FROM {table} f "  # noqa: S608 - no user text
+        f"WHERE f.id = ({folder_id_sql}) AND f.owner_id = %s AND f.is_folder = %s "
+        "AND f.trashed_at IS NULL AND LENGTH(f.path) <= %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = f.id "
+        f"AND c.name IN ({names}) AND c.trashed_at IS NULL)) "
+        f"INSERT INTO {table} ({columns}, parent_id, path) "
+        + " UNION ALL ".join([select] * len(nodes))
+        + " RETURNING id, name, parent_id, path"
+    )
+    values: list[Any] = [
+        *params,
+        owner_id,
+        True,
+        (MAX_DEPTH - 1) * WIDTH,
+        *(node.name for node in nodes),
+        *(row[i] for row in rows for i in keep),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = {name: (pk, parent_id, path) for pk, name, parent_id, path in cursor}
+    if not inserted:
+        return False
+    if len(inserted) != len(nodes):  # pragma: no cover - the folder is one row or none
+        raise RuntimeError("the database inserted only some of the new nodes")
+    for node in nodes:
+        node.pk, node.parent_id, node.path = inserted[node.name]
+        node._state.adding = False  # documented Model._state: the row exists now
+        node._state.db = connection.alias
+    return True
 
 
 def insert_copies(

@@ -1,7 +1,8 @@
 """Concurrent writers: the per-owner tree lock keeps trees and quotas exact.
 
 Real threads, each with its own database connection, against the real database (SQLite in
-WAL mode with IMMEDIATE transactions, or PostgreSQL with advisory locks)."""
+WAL mode with IMMEDIATE transactions, or PostgreSQL, where the tree lock is the owner's row
+locked ``FOR NO KEY UPDATE`` and an upload's usage charge takes it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from fileflow.errors import DomainError
 from files import services, tree
@@ -58,6 +59,77 @@ def test_quota_is_exact_under_concurrent_uploads(alice):
     alice.refresh_from_db()
     assert alice.used_bytes == 5000 == services.usage_of(alice)
     assert Node.objects.filter(owner=alice, is_folder=False).count() == 5
+
+
+def test_uploads_of_one_name_race_to_one_file(alice):
+    folder = services.folder_ensure_path(owner=alice, path="/In")
+
+    def upload(i: int) -> str:
+        try:
+            services.file_upload_to_path(
+                owner=alice, path="/In/same.bin", received=received(bytes([i]) * 10)
+            )
+        except DomainError as exc:
+            return type(exc).__name__
+        return "stored"
+
+    results = run_together(upload)
+    assert sorted(results) == ["NameConflict"] * (WORKERS - 1) + ["stored"]
+    assert Node.objects.filter(parent=folder).count() == 1
+    alice.refresh_from_db()
+    assert alice.used_bytes == 10 == services.usage_of(alice)
+
+
+def test_an_upload_waits_for_a_move_that_holds_the_tree_lock(alice):
+    """The upload's INSERT computes the new file's path from its folder's. On PostgreSQL
+    its usage charge takes the tree lock, so it waits for a move of that folder to commit,
+    then reads the folder where the move put it. (SQLite serialises all writers with
+    BEGIN IMMEDIATE, so no upload can run beside the move there.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every writer with its write lock")  # pragma: no cover
+    moving = services.folder_ensure_path(owner=alice, path="/P/moving")
+    other = services.folder_ensure_path(owner=alice, path="/Q")
+    uploaded = threading.Event()
+    moved = threading.Event()
+
+    def waiting_for_a_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    def move() -> None:
+        try:
+            with transaction.atomic():
+                tree.lock(alice.pk)
+                services.node_move(node=Node.objects.get(pk=moving.pk), new_parent=other)
+                moved.set()
+                # Commit once the upload waits for the lock (or, were it not to, has ended).
+                for _ in range(1000):
+                    if uploaded.is_set() or waiting_for_a_lock():
+                        break
+                    threading.Event().wait(0.01)
+        finally:
+            connection.close()
+
+    def upload() -> Node:
+        try:
+            moved.wait(timeout=30)
+            return services.file_upload(
+                owner=alice, parent=moving, name="new.txt", received=received(b"x")
+            )
+        finally:
+            uploaded.set()
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        mover = pool.submit(move)
+        node = pool.submit(upload).result(timeout=60)
+        mover.result(timeout=60)
+    assert tree.path_of(node) == "/Q/moving/new.txt"
+    assert tree.check(alice) == []
 
 
 def test_concurrent_writers_leave_one_tree_consistent(alice):

@@ -10,11 +10,11 @@ from rest_framework.test import APIClient
 
 from accounts.services import token_create
 from files import services
-from files.models import Node
+from files.models import Activity, Node
 from files.tasks import announce_stored_content
 
-# transaction=True: the request's own transaction (BEGIN IMMEDIATE on SQLite, the advisory
-# lock on PostgreSQL) is counted as in production, not hidden in a test's savepoint.
+# transaction=True: the request's own transaction (BEGIN IMMEDIATE on SQLite, the owner's
+# row lock on PostgreSQL) is counted as in production, not hidden in a test's savepoint.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -36,40 +36,30 @@ def _put_client(alice: Any) -> Any:
     return put
 
 
-def test_a_small_put_queues_one_task_and_costs_at_most_10_queries(
-    alice: Any, django_assert_max_num_queries: Any
-) -> None:
-    """What a small PUT costs today: authentication; BEGIN; the owner's lock (PostgreSQL;
-    SQLite's BEGIN IMMEDIATE is it); the folder look-up; the usage; the blob (one upsert on
-    PostgreSQL, a look-up and an insert on SQLite); the node's INSERT; the activity row
-    (issue 14: written in the change's transaction, its folder path known from the PUT's
-    path, so no ancestors look-up); COMMIT; one task row for everything after the upload
-    (thumbnails, text: decided by the worker)."""
-    put = _put_client(alice)
-    DBTaskResult.objects.all().delete()
-    with django_assert_max_num_queries(10):
-        response = put("report.bin")
-    assert response.status_code == 201
-    [task] = DBTaskResult.objects.all()
-    assert task.task_path == announce_stored_content.module_path
-    [announced] = task.args_kwargs["args"][0]
-    assert (announced["node_id"], announced["name"]) == (response.json()["id"], "report.bin")
-
-
-@pytest.mark.xfail(
-    reason="10 queries (see the test above): BEGIN and COMMIT are two and the activity log "
-    "adds a row, so the issue's 8 needs two statements fewer in the transaction (e.g. the "
-    "usage charge taking the owner's lock; the node and its activity row in one statement): "
-    "issue 10 §4",
-    strict=True,
-)
 def test_a_small_put_into_an_existing_folder_costs_at_most_8_queries(
     alice: Any, django_assert_max_num_queries: Any
 ) -> None:
+    """Issue 10 §4: authentication; BEGIN; the usage charge (on PostgreSQL that UPDATE of
+    the owner's row is the owner's tree lock; SQLite's BEGIN IMMEDIATE is it); the blob's
+    upsert; the node's INSERT, which finds the folder through its ancestors' names and
+    checks the name is free in the same statement; the activity row (issue 14: in the
+    change's transaction, its folder path known from the PUT's path); COMMIT; one task row
+    for everything after the upload (thumbnails, text: decided by the worker)."""
     put = _put_client(alice)
+    DBTaskResult.objects.all().delete()
     with django_assert_max_num_queries(8):
         response = put("report.bin")
     assert response.status_code == 201
     body = response.json()
     assert (body["path"], body["size"], body["tags"]) == ("/Documents/2026/report.bin", 4096, [])
-    assert Node.objects.get(name="report.bin").parent.name == "2026"
+    node = Node.objects.select_related("parent", "blob").get(name="report.bin")
+    assert (node.parent.name, node.blob.size, node.size) == ("2026", 4096, 4096)
+    alice.refresh_from_db()
+    assert alice.used_bytes == 2 * 4096  # the warm-up and this one
+    assert Activity.objects.filter(node=node, kind=Activity.Kind.UPLOAD).get().where == (
+        "/Documents/2026"
+    )
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path == announce_stored_content.module_path
+    [announced] = task.args_kwargs["args"][0]
+    assert (announced["node_id"], announced["name"]) == (body["id"], "report.bin")

@@ -1,7 +1,7 @@
 """bob uploads into alice's shared folder while alice moves that folder around: every write
 goes under alice's tree lock, so her tree, her usage and bob's files stay exact.
 
-Real threads with their own database connections (PostgreSQL: advisory locks; SQLite:
+Real threads with their own database connections (PostgreSQL: the owner's row lock; SQLite:
 IMMEDIATE transactions)."""
 
 from __future__ import annotations
