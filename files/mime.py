@@ -133,7 +133,9 @@ def _opaque(head: bytes) -> bool:
     it is (its thousands of rules are tried one by one; none of its MAGIC_NO_CHECK_* flags
     or limits changes that by more than a few per cent) to find nothing. Structured
     binary content (executables, databases, office files, archives like tar) repeats byte
-    values, zeros above all, and still goes to libmagic."""
+    values, zeros above all, and still goes to libmagic. (A byte count cannot tell a table
+    of every value in turn from random bytes; such content at a file's start is rare, and
+    only libmagic's opinion of it is lost: its name still counts.)"""
     sample = head[:_SAMPLE]
     if len(sample) < _SHORTEST_SAMPLE:
         return False
