@@ -92,38 +92,48 @@ def blobs_find_or_create(received: list[Received]) -> tuple[dict[str, Blob], Cal
     return found, store
 
 
+# Rows per upsert statement (three parameters each), well within SQLite's parameter limit.
+_ROWS_AT_ONCE = 500
+
+
 def _find_or_create(received: list[Received]) -> tuple[dict[str, Blob], set[str]]:
     """The locked Blob rows for ``received`` (created as needed) and which are new: one
-    upsert that takes every row, known or new, and says which it inserted."""
+    upsert (per 500) that takes every row, known or new, and says which it inserted."""
     table = connection.ops.quote_name(Blob._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = ", ".join(["(%s, %s, %s)"] * len(received))
-    params: list[Any] = []
-    for item in received:
-        params += [item.sha256, item.size, now]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (sha256, size, created_at) VALUES {rows} "  # noqa: S608 - no user text
-            "ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size "
-            f"RETURNING id, sha256, size, {_inserted()} AS inserted",
-            [*params, *([] if connection.vendor == "postgresql" else [now])],
-        )
-        answer = cursor.fetchall()
+    inserted_sql, inserted_params = _inserted(now)
+    answer: list[tuple[int, str, int, bool]] = []
+    for start in range(0, len(received), _ROWS_AT_ONCE):
+        chunk = received[start : start + _ROWS_AT_ONCE]
+        params: list[Any] = []
+        for item in chunk:
+            params += [item.sha256, item.size, now]
+        rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (sha256, size, created_at) VALUES {rows} "  # noqa: S608 - no user text
+                "ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size "
+                f"RETURNING id, sha256, size, {inserted_sql} AS inserted",
+                [*params, *inserted_params],
+            )
+            answer += cursor.fetchall()
     # created_at is left to be read when asked for (the upload never needs it).
     fields = ["id", "sha256", "size"]
     found = {row[1]: Blob.from_db(connection.alias, fields, row[:3]) for row in answer}
     return found, {sha256 for _, sha256, _, inserted in answer if inserted}
 
 
-def _inserted() -> str:
-    """SQL, in the upsert's RETURNING, that is true for a row the upsert inserted.
+def _inserted(now: Any) -> tuple[str, list[Any]]:
+    """SQL (and its parameters), in the upsert's RETURNING, true for a row it inserted.
 
     PostgreSQL: a row it inserted has no ``xmax``; one it updated carries this transaction's.
-    SQLite: the row has the ``created_at`` just given (a parameter). A row made by another
+    SQLite: the row has the ``created_at`` just given (``now``). A row made by another
     upload in the same microsecond would count as new too, which only writes its bytes
     again (the same bytes, under the same key); SQLite's writers are serialised, so that
     upload has committed them."""
-    return "(xmax = 0)" if connection.vendor == "postgresql" else "(created_at = %s)"
+    if connection.vendor == "postgresql":
+        return "(xmax = 0)", []
+    return "(created_at = %s)", [now]
 
 
 def open_blob(blob: Blob) -> IO[bytes]:

@@ -121,3 +121,17 @@ def test_no_room_takes_the_general_path_and_its_message(alice: Any) -> None:
     # An empty file fits whatever the quota says, on either path.
     empty = services.file_upload_to_path(owner=alice, path="/empty", received=received(b""))
     assert (empty.size, stored_bytes(empty)) == (0, b"")
+
+
+def test_a_batch_larger_than_one_statement_holds_is_stored_whole(alice: Any) -> None:
+    """Past 500 files the general path stores the batch; the blobs' upsert is split."""
+    folder = services.folder_ensure_path(owner=alice, path="/Many")
+    files = [Upload(name=f"{i}.txt", received=received(b"%d" % i)) for i in range(501)]
+    files.append(Upload(name="again.txt", received=received(b"7")))  # content sent twice
+    result = services.file_upload_batch(owner=alice, parent=folder, files=files)
+    assert len(result.nodes) == 502
+    assert Node.objects.filter(parent=folder).count() == 502
+    assert Blob.objects.count() == 501
+    assert stored_bytes(result.nodes[500]) == b"500"
+    assert result.nodes[-1].blob_id == result.nodes[7].blob_id
+    assert tree.check(alice) == []
