@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
+from tests.people.conftest import world  # noqa: F401 - alice, bob, carol, mallory and /Team
 
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 CHUNK = "application/offset+octet-stream"
