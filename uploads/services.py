@@ -380,15 +380,16 @@ def upload_append(
 
 
 @transaction.atomic
-def _delete(upload: TusUpload, *, with_bytes: bool = False, **only: object) -> int:
+def _delete(upload: TusUpload, *, with_bytes: bool = False, **only: object) -> int | None:
     """Delete the upload's row (its reservation goes with it) under the owner's lock;
     ``with_bytes``: its bytes too, only if this call deleted the row — a request finishing
     the upload deletes the row in its own transaction, so the bytes it is storing are never
-    removed from under it. Returns the bytes removed. Removing them fails: the row stays."""
+    removed from under it. Returns the bytes removed, None when the row was gone (or no
+    longer matched ``only``). Removing the bytes fails: the row stays."""
     tree.lock(upload.owner_id)
-    if not TusUpload.objects.filter(pk=upload.pk, **only).delete()[0] or not with_bytes:
-        return 0
-    return chunks_for(upload).discard(upload)
+    if not TusUpload.objects.filter(pk=upload.pk, **only).delete()[0]:
+        return None
+    return chunks_for(upload).discard(upload) if with_bytes else 0
 
 
 def upload_terminate(*, upload: TusUpload) -> None:
@@ -401,12 +402,16 @@ def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep
     now = timezone.now()
     swept = Sweep(label="expired upload(s)")
     for upload in TusUpload.objects.expired(now).order_by("expires_at").iterator():
-        swept.count += 1
         if dry_run:
+            swept.count += 1
             swept.bytes += upload.offset
             log(f"Would remove expired upload {upload.id} ({upload.offset} bytes)")
             continue
+        # Finished, cancelled or written to (no longer expired) meanwhile: left alone.
         freed = _delete(upload, with_bytes=True, expires_at__lte=now)
+        if freed is None:
+            continue
+        swept.count += 1
         swept.bytes += freed
         log(f"Removed expired upload {upload.id} ({upload.filename}, {freed} bytes)")
     return swept
