@@ -367,11 +367,12 @@ def upload_append(
             nodes = (finish or _store)(upload, item)
     except BaseException as exc:
         # Refused (a name taken meanwhile, the folder trashed or no longer shared, no room):
-        # the bytes are dropped, so the upload and its reservation go too. After any other
-        # failure what was assembled in the store is left to garbage collection, which
-        # knows whether a blob holds it.
-        _delete(upload)
-        if isinstance(exc, DomainError):
+        # the upload and its reservation go, and its bytes are dropped — if the row was
+        # still there to delete: else another request took the upload (a termination
+        # removes the bytes itself; another finishing request keeps them as the file).
+        # After any other failure what was assembled in the store is left to garbage
+        # collection, which knows whether a blob holds it.
+        if _delete(upload) is not None and isinstance(exc, DomainError):
             blob_drop(item.received)
         raise
     finally:

@@ -368,10 +368,15 @@ class MultipartChunks:
                 sha256=hashlib.sha256(tail).hexdigest(),
                 head=tail[:HEAD_SIZE],
             )
-        etags = list(upload.parts)
-        if tail:
-            etags.append(self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail))
-        self.store.multipart_complete(key, upload.multipart_id, etags)
+        # Assembled already when a request that finished it died before storing the file
+        # (a killed worker): the client's next request (an empty PATCH) stores it now.
+        if not self._assembled(key, upload.length):
+            etags = list(upload.parts)
+            if tail:
+                etags.append(
+                    self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail)
+                )
+            self.store.multipart_complete(key, upload.multipart_id, etags)
         with self.store.open_range(key, length=min(HEAD_SIZE, upload.length)) as reader:
             head = reader.read()
         if hasher is None:
@@ -384,6 +389,13 @@ class MultipartChunks:
         return Received(
             path=missing, size=upload.length, sha256=hasher.hexdigest(), head=head, key=key
         )
+
+    def _assembled(self, key: str, length: int) -> bool:
+        # Only this upload's multipart upload writes to its key.
+        try:
+            return self.store.size(key) == length
+        except FileNotFoundError:
+            return False
 
     def discard(self, upload: TusUpload) -> int:
         """Abort the multipart upload and remove what it assembled. The caller has deleted

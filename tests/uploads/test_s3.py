@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from files import maintenance, services
 from files.models import Blob, Node
-from tests.uploads.conftest import create, patch
+from tests.uploads.conftest import TUS, create, patch
 from uploads import services as upload_services
+from uploads.errors import UploadNotFound
 from uploads.models import TusUpload
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +157,44 @@ def test_a_late_termination_leaves_the_finished_file_alone(
     upload_services.upload_terminate(upload=stale)
     node = Node.objects.get(owner=alice, name="raced.bin")
     assert s3_storage.read(node.blob.storage_key) == content
+
+
+def test_a_worker_killed_after_s3_joined_the_parts_is_finished_by_the_next_request(
+    bearer_api: Any, alice: Any, s3_storage: Any
+) -> None:
+    """A worker killed between CompleteMultipartUpload and its commit leaves a complete
+    upload (offset = length), its object assembled, no file. The next request (tus.js sends
+    an empty PATCH at that offset) stores it; a late duplicate of that request (the worker
+    had not died, only stalled) finds the upload taken and leaves the file's bytes alone."""
+    from files.store import blob_store
+    from uploads import storage
+
+    content = os.urandom(16 * MiB + 10)
+    url = _path(create(bearer_api, len(content), filename="late.bin")["Location"])
+    assert patch(bearer_api, url, 0, content[: 8 * MiB]).status_code == 204
+    # What the dying worker did with the last chunk: a part, its commit, the join.
+    row = TusUpload.objects.get()
+    store, key = blob_store(), storage.MultipartChunks.key(row)
+    etags = [*row.parts, store.multipart_put(key, row.multipart_id, 2, content[8 * MiB : 16 * MiB])]
+    TusUpload.objects.filter(pk=row.pk).update(
+        offset=len(content), parts=etags, tail=content[16 * MiB :]
+    )
+    etags.append(store.multipart_put(key, row.multipart_id, 3, content[16 * MiB :]))
+    store.multipart_complete(key, row.multipart_id, etags)
+    storage.forget_hashers(row.id)  # the hash went with the process
+    stalled = TusUpload.objects.get()
+
+    assert bearer_api.head(url, **TUS)["Upload-Offset"] == str(len(content))
+    answer = patch(bearer_api, url, len(content), b"")
+    assert answer.status_code == 204, answer.content
+    node = Node.objects.get(owner=alice, name="late.bin")
+    assert answer["FileFlow-Node-Id"] == str(node.pk)
+    assert node.blob.storage_key == key
+    assert s3_storage.object_keys() == [key]
+    with pytest.raises(UploadNotFound):
+        upload_services.upload_append(
+            upload=stalled, offset=len(content), read=lambda size: b"", count=0
+        )
+    assert s3_storage.read(key) == content
+    alice.refresh_from_db()
+    assert (alice.used_bytes, alice.reserved_bytes) == (len(content), 0)
