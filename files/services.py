@@ -557,9 +557,10 @@ def _store_new_files(
     BEGIN and COMMIT). Anything else (a name taken, folders to make, no room) raises
     :class:`_NotOnlyNewFiles`, rolling all of it back, and :func:`_store_any` decides.
 
-    The usage charge comes first: on PostgreSQL the UPDATE of the owner's row that it is
-    holds the owner's tree lock (:func:`files.tree.lock`), and on SQLite the transaction
-    holds the write lock. The folder is found by the nodes' INSERT itself, under the lock.
+    The usage charge comes first: on PostgreSQL that charge, an UPDATE of the owner's row,
+    takes the owner's tree lock (:func:`files.tree.lock`); on SQLite the transaction holds
+    the write lock from its start. Then the folder is found by the nodes' INSERT itself,
+    under the lock.
     """
     if not _fits(owner.pk, used=sum(item.size for item in received)):
         raise _NotOnlyNewFiles  # no room (perhaps only until expired holds are released)
