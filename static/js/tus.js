@@ -126,6 +126,9 @@
       if (!url) { create(); return; }
       request("HEAD", url, {}, null, function (answer) {
         if (answer.status === 200) {
+          // Every byte had arrived but the file was not stored yet (the server died while
+          // storing it, or it answered 503): this HEAD stored it.
+          if (answer.getResponseHeader("FileFlow-Node-Id")) { done(answer); return; }
           offset = parseInt(answer.getResponseHeader("Upload-Offset"), 10) || 0;
           options.onProgress(offset, file.size);
           send();

@@ -281,3 +281,54 @@ def test_cancel_works_while_the_shared_folder_is_looked_up_and_while_the_upload_
     assert alice.reserved_bytes == 0
     assert not Node.objects.filter(name="clip.mov").exists()
     page.context.close()
+
+
+def test_the_page_resuming_an_upload_whose_store_died_gets_the_file_without_sending_again(
+    signed_in: Page, alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    """Every byte reached the server but the worker storing the file died (here: the last
+    chunk's bytes are put where that worker left them, the offset committed). The page,
+    asking HEAD before going on, is told the file is stored and ends there: nothing is
+    created or sent again."""
+    settings.FILEFLOW_TUS_THRESHOLD = MiB
+    content = os.urandom(8 * MiB + 100_000)
+    source = tmp_path / "scan.tiff"
+    source.write_bytes(content)
+    page = signed_in
+    creations: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            creations.append(request.url)
+            if request.method == "POST" and request.url.endswith("/api/v1/uploads/")
+            else None
+        ),
+    )
+    # The second chunk never gets through: the page keeps asking HEAD and trying again.
+    page.route(
+        "**/api/v1/uploads/*",
+        lambda route: (
+            route.abort()
+            if route.request.method == "PATCH" and route.request.headers.get("upload-offset") != "0"
+            else route.continue_()
+        ),
+    )
+    page.goto("/")
+    choose(page, source)
+    status = page.locator(".upload-item .upload-status")
+    expect(status).to_contain_text("trying again", timeout=30_000)
+    assert server_offset() == 8 * MiB
+    upload = TusUpload.objects.get()
+    part = Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus" / f"{upload.pk}.part"
+    with open(part, "ab") as handle:
+        handle.write(content[8 * MiB :])
+    TusUpload.objects.filter(pk=upload.pk).update(offset=len(content))
+    page.unroute("**/api/v1/uploads/*")
+    expect(page.locator("#upload-total-text")).to_contain_text(
+        "1 of 1 file uploaded", timeout=60_000
+    )
+    assert len(creations) == 1, creations
+    node = selectors.node_at_path(alice, "/scan.tiff")
+    with blob_store().open_range(node.blob.storage_key) as stored:
+        assert stored.read() == content
+    assert TusUpload.objects.count() == 0
