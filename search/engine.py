@@ -1,7 +1,8 @@
 """The one search engine, used by the API, the web page and saved searches.
 
 :func:`build_queryset` turns a :class:`~search.query.SearchQuery` into one query over the
-caller's own nodes, and :func:`search` fetches a page of hits with their paths.
+caller's own nodes and what is shared with them, and :func:`search` fetches a page of hits
+with their paths as the caller sees them (:func:`places_of`).
 
 Name matching: every word of ``q`` must occur in the name, ignoring case. On PostgreSQL
 accents are ignored too: both sides go through ``f_unaccent(lower(...))``, the exact
