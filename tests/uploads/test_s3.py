@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib
 import os
 from datetime import timedelta
 from typing import Any
@@ -217,7 +218,7 @@ def test_an_upload_started_before_the_upgrade_resumes_at_its_old_key_and_finishe
 
     from files.store import blob_store
 
-    migration = __import__("uploads.migrations.0003_tusupload_key", fromlist=["keep_old_key"])
+    migration = importlib.import_module("uploads.migrations.0003_tusupload_key")
     content = os.urandom(9 * MiB + 7)
     url = _path(create(bearer_api, len(content), filename="old.bin")["Location"])
     row = TusUpload.objects.get()
