@@ -359,9 +359,9 @@ def final_store_blocked(backend: str, alice: Any, tmp_path: Path) -> Iterator[di
     store's requests hang; on local disk (PostgreSQL) this test holds alice's tree lock,
     which the store takes in its transaction. Yields the server, the bucket (None on local
     disk), ``block()``, ``release()`` and ``blocked()`` (the worker waits inside the store)."""
-    from django.db import connection
+    from django.db import connection, transaction
 
-    from files.tree import _LOCK_NAMESPACE
+    from files import tree
     from tests.integration.helpers import s3_client, start_moto
 
     if backend == "s3":
@@ -399,37 +399,23 @@ def final_store_blocked(backend: str, alice: Any, tmp_path: Path) -> Iterator[di
             "them (the S3 case runs on SQLite)"
         )
     server = start_gunicorn(tmp_path / "app")
-    arguments = [_LOCK_NAMESPACE, alice.pk]
-
-    def hold() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", arguments)
-
-    def free() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", arguments)
+    holding = contextlib.ExitStack()
 
     def waiting() -> bool:
+        # The worker's transaction waits for the lock this test's transaction holds.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                "AND classid = %s AND objid = %s",
-                arguments,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
             )
             return bool(cursor.fetchone()[0])
 
-    held = False
-
     def block() -> None:
-        nonlocal held
-        hold()
-        held = True
+        holding.enter_context(transaction.atomic())
+        tree.lock(alice.pk)
 
     def release() -> None:
-        nonlocal held
-        if held:
-            free()
-            held = False
+        holding.close()  # commits: the lock goes with the transaction
 
     try:
         yield {
