@@ -212,8 +212,12 @@ def create(
             on_conflict=metadata.get("on_conflict"),
         )
     )
+    # A folder shared with the uploader: the upload is its owner's (their quota holds it).
+    owner = party.owner
+    if where.parent is not None and where.parent.owner_id != owner.pk:
+        owner = where.parent.owner
     upload = services.upload_create(
-        owner=party.owner,
+        owner=owner,
         target=where,
         length=length,
         creator=party.creator,

@@ -33,8 +33,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
+from files import access, tree
 from files import selectors as file_selectors
-from files import tree
 from files.blobs import blob_stage
 from files.errors import InvalidName, NameConflict, NodeNotFound, QuotaExceeded
 from files.ingest import Upload, too_large
@@ -88,7 +88,7 @@ def upload_target(
     folder_path = ""
     if parent:
         try:
-            folder = file_selectors.folder_get(owner, parent)
+            folder = file_selectors.folder_get(owner, parent, "edit")
         except NodeNotFound as exc:
             raise NodeNotFound(exc.message, field="parent") from None
     elif path:
@@ -253,6 +253,10 @@ def upload_declare_length(*, upload: TusUpload, length: int) -> TusUpload:
 
 
 def _store(upload: TusUpload, item: Upload) -> list[Node]:
+    if upload.creator_id not in (None, upload.owner_id) and upload.parent is not None:
+        # Into a folder shared with the uploader: only while they may still write there.
+        assert upload.creator is not None
+        access.require(upload.creator, upload.parent, "edit")
     return file_upload_batch(
         owner=upload.owner,
         files=[item],

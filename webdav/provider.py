@@ -40,7 +40,7 @@ from files.ingest import (
     declared_length,
     length_required,
     receive_stream,
-    refuse_early,
+    refuse_early_into,
 )
 from files.models import Node
 from files.names import clean_name
@@ -426,7 +426,7 @@ class FileResource(_NodeResource, DAVNonCollection):
                 access.require(user_of(environ), target, "edit")
                 if length is None and not environ.get("wsgi.input_terminated"):
                     raise length_required()
-                refuse_early(environ, target.owner)
+                refuse_early_into(environ, target, user_of(environ))
                 self._received = receive_stream(
                     environ["wsgi.input"].read, length=length, name=self.name
                 )
