@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from files import tree
 from files.errors import NodeNotFound
-from files.models import Node, NodeShare
+from files.models import Node, NodeShare, NodeShareLeave
 
 Action = Literal["view", "edit", "reshare", "delete", "manage"]
 ACTIONS: tuple[str, ...] = ("view", "edit", "reshare", "delete", "manage")
@@ -87,7 +87,8 @@ def _aware(value: datetime) -> datetime:
 def shares_reaching(user: User, node: Node) -> list[Reach]:
     """The live shares to ``user`` (or their groups) on ``node`` or one of its ancestors:
     one query, ``node_id IN`` the ids in the node's path (the share index on node_id), the
-    groups as a sub-select of the user's memberships (index on user_id).
+    groups as a sub-select of the user's memberships (index on user_id), less the group
+    shares the user has left.
 
     Written as SQL because it runs on every request that touches someone else's item: the
     ORM took ~0.85 ms to build this query and the database ~0.02 ms to answer it (SQLite,
@@ -97,14 +98,16 @@ def shares_reaching(user: User, node: Node) -> list[Reach]:
     marks = ", ".join(["%s"] * len(ids))
     shares = NodeShare._meta.db_table
     memberships = User.groups.through._meta.db_table
+    left = NodeShareLeave._meta.db_table
     # Only table names and placeholders are formatted in; every value is a parameter.
     sql = (
-        f"SELECT node_id, role, can_reshare, expires_at FROM {shares} "  # noqa: S608
-        f"WHERE node_id IN ({marks}) AND (user_id = %s OR group_id IN "
-        f"(SELECT group_id FROM {memberships} WHERE user_id = %s))"
+        f"SELECT node_id, role, can_reshare, expires_at FROM {shares} s "  # noqa: S608
+        f"WHERE node_id IN ({marks}) AND (s.user_id = %s OR (group_id IN "
+        f"(SELECT group_id FROM {memberships} WHERE user_id = %s) AND NOT EXISTS "
+        f"(SELECT 1 FROM {left} l WHERE l.share_id = s.id AND l.user_id = %s)))"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, user.pk, user.pk])
+        cursor.execute(sql, [*ids, user.pk, user.pk, user.pk])
         rows = cursor.fetchall()
     now = timezone.now()
     return [
