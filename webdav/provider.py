@@ -96,6 +96,24 @@ def user_of(environ: dict[str, Any]) -> User:
     return user
 
 
+OWNERS_KEY = "fileflow.dav.owners"
+
+
+def quota_holder(environ: dict[str, Any], node: Node) -> User:
+    """Whose quota a write into ``node`` counts against, so whose RFC 4331 figures answer
+    "how much can I put here": the caller's in their own files, the owner's in a folder
+    shared with them (read once per owner and request)."""
+    user = user_of(environ)
+    if node.owner_id == user.pk:
+        return user
+    owners: dict[int, User] = environ.setdefault(OWNERS_KEY, {})
+    if node.owner_id not in owners:
+        owners[node.owner_id] = User.objects.only(
+            "username", "quota_bytes", "used_bytes", "reserved_bytes"
+        ).get(pk=node.owner_id)
+    return owners[node.owner_id]
+
+
 def join(path: str, name: str) -> str:
     return path.rstrip("/") + "/" + name
 
@@ -217,11 +235,10 @@ class FolderResource(_NodeResource, DAVCollection):
         return {"type": "Folder"}
 
     def get_used_bytes(self) -> int | None:
-        return user_of(self.environ).used_bytes
+        return quota_holder(self.environ, self.node).used_bytes
 
     def get_available_bytes(self) -> int | None:
-        user = user_of(self.environ)
-        return user.free_bytes
+        return quota_holder(self.environ, self.node).free_bytes
 
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         names: list[str] = super().get_property_names(is_allprop=is_allprop)
