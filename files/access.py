@@ -191,8 +191,8 @@ def crumbs_for(user: User, node: Node) -> list[Node]:
         return list(chain)
     unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     on_it = NodeShare.objects.to_user(user).filter(unexpired, node_id=OuterRef("pk"))
-    marked = list(chain.annotate(reached=Exists(on_it)))
+    marked: list[Node] = list(chain.annotate(reached=Exists(on_it)))
     for index, folder in enumerate(marked):
-        if folder.reached:
+        if getattr(folder, "reached", False):
             return marked[index:]
     return marked[-1:]
