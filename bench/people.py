@@ -217,6 +217,14 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             call()
         print(f"  queries for the listing by its {name}: {len(queries)}")
+    with CaptureQueriesContext(connection) as queries:
+        access.access_of(reader, folder)
+    (check,) = queries.captured_queries
+    explain = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + check["sql"])
+        plan = [" ".join(str(part) for part in row) for row in cursor.fetchall()]
+    print("  the check's plan:\n    " + "\n    ".join(plan))
     added = [r - o for o, r in zip(own, theirs, strict=True)]
     q1, mid, q3 = quartiles(added)
     block = max(1, len(added) // 5)
