@@ -11,10 +11,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
-from files.models import Node
+from files.models import Node, NodeShare
 from sharing.services import share_create
 from tests.people.conftest import World, api_for, web_for
 from tests.uploads.conftest import create as tus_create
+from tests.uploads.conftest import patch as tus_patch
 from tests.webdav.conftest import Dav
 from uploads.models import TusUpload
 
@@ -186,6 +187,22 @@ def test_a_resumable_upload_into_a_shared_folder_is_the_owners(world: World) -> 
     assert created.status_code == 201, created.content
     node = Node.objects.get(name="small.txt")
     assert (node.owner_id, node.parent_id) == (world.alice.pk, world.team.pk)
+    # in two steps: the space is held on alice's account meanwhile, then charged to her
+    started = tus_create(bob, 10, filename="later.txt", parent=team)
+    assert started.status_code == 201, started.content
+    world.alice.refresh_from_db()
+    assert world.alice.reserved_bytes == 10
+    url = started["Location"].removeprefix("http://testserver")
+    assert tus_patch(bob, url, 0, b"0123456789").status_code == 204
+    world.alice.refresh_from_db()
+    assert world.alice.reserved_bytes == 0
+    assert Node.objects.get(name="later.txt").owner_id == world.alice.pk
+    # bob's editor role taken away mid-upload: the upload cannot finish into alice's folder
+    started = tus_create(bob, 10, filename="cut.txt", parent=team)
+    NodeShare.objects.filter(node=world.team, user=world.bob).delete()
+    url = started["Location"].removeprefix("http://testserver")
+    assert tus_patch(bob, url, 0, b"0123456789").status_code == 404
+    assert not Node.objects.filter(name="cut.txt").exists()
     # a viewer may not start one there
     _, raw = token_create(user=world.carol, name="tus")
     carol = APIClient()

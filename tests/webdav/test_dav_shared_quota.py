@@ -12,7 +12,7 @@ from defusedxml.ElementTree import fromstring
 from tests.webdav.conftest import content
 from tests.webdav.test_dav import propfind
 from tests.webdav.test_dav_shared import TEAM, world  # noqa: F401 - the fixture
-from tests.webdav.test_propfind import BODIES, PROPPATCH, canonical
+from tests.webdav.test_propfind import BODIES, LOCK_BODY, PROPPATCH, canonical
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,8 @@ def test_our_answer_for_a_shared_folder_is_wsgidavs(
     dav = world["dav"]["bob"]
     assert dav("MKCOL", TEAM + "/Sub").status_code == 201
     assert dav("PROPPATCH", TEAM + "/plan.txt", PROPPATCH).status_code == 207
+    locked = dav("LOCK", TEAM + "/plan.txt", LOCK_BODY, Timeout="Second-600")
+    assert locked.status_code == 200, content(locked)
 
     def answer() -> tuple[Any, bytes]:
         response = dav("PROPFIND", TEAM + "/", BODIES[body], Depth=depth)
@@ -73,5 +75,7 @@ def test_our_answer_for_a_shared_folder_is_wsgidavs(
     ours, raw = answer()
     if body == "prop":  # answered by our path (wsgidav declares no xmlns:NS for 404s)
         assert b'xmlns:NS="urn:example"' in raw
+    if body in ("allprop", "empty", "prop"):
+        assert (b"opaquelocktoken" in raw) == (depth == "1")  # bob's lock on plan.txt
     settings.FILEFLOW_DAV_FAST_PROPFIND = False
     assert ours == answer()[0]
