@@ -61,6 +61,9 @@ class Received:
     head: bytes  # the first HEAD_SIZE bytes: all that MIME detection reads
     # Already copied to remote storage under its content key (see files.blobs.blob_stage).
     staged: bool = False
+    # Already in the blob store under this key, assembled there by a resumable upload: a new
+    # blob stays where it is, known content drops it (see files.blobs.blobs_for).
+    key: str | None = None
 
     def discard(self) -> None:
         """Remove the temp file (a no-op once storage has taken it by rename)."""
@@ -162,7 +165,7 @@ def refuse_early(
     body: the per-file limit is the Receiver's (a request may carry several files).
     ``visitor``: the uploader has no account (a drop folder), so the message names no
     figure of the owner's account; ``uploader`` someone else than the owner (an editor), so
-    the message says whose space is short."""
+    the message says whose space is short (but not how much is left)."""
     length = declared_length(meta)
     free = owner.free_bytes
     if length is None or free is None or length <= free + FRAMING_ALLOWANCE:
@@ -170,9 +173,10 @@ def refuse_early(
     if visitor:
         raise QuotaExceeded("There is not enough space left in this folder for this upload.")
     if uploader is not None and uploader.pk != owner.pk:
+        # No figure of the owner's account: that is theirs to know (as tus says it).
         raise QuotaExceeded(
             f"Not enough space for this upload: this folder belongs to {owner.username}, "
-            f"whose quota it counts against, and only {filesizeformat(free)} of it is free."
+            "whose quota it counts against, and it cannot hold it."
         )
     raise QuotaExceeded(
         f"Not enough space for this upload: {filesizeformat(free)} is free. "

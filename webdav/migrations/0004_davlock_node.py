@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('files', '0004_nodeshareleave'),
+        ('files', '0005_nodeshareleave'),
         ('webdav', '0003_deadproperty_node_only'),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('files', '0003_people_activity'),
+        ('files', '0004_blob_key_where_uploaded'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
