@@ -51,7 +51,9 @@ class NodeSerializer(serializers.Serializer):
             "tags": self.get_tags(node),
             "created_at": _MOMENT.to_representation(node.created_at),
             "updated_at": _MOMENT.to_representation(node.updated_at),
-            "trashed_at": _MOMENT.to_representation(node.trashed_at),
+            "trashed_at": (
+                None if node.trashed_at is None else _MOMENT.to_representation(node.trashed_at)
+            ),
         }
 
     def get_path(self, node: Node) -> str:
