@@ -58,6 +58,7 @@ def api_docs(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBas
     response: HttpResponseBase = _docs_view()(request, *args, **kwargs)
     return response
 
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": (
