@@ -22,14 +22,15 @@ control_socket_disable = True
 # glibc's malloc returns freed blocks of 128 KiB or more (and free memory at the top of its
 # heap) to the kernel at once, and the kernel zero-fills every page again on its next use.
 # A request body goes through gunicorn in pieces of up to 1 MiB, copied a few times on the
-# way: that was ~800 page faults per MiB and half the CPU time of a big upload
-# (bench/transfer.py). Blocks of up to 4 MiB stay in the heap and up to 8 MiB of it stays
-# free before it goes back, so those pieces reuse the same pages; two arenas instead of
-# eight per CPU keep the threads of a worker from spreading its memory (requests take turns
-# on the GIL anyway). https://man7.org/linux/man-pages/man3/mallopt.3.html
+# way: 60 to 800 page faults per MiB (fewer as glibc's own thresholds adapt), a fifth to a
+# half of a big upload's CPU time (bench/transfer.py). Blocks of up to 4 MiB stay in the
+# heap and up to 8 MiB of it stays free before it goes back, so those pieces reuse the same
+# pages. One arena, not eight per CPU: every thread's requests reuse the same heap (with an
+# arena per thread, a multipart upload after a raw PUT grew the worker by 7 MiB more), and
+# requests take turns on the GIL anyway. https://man7.org/linux/man-pages/man3/mallopt.3.html
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's <malloc.h>
 MALLOPT = (
-    (M_ARENA_MAX, 2),
+    (M_ARENA_MAX, 1),
     (M_MMAP_THRESHOLD, 4 * 1024 * 1024),
     (M_TRIM_THRESHOLD, 8 * 1024 * 1024),
 )

@@ -105,7 +105,7 @@ class HashBeside:
     flat); chunks are bytes, never changed once handed over.
     """
 
-    def __init__(self, hasher: Any, *, inline: int = CHUNK_SIZE, depth: int = 2) -> None:
+    def __init__(self, hasher: Any, *, inline: int = CHUNK_SIZE, depth: int = 1) -> None:
         self._hasher = hasher
         self._inline = inline
         self._depth = depth
