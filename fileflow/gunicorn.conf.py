@@ -36,13 +36,30 @@ MALLOPT = (
 )
 
 
+# After a request with a body this big, free memory goes back to the kernel at once
+# (malloc_trim): what the pieces of one big upload leave behind in the heap would otherwise
+# stay resident, and the next big upload's pieces do not fit the same holes.
+TRIM_AFTER_BODY = 8 * 1024 * 1024
+_malloc_trim = None
+
+
 def post_fork(server, worker):
     """In each worker, before it starts its threads: tune malloc where it is glibc's."""
     import ctypes
 
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    global _malloc_trim
+    libc = ctypes.CDLL(None)
+    mallopt = getattr(libc, "mallopt", None)
     if mallopt is None:  # not glibc (musl keeps it as a no-op; macOS has none)
         return
     for option, value in MALLOPT:
         if not mallopt(option, value):
             worker.log.warning("mallopt(%d, %d) was refused", option, value)
+    _malloc_trim = getattr(libc, "malloc_trim", None)
+
+
+def post_request(worker, req, environ, resp):
+    """After a big body (an upload, a tus chunk): trim the heap (see TRIM_AFTER_BODY)."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if _malloc_trim is not None and length.isdigit() and int(length) >= TRIM_AFTER_BODY:
+        _malloc_trim(0)
