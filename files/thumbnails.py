@@ -8,6 +8,9 @@ delivery path with its own validator (``"<sha256>-<size>"``).
 Decoding untrusted images is the risky part: only a few well-known formats are opened,
 images with more pixels than ``FILEFLOW_THUMBNAIL_MAX_PIXELS`` are refused before their
 pixels are decoded (decompression bombs), and a file that fails to decode is a clear 4xx.
+
+Pillow and pdfium are imported when a thumbnail is first made or served, not when this
+module is: a web worker that never serves one does not carry them (a few MiB each).
 """
 
 from __future__ import annotations
@@ -17,20 +20,21 @@ import os
 import struct
 import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pypdfium2 as pdfium
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.http import parse_etags
-from PIL import Image, ImageOps, features
 
 from fileflow.errors import DomainError
 from files.blobs import open_blob
 from files.delivery import missing_blob, serve_stored
 from files.models import Node
 from files.store import blob_store
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SIZES = (64, 128, 256, 512)
 # Pillow formats we decode; each MIME type we thumbnail maps onto one of them. Pillow can
@@ -50,19 +54,23 @@ PDF_TYPES = frozenset({"application/pdf"})
 # pdfium is not thread-safe, and gunicorn's gthread workers run requests in threads.
 _pdfium_lock = threading.Lock()
 
-# What a damaged or hostile file makes Pillow or pdfium raise while decoding.
-_DECODE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    KeyError,
-    TypeError,
-    ZeroDivisionError,
-    struct.error,
-    Image.DecompressionBombError,
-)
+
+def _decode_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged or hostile file makes Pillow or pdfium raise while decoding."""
+    from PIL import Image
+
+    return (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        KeyError,
+        TypeError,
+        ZeroDivisionError,
+        struct.error,
+        Image.DecompressionBombError,
+    )
 
 
 class ThumbnailSizeInvalid(DomainError):
@@ -86,6 +94,8 @@ class UnreadableFile(DomainError):
 
 def thumbnail_format() -> tuple[str, str, str]:
     """(Pillow format, extension, MIME type) thumbnails are written in."""
+    from PIL import features
+
     if features.check("webp"):
         return "WEBP", "webp", "image/webp"
     return "JPEG", "jpg", "image/jpeg"
@@ -119,6 +129,8 @@ def _fit(image: Image.Image) -> Image.Image:
 
 
 def _image_thumbnail(node: Node, size: int) -> Image.Image:
+    from PIL import Image, ImageOps
+
     limit = settings.FILEFLOW_THUMBNAIL_MAX_PIXELS
     # Pillow's own guard, at the configured limit (read now, so it can change): open()
     # raises DecompressionBombError past twice the limit. Between one and two times Pillow
@@ -144,11 +156,13 @@ def _image_thumbnail(node: Node, size: int) -> Image.Image:
             return _fit(ImageOps.exif_transpose(image))
         except Image.DecompressionBombError:
             raise _too_large(limit, "more than twice that") from None
-        except _DECODE_ERRORS:
+        except _decode_errors():
             raise _unreadable("an image") from None
 
 
 def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
+    import pypdfium2 as pdfium
+
     assert node.blob is not None
     try:
         source = open_blob(node.blob)
@@ -157,7 +171,7 @@ def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
     with source, _pdfium_lock:
         try:
             document = pdfium.PdfDocument(source)
-        except (pdfium.PdfiumError, *_DECODE_ERRORS):
+        except (pdfium.PdfiumError, *_decode_errors()):
             raise _unreadable("a PDF (or it is protected by a password)") from None
         try:
             if len(document) == 0:
@@ -173,7 +187,7 @@ def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
             scale = size / max(width, height - cut)
             bitmap = page.render(scale=scale, crop=(0, cut, 0, 0), may_draw_forms=False)
             return _fit(bitmap.to_pil())
-        except (pdfium.PdfiumError, *_DECODE_ERRORS):
+        except (pdfium.PdfiumError, *_decode_errors()):
             raise _unreadable("a PDF") from None
         finally:
             document.close()
@@ -186,6 +200,8 @@ def _render(node: Node, size: int) -> bytes:
         image = _image_thumbnail(node, size)
     pillow_format, _, _ = thumbnail_format()
     if pillow_format == "JPEG" and image.mode == "RGBA":
+        from PIL import Image
+
         white = Image.new("RGB", image.size, "white")
         white.paste(image, mask=image.getchannel("A"))
         image = white

@@ -36,8 +36,6 @@ from html.parser import HTMLParser
 from typing import BinaryIO
 from xml.parsers import expat
 
-import pypdfium2 as pdfium
-
 from search.categories import extension_of
 
 CHUNK = 64 * 1024
@@ -351,6 +349,9 @@ def _html(source: BinaryIO, sink: _Sink) -> None:
 
 
 def _pdf(source: BinaryIO, sink: _Sink) -> None:
+    # Imported here, by the task worker that reads PDFs, not by every web worker.
+    import pypdfium2 as pdfium
+
     with _pdfium_lock:
         try:
             document = pdfium.PdfDocument(source)
