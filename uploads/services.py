@@ -339,7 +339,7 @@ def upload_terminate(*, upload: TusUpload) -> None:
 def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep:
     """Remove expired uploads with their bytes, releasing their reservations (``gc``)."""
     now = timezone.now()
-    swept = Sweep(label="expired upload(s)")
+    swept = Sweep(label="expired upload", plural="expired uploads")
     for upload in TusUpload.objects.expired(now).order_by("expires_at").iterator():
         swept.count += 1
         if dry_run:
