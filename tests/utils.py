@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +37,14 @@ def run_python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
         timeout=120,
         check=False,
     )
+
+
+def tool(name: str) -> str:
+    """The path of a system tool the tests need; under CI a missing one fails the run."""
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is not installed (scripts/system-deps.sh installs it)"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
