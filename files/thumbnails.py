@@ -15,11 +15,9 @@ from __future__ import annotations
 import io
 import os
 import struct
-import threading
 import warnings
 from typing import Any
 
-import pypdfium2 as pdfium
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -30,6 +28,7 @@ from fileflow.errors import DomainError
 from files.blobs import open_blob
 from files.delivery import missing_blob, serve_stored
 from files.models import Node
+from files.pdf import PdfFailed, pdf_first_page_image
 from files.store import blob_store
 
 SIZES = (64, 128, 256, 512)
@@ -47,10 +46,7 @@ IMAGE_FORMATS = {
 }
 PDF_TYPES = frozenset({"application/pdf"})
 
-# pdfium is not thread-safe, and gunicorn's gthread workers run requests in threads.
-_pdfium_lock = threading.Lock()
-
-# What a damaged or hostile file makes Pillow or pdfium raise while decoding.
+# What a damaged or hostile file makes Pillow raise while decoding.
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     SyntaxError,
@@ -154,29 +150,23 @@ def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
         source = open_blob(node.blob)
     except FileNotFoundError:
         raise missing_blob(node.blob.storage_key) from None
-    with source, _pdfium_lock:
+    seconds = settings.FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS
+    with source:
         try:
-            document = pdfium.PdfDocument(source)
-        except (pdfium.PdfiumError, *_DECODE_ERRORS):
-            raise _unreadable("a PDF (or it is protected by a password)") from None
-        try:
-            if len(document) == 0:
-                raise _unreadable("a PDF")
-            page = document[0]
-            width, height = page.get_size()
-            if width <= 0 or height <= 0:
-                raise _unreadable("a PDF")
-            # Render the first page straight at thumbnail size (PDF units are 1/72 inch).
-            # A portrait page shows its top square: a title and first lines, not the
-            # middle of the page (which is what a grid tile's crop would show).
-            cut = max(0.0, height - width)
-            scale = size / max(width, height - cut)
-            bitmap = page.render(scale=scale, crop=(0, cut, 0, 0), may_draw_forms=False)
-            return _fit(bitmap.to_pil())
-        except (pdfium.PdfiumError, *_DECODE_ERRORS):
+            # In a child process with a time limit: a hostile PDF can keep pdfium drawing
+            # for hours (files.pdf). A portrait page shows its top square: a title and
+            # first lines, not the middle of the page (what a grid tile's crop would show).
+            return _fit(pdf_first_page_image(source, size=size, seconds=seconds))
+        except PdfFailed as failed:
+            if failed.stage == "open":
+                raise _unreadable("a PDF (or it is protected by a password)") from None
+            if failed.stage == "time":
+                unit = "second" if seconds == 1 else "seconds"
+                raise UnreadableFile(
+                    f"This PDF's first page takes longer than {seconds:g} {unit} to draw, "
+                    "so it gets no thumbnail."
+                ) from None
             raise _unreadable("a PDF") from None
-        finally:
-            document.close()
 
 
 def _render(node: Node, size: int) -> bytes:

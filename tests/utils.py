@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,26 @@ def tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def without_hanging[T](call: Callable[[], T], *, hang_after: float = 60) -> T:
+    """``call()``'s result (or its exception), failing the test instead of hanging when it
+    has not returned after ``hang_after`` seconds (for code that must stop itself: a guard,
+    not a measure; the call is left running in a daemon thread)."""
+    outcome: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(hang_after)
+    if thread.is_alive():
+        pytest.fail(f"still running after {hang_after:g} seconds: it does not stop itself")
+    if errors:
+        raise errors[0]
+    return outcome[0]
