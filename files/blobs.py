@@ -6,11 +6,14 @@ decides when content is stored and keeps the Blob rows.
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Collection
 from datetime import datetime
 from typing import IO, BinaryIO
 
 from django.core.files.storage import Storage
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from files.ingest import Received
@@ -21,6 +24,22 @@ from files.store import blob_store
 def storage() -> Storage:
     """The Django storage that holds blobs (``STORAGES["default"]``)."""
     return blob_store().storage
+
+
+def upload_key(name: str) -> str:
+    """Where a resumable upload called ``name`` assembles its content in the blob store (S3
+    multipart). A new blob stays there (``Blob.key``) instead of being copied to its
+    content's key; under ``blobs/``, so garbage collection walks it with the rest."""
+    return f"blobs/uploads/{name}"
+
+
+def blob_drop(received: Received) -> None:
+    """Remove content that is not going to be stored: its temp file, or the object a
+    resumable upload assembled in the blob store (one DELETE)."""
+    if received.key is not None:
+        blob_store().delete(received.key)
+        received.key = None
+    received.discard()
 
 
 def _put(received: Received, key: str) -> None:
@@ -40,7 +59,7 @@ def blob_stage(received: Received) -> None:
     harmless: garbage collection removes it after the grace period. Local disk needs no
     staging: the move into place is a rename inside the transaction.
     """
-    if received.staged:
+    if received.staged or received.key is not None:
         return
     received.staged = blob_store().stage(
         received.path,
@@ -57,24 +76,33 @@ def blob_for(received: Received) -> Blob:
 def blobs_for(received: list[Received]) -> dict[str, Blob]:
     """Find or create the Blobs for several uploads (by SHA-256), in the caller's transaction.
 
-    Known content is not stored again, nor content sent twice in one batch. The rows are
+    Known content is not stored again, nor content sent twice in one batch; new content a
+    resumable upload already put in the store stays under its key. The rows are
     locked until the caller commits, so garbage collection cannot remove a blob from under
     a new reference. One statement on PostgreSQL, two elsewhere, however many uploads.
     """
     unique: dict[str, Received] = {}
     for item in received:
         if item.sha256 in unique:
-            item.discard()  # the same content twice in one batch: stored once
+            blob_drop(item)  # the same content twice in one batch: stored once
         else:
             unique[item.sha256] = item
     found, new = _find_or_create(list(unique.values()))
     for sha256, item in unique.items():
-        if sha256 in new:
+        if sha256 not in new:
+            blob_drop(item)
+        elif item.key is not None:
+            _keep_where_uploaded(found[sha256], item.key)
+        else:
             # Always write: an object left behind by a rolled-back upload has the same bytes.
             _put(item, Blob.key_for(sha256))
-        else:
-            item.discard()
     return found
+
+
+def _keep_where_uploaded(blob: Blob, key: str) -> None:
+    """A new blob whose content is already in the store under ``key``: it stays there."""
+    Blob.objects.filter(pk=blob.pk).update(key=key)
+    blob.key = key
 
 
 def _find_or_create(received: list[Received]) -> tuple[dict[str, Blob], set[str]]:
@@ -114,6 +142,16 @@ def _find_or_create_postgresql(received: list[Received]) -> tuple[dict[str, Blob
     fields = ["id", "sha256", "size", "created_at"]
     found = {row[1]: Blob.from_db(connection.alias, fields, row[:4]) for row in answer}
     return found, {sha256 for _, sha256, _, _, inserted in answer if inserted}
+
+
+def keys_in_use(keys: Collection[str]) -> set[str]:
+    """Which of these storage keys hold a blob's content (its ``storage_key``): one query.
+    Anything else under ``blobs/`` is an orphan, for garbage collection."""
+    if not keys:
+        return set()
+    shas = {posixpath.basename(key) for key in keys}
+    rows = Blob.objects.filter(Q(sha256__in=shas, key__isnull=True) | Q(key__in=keys))
+    return {blob.storage_key for blob in rows.only("sha256", "key")} & set(keys)
 
 
 def open_blob(blob: Blob) -> IO[bytes]:

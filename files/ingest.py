@@ -60,6 +60,9 @@ class Received:
     head: bytes  # the first HEAD_SIZE bytes: all that MIME detection reads
     # Already copied to remote storage under its content key (see files.blobs.blob_stage).
     staged: bool = False
+    # Already in the blob store under this key, assembled there by a resumable upload: a new
+    # blob stays where it is, known content drops it (see files.blobs.blobs_for).
+    key: str | None = None
 
     def discard(self) -> None:
         """Remove the temp file (a no-op once storage has taken it by rename)."""

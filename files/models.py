@@ -24,6 +24,10 @@ class Blob(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     size = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Where the content is stored when that is not the key derived from its hash: the key a
+    # resumable upload assembled it at in an object store, kept there rather than copied.
+    # Read it through ``storage_key``.
+    key = models.CharField(max_length=1024, null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [
@@ -35,7 +39,9 @@ class Blob(models.Model):
 
     @property
     def storage_key(self) -> str:
-        return self.key_for(self.sha256)
+        """Where the content is: the one answer for everything that reads, serves, checks
+        or deletes it."""
+        return self.key or self.key_for(self.sha256)
 
     @staticmethod
     def key_for(sha256: str) -> str:

@@ -7,8 +7,9 @@ the health probe. Callers get the configured store from :func:`blob_store` and n
 which one they have.
 
 Keys are storage names such as ``blobs/ab/cd/<sha256>`` and ``thumbnails/<sha256>/256.webp``
-(made by FileFlow, never by users); on S3 the configured ``location`` prefix is added in
-front, as django-storages does for everything it stores.
+(made by FileFlow, never by users; a blob's is always ``Blob.storage_key``); on S3 the
+configured ``location`` prefix is added in front, as django-storages does for everything it
+stores.
 """
 
 from __future__ import annotations
@@ -165,10 +166,6 @@ class BlobStore(ABC):
     def multipart_abort(self, key: str, upload_id: str) -> None:
         """Drop an unfinished multipart upload and its parts; an unknown one is no error."""
         raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
-
-    def move(self, source: str, key: str) -> None:
-        """Give the object at ``source`` the key ``key`` inside the store."""
-        raise NotImplementedError(f"{type(self).__name__} moves no objects")
 
 
 # --- local disk -----------------------------------------------------------------------------
@@ -550,17 +547,6 @@ class S3Store(BlobStore):
             code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
             if code != "NoSuchUpload" and not _is_missing(error):
                 raise
-
-    def move(self, source: str, key: str) -> None:
-        """Give the object at ``source`` the key ``key``: a copy inside the store (the bytes
-        never travel through this server; multipart for large objects), then a delete."""
-        self._client().copy(
-            {"Bucket": self.storage.bucket_name, "Key": self._key(source)},
-            self.storage.bucket_name,
-            self._key(key),
-            Config=self.storage.transfer_config,
-        )
-        self.delete(source)
 
 
 # --- the configured store -------------------------------------------------------------------

@@ -91,7 +91,7 @@ def drop_create(request: HttpRequest, token: str) -> HttpResponseBase:
     def target(values: dict[str, str]) -> upload_services.Target:
         metadata.update(values)
         return upload_services.upload_target(
-            owner=owner,
+            user=owner,
             filename=values.get("filename"),
             parent=str(link.node.pk),
             path=None,

@@ -49,7 +49,9 @@ Read = Callable[[int], bytes]
 
 @dataclass(frozen=True)
 class Party:
-    """Who is uploading: ``creator`` signed in, or a share link's visitor (``scope``)."""
+    """Who is uploading: ``creator`` signed in, or a share link's visitor (``scope``).
+    ``owner`` is the signed-in user, or the link's owner: the default target is in their
+    tree; a folder shared with the uploader puts the file in its owner's (the target's)."""
 
     owner: User
     creator: User | None
@@ -205,7 +207,7 @@ def create(
         target(metadata)
         if target is not None
         else services.upload_target(
-            owner=party.owner,
+            user=party.owner,
             filename=metadata.get("filename"),
             parent=metadata.get("parent"),
             path=metadata.get("path"),
@@ -213,7 +215,7 @@ def create(
         )
     )
     upload = services.upload_create(
-        owner=party.owner,
+        owner=where.owner,
         target=where,
         length=length,
         creator=party.creator,

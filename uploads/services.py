@@ -33,9 +33,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
+from fileflow.errors import DomainError
+from files import access, tree
 from files import selectors as file_selectors
-from files import tree
-from files.blobs import blob_stage
+from files.blobs import blob_drop, blob_stage
 from files.errors import InvalidName, NameConflict, NodeNotFound, QuotaExceeded
 from files.ingest import Upload, too_large
 from files.maintenance.gc import Sweep
@@ -54,6 +55,7 @@ Finisher = Callable[[TusUpload, Upload], list[Node]]
 class Target:
     """Where a new upload's file will go, checked at creation."""
 
+    owner: User  # whose tree the file lands in, and whose quota pays for it
     filename: str
     parent: Node | None
     folder_path: str
@@ -62,13 +64,17 @@ class Target:
 
 def upload_target(
     *,
-    owner: User,
+    user: User,
     filename: str | None,
     parent: str | None,
     path: str | None,
     on_conflict: str | None,
 ) -> Target:
-    """Check an upload's metadata before any byte is sent; a bad value names its field."""
+    """Check an upload's metadata before any byte is sent; a bad value names its field.
+
+    ``parent`` is any folder ``user`` may edit (:mod:`files.access`): their own, or one
+    shared with them as editor, whose owner then owns and pays for the file. ``path`` is in
+    ``user``'s own tree, as for ``PUT /api/v1/files/content/``."""
     if not filename:
         raise InvalidName(
             "Upload-Metadata must carry the file's name as filename.", field="filename"
@@ -86,11 +92,13 @@ def upload_target(
         raise InvalidName("Give the folder as parent (an id) or as path, not both.", field="parent")
     folder: Node | None = None
     folder_path = ""
+    owner = user
     if parent:
         try:
-            folder = file_selectors.folder_get(owner, parent)
+            folder = file_selectors.folder_get(user, parent, "edit")
         except NodeNotFound as exc:
             raise NodeNotFound(exc.message, field="parent") from None
+        owner = folder.owner
     elif path:
         try:
             folder_path = "/" + "/".join(split_path(path))
@@ -113,6 +121,7 @@ def upload_target(
                 field="filename",
             )
     return Target(
+        owner=owner,
         filename=name,
         parent=folder if parent else None,
         folder_path=folder_path if not parent else "",
@@ -140,10 +149,18 @@ def release_expired(owner_id: int) -> int:
     return total
 
 
-def _reserve(owner_id: int, length: int, *, visitor: bool) -> None:
+def _uploader(owner_id: int, creator: User | None) -> str:
+    if creator is None:
+        return "visitor"
+    return "owner" if creator.pk == owner_id else "editor"
+
+
+def _reserve(owner_id: int, length: int, *, uploader: str) -> None:
     """Hold ``length`` more bytes of the owner's quota, or refuse them when it cannot hold
     them on top of what is used and reserved. The caller holds the owner's tree lock and
-    records the reservation on the upload row in the same transaction."""
+    records the reservation on the upload row in the same transaction. ``uploader``: the
+    "owner", an "editor" of a shared folder or a link's "visitor" — only the owner is told
+    the account's figures."""
     limit = settings.FILEFLOW_MAX_UPLOAD_SIZE
     if limit is not None and length > limit:
         raise too_large("This upload", limit, length)
@@ -151,8 +168,14 @@ def _reserve(owner_id: int, length: int, *, visitor: bool) -> None:
         return
     if release_expired(owner_id) and space_reserve(owner_id=owner_id, size=length):
         return
-    if visitor:
+    if uploader == "visitor":
         raise QuotaExceeded("There is not enough space left in this folder for this upload.")
+    if uploader == "editor":
+        raise QuotaExceeded(
+            f"There is not enough space in this shared folder for this upload "
+            f"({filesizeformat(length)}): its owner's quota cannot hold it.",
+            field="Upload-Length",
+        )
     owner = User.objects.only("quota_bytes", "used_bytes", "reserved_bytes").get(pk=owner_id)
     assert owner.quota_bytes is not None
     free = max(owner.quota_bytes - owner.used_bytes - owner.reserved_bytes, 0)
@@ -191,7 +214,7 @@ def upload_create(
     """A new, empty upload; ``length`` None defers it (creation-defer-length)."""
     tree.lock(owner.pk)
     if length is not None:
-        _reserve(owner.pk, length, visitor=creator is None)
+        _reserve(owner.pk, length, uploader=_uploader(owner.pk, creator))
     upload = TusUpload.objects.create(
         owner=owner,
         creator=creator,
@@ -211,14 +234,17 @@ def upload_create(
 
 def upload_get(*, pk: str, creator: User | None, scope: str = "") -> TusUpload:
     """An upload its caller may continue: made by ``creator`` (signed in) or through
-    ``scope`` (a share link). Anyone else's is a 404; an expired one a 410."""
+    ``scope`` (a share link). Anyone else's is a 404; an expired one a 410. One into a
+    folder shared with its creator that they may no longer edit (the share was removed,
+    lowered to viewer, or the folder moved out of it) is cancelled: its bytes and its
+    reservation go, and the answer is a 404 saying so."""
     uploads = TusUpload.objects.filter(pk=pk, scope=scope)
     uploads = (
         uploads.filter(creator=creator)
         if creator is not None
         else uploads.filter(creator__isnull=True)
     )
-    upload = uploads.select_related("owner").first()
+    upload = uploads.select_related("owner", "creator").first()
     if upload is None:
         raise UploadNotFound("No such upload.")
     if upload.expires_at <= timezone.now():
@@ -226,7 +252,28 @@ def upload_get(*, pk: str, creator: User | None, scope: str = "") -> TusUpload:
             "This upload expired before it was finished; its bytes are being removed. "
             "Start it again."
         )
+    try:
+        _check_reach(upload)
+    except UploadNotFound:
+        _delete(upload, with_bytes=True)
+        raise
     return upload
+
+
+def _check_reach(upload: TusUpload) -> None:
+    """An upload into a folder someone shared with its creator goes on only while the
+    creator may edit that folder (:func:`files.access.can`)."""
+    creator = upload.creator
+    if creator is None or creator.pk == upload.owner_id:
+        return
+    folder = (
+        Node.objects.filter(pk=upload.parent_id).first() if upload.parent_id is not None else None
+    )
+    if folder is None or not access.can(creator, folder, "edit"):
+        raise UploadNotFound(
+            "The folder this upload was going to is no longer shared with you as editor; "
+            "the upload was cancelled and the bytes received so far removed."
+        )
 
 
 @transaction.atomic
@@ -245,7 +292,7 @@ def upload_declare_length(*, upload: TusUpload, length: int) -> TusUpload:
             f"Upload-Length {length} is less than the {upload.offset} bytes already received.",
             field="Upload-Length",
         )
-    _reserve(upload.owner_id, length, visitor=upload.creator_id is None)
+    _reserve(upload.owner_id, length, uploader=_uploader(upload.owner_id, upload.creator))
     upload.length = length
     upload.reserved_bytes = length
     upload.save(update_fields=["length", "reserved_bytes"])
@@ -312,12 +359,21 @@ def upload_append(
         with transaction.atomic():
             tree.lock(upload.owner_id)
             # Its reservation goes with the row, so the file is charged against that space.
-            TusUpload.objects.filter(pk=upload.pk).delete()
+            # The row is also what decides a race with a termination (or expiry): whoever
+            # deletes it goes on, the other stops.
+            if not TusUpload.objects.filter(pk=upload.pk).delete()[0]:
+                raise UploadNotFound("This upload was cancelled meanwhile.")
+            _check_reach(upload)
             nodes = (finish or _store)(upload, item)
-    except BaseException:
-        # Refused (a name taken meanwhile, the folder trashed, no room): the bytes are gone,
-        # so the upload and its reservation go too.
-        _delete(upload)
+    except BaseException as exc:
+        # Refused (a name taken meanwhile, the folder trashed or no longer shared, no room):
+        # the upload and its reservation go, and its bytes are dropped — if the row was
+        # still there to delete: else another request took the upload (a termination
+        # removes the bytes itself; another finishing request keeps them as the file).
+        # After any other failure what was assembled in the store is left to garbage
+        # collection, which knows whether a blob holds it.
+        if _delete(upload) is not None and isinstance(exc, DomainError):
+            blob_drop(item.received)
         raise
     finally:
         item.received.discard()
@@ -325,15 +381,21 @@ def upload_append(
 
 
 @transaction.atomic
-def _delete(upload: TusUpload, **only: object) -> None:
+def _delete(upload: TusUpload, *, with_bytes: bool = False, **only: object) -> int | None:
+    """Delete the upload's row (its reservation goes with it) under the owner's lock;
+    ``with_bytes``: its bytes too, only if this call deleted the row — a request finishing
+    the upload deletes the row in its own transaction, so the bytes it is storing are never
+    removed from under it. Returns the bytes removed, None when the row was gone (or no
+    longer matched ``only``). Removing the bytes fails: the row stays."""
     tree.lock(upload.owner_id)
-    TusUpload.objects.filter(pk=upload.pk, **only).delete()
+    if not TusUpload.objects.filter(pk=upload.pk, **only).delete()[0]:
+        return None
+    return chunks_for(upload).discard(upload) if with_bytes else 0
 
 
 def upload_terminate(*, upload: TusUpload) -> None:
     """Stop an upload: its bytes and its reservation go (tus termination)."""
-    chunks_for(upload).discard(upload)
-    _delete(upload)
+    _delete(upload, with_bytes=True)
 
 
 def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep:
@@ -341,13 +403,16 @@ def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep
     now = timezone.now()
     swept = Sweep(label="expired upload", plural="expired uploads")
     for upload in TusUpload.objects.expired(now).order_by("expires_at").iterator():
-        swept.count += 1
         if dry_run:
+            swept.count += 1
             swept.bytes += upload.offset
             log(f"Would remove expired upload {upload.id} ({upload.offset} bytes)")
             continue
-        freed = chunks_for(upload).discard(upload)
-        _delete(upload, expires_at__lte=now)
+        # Finished, cancelled or written to (no longer expired) meanwhile: left alone.
+        freed = _delete(upload, with_bytes=True, expires_at__lte=now)
+        if freed is None:
+            continue
+        swept.count += 1
         swept.bytes += freed
         log(f"Removed expired upload {upload.id} ({upload.filename}, {freed} bytes)")
     return swept

@@ -34,9 +34,9 @@ from typing import Any
 
 from django.conf import settings
 
+from files.blobs import upload_key
 from files.errors import IncompleteUpload
 from files.ingest import CHUNK_SIZE, HEAD_SIZE, Received
-from files.models import Blob
 from files.store import BlobStore, blob_store
 from uploads.errors import ChecksumMismatch, InvalidTusRequest, UploadBusy, UploadLost
 from uploads.models import TusUpload
@@ -253,10 +253,11 @@ class MultipartChunks:
 
     Every full part goes to the store as soon as it has arrived; what is left over (less
     than a part) is kept in the upload's row, ``tail``, so the offset a client is told is
-    durably stored and any app server can continue. The finished object is put together at
-    ``uploads/<id>`` and moved (inside the store) to its content's key. When the content's
-    hash was not carried here (another server took earlier chunks), the joined object is
-    read back once to hash it.
+    durably stored and any app server can continue. The finished object is put together by
+    the store at :func:`files.blobs.upload_key` and stays there: the new blob keeps that key
+    (no copy); known content drops it (one DELETE). When the content's hash was not carried
+    here (another server took earlier chunks), the joined object is read back once to hash
+    it.
     """
 
     def __init__(self, store: BlobStore) -> None:
@@ -264,7 +265,7 @@ class MultipartChunks:
 
     @staticmethod
     def key(upload: TusUpload) -> str:
-        return f"uploads/{upload.id}"
+        return upload_key(upload.id)
 
     def create(self, upload: TusUpload) -> None:
         _keep_hasher(upload.id, 0, hashlib.sha256())
@@ -367,10 +368,15 @@ class MultipartChunks:
                 sha256=hashlib.sha256(tail).hexdigest(),
                 head=tail[:HEAD_SIZE],
             )
-        etags = list(upload.parts)
-        if tail:
-            etags.append(self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail))
-        self.store.multipart_complete(key, upload.multipart_id, etags)
+        # Assembled already when a request that finished it died before storing the file
+        # (a killed worker): the client's next request (an empty PATCH) stores it now.
+        if not self._assembled(key, upload.length):
+            etags = list(upload.parts)
+            if tail:
+                etags.append(
+                    self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail)
+                )
+            self.store.multipart_complete(key, upload.multipart_id, etags)
         with self.store.open_range(key, length=min(HEAD_SIZE, upload.length)) as reader:
             head = reader.read()
         if hasher is None:
@@ -378,16 +384,23 @@ class MultipartChunks:
             with self.store.open_range(key) as reader:
                 while block := reader.read(CHUNK_SIZE * 8):
                     hasher.update(block)
-        sha256 = hasher.hexdigest()
-        if Blob.objects.filter(sha256=sha256).exists():
-            self.store.delete(key)
-        else:
-            self.store.move(key, Blob.key_for(sha256))
-        # Already in place under its content key: nothing left on disk to store.
+        # Already in the store: nothing on disk to move (files.blobs keeps it or drops it).
         missing = os.path.join(settings.FILE_UPLOAD_TEMP_DIR, f"{upload.id}.stored")
-        return Received(path=missing, size=upload.length, sha256=sha256, head=head, staged=True)
+        return Received(
+            path=missing, size=upload.length, sha256=hasher.hexdigest(), head=head, key=key
+        )
+
+    def _assembled(self, key: str, length: int) -> bool:
+        # Only this upload's multipart upload writes to its key.
+        try:
+            return self.store.size(key) == length
+        except FileNotFoundError:
+            return False
 
     def discard(self, upload: TusUpload) -> int:
+        """Abort the multipart upload and remove what it assembled. The caller has deleted
+        the upload's row under the owner's lock: no finishing request can be making a blob
+        of that object meanwhile."""
         forget_hashers(upload.id)
         if upload.multipart_id:
             self.store.multipart_abort(self.key(upload), upload.multipart_id)

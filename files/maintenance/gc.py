@@ -4,7 +4,6 @@ thumbnails, abandoned upload temp files."""
 from __future__ import annotations
 
 import os
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from django.db.models import Exists, OuterRef, ProtectedError, QuerySet
 from django.utils import timezone
 
 from fileflow.text import counted
+from files.blobs import keys_in_use
 from files.maintenance.common import BATCH_SIZE, Log, batched, quiet
 from files.models import Blob, FileVersion, Node
 from files.progress import Progress
@@ -171,23 +171,13 @@ def _gc_blobs(
     progress.finish()
 
 
-def _known_keys(names: list[str]) -> set[str]:
-    """Which of these storage names are the key of an existing Blob row."""
-    shas = {posixpath.basename(name) for name in names}
-    found = Blob.objects.filter(sha256__in=shas).values_list("sha256", flat=True)
-    return {Blob.key_for(sha) for sha in found}
-
-
 def _remove_orphan(store: BlobStore, name: str, *, cutoff: datetime) -> int | None:
     """Delete a storage object with no Blob row if it is still old and still unowned;
     returns its size, or None when it was kept (see :meth:`BlobStore.delete_unless` for
     how close to the deletion each store decides)."""
-    sha = posixpath.basename(name)
 
     def keep(stat: Stat) -> bool:
-        return stat.modified >= cutoff or (
-            Blob.key_for(sha) == name and Blob.objects.filter(sha256=sha).exists()
-        )
+        return stat.modified >= cutoff or bool(keys_in_use([name]))
 
     return store.delete_unless(name, keep=keep)
 
@@ -201,11 +191,12 @@ def _gc_orphans(
     progress: Progress,
     log: Log,
 ) -> None:
-    """Objects under ``blobs/`` with no Blob row: left by uploads that rolled back."""
+    """Objects under ``blobs/`` that hold no Blob's content: left by uploads that rolled
+    back (also resumable ones, assembled under ``blobs/uploads/``)."""
     progress.start("Storage objects")
 
     def sweep(names: list[str]) -> None:
-        known = _known_keys(names)
+        known = keys_in_use(names)
         for name in names:
             progress.advance()
             if name in known:

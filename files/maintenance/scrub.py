@@ -80,7 +80,7 @@ def blob_scrub(
     report = ScrubReport()
     total = selected.aggregate(total=Sum("size"))["total"] or 0
     progress.start("Scrubbing", total, unit="bytes")
-    for blob in batched(selected.only("pk", "sha256", "size")):
+    for blob in batched(selected.only("pk", "sha256", "size", "key")):
         problem, read = _scrub_one(store, blob, progress)
         missing = problem is not None and problem.kind == "missing"
         if missing and not Blob.objects.filter(pk=blob.pk).exists():

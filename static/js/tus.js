@@ -38,7 +38,8 @@
     try { window.localStorage.removeItem(key); } catch (e) { /* nothing to forget */ }
   }
 
-  // options: file, folderPath, name, onConflict, endpoint (default FF.config.urls.uploads),
+  // options: file, folderPath or parent (a folder id), name, onConflict,
+  // endpoint (default FF.config.urls.uploads),
   // metadata (more Upload-Metadata), csrfToken (default FF.csrfToken()),
   // onProgress(loaded, total), onSuccess(nodeId), onError(status, body), onWait(seconds).
   // Returns { pause(), resume(), abort() }; abort() also ends the upload on the server.
@@ -46,7 +47,8 @@
     var file = options.file;
     var endpoint = options.endpoint || FF.config.urls.uploads;
     var csrfToken = options.csrfToken || (FF.csrfToken ? FF.csrfToken() : "");
-    var key = fingerprint(file, endpoint + (options.folderPath || "") + "/" + options.name);
+    var where = options.parent !== undefined ? "#" + options.parent : options.folderPath || "";
+    var key = fingerprint(file, endpoint + where + "/" + options.name);
     var url = null;
     var offset = 0;
     var xhr = null;
@@ -93,7 +95,7 @@
     function create() {
       request("POST", endpoint, {
         "Upload-Length": String(file.size),
-        "Upload-Metadata": metadata(Object.assign({ filename: options.name, path: options.folderPath, on_conflict: options.onConflict }, options.metadata || {}))
+        "Upload-Metadata": metadata(Object.assign({ filename: options.name, path: options.folderPath, parent: options.parent, on_conflict: options.onConflict }, options.metadata || {}))
       }, null, function (answer) {
         if (answer.status === 201) {
           url = answer.getResponseHeader("Location");

@@ -224,8 +224,7 @@
     item.loaded = 0;
     item.error = "";
     item.samples = [];
-    // tus names the folder by path, which is the owner's in a shared folder: plain upload there.
-    if (resumable(item) && !folder.shared) { startResumable(item); return; }
+    if (resumable(item)) { startResumable(item); return; }
     var xhr = (item.xhr = new XMLHttpRequest());
     if (folder.shared) { return startInFolder(item, xhr); }
     xhr.open("PUT", FF.config.urls.uploadToPath + FF.query({ path: item.path, on_conflict: item.onConflict }));
@@ -290,13 +289,28 @@
     var threshold = FF.config.tusThreshold;
     return !!FF.tusUpload && typeof threshold === "number" && item.total >= threshold && item.total > 0;
   }
+  // In a folder shared with me its path is not one of mine: the upload names it by id.
   function startResumable(item) {
+    if (!folder.shared) { return resumableTo(item, { folderPath: dirPath(item) }); }
+    folderIdFor(dirOf(item)).then(function (parentId) {
+      if (item.state === "uploading") { resumableTo(item, { parent: parentId }); }
+    }, function (error) {
+      item.error = error.message;
+      finish(item, "error");
+    });
+    render();
+  }
+  function dirPath(item) {
     var parts = item.path.split("/");
-    var name = parts.pop();
+    parts.pop();
+    return parts.join("/") || "/";
+  }
+  function resumableTo(item, where) {
     item.tus = FF.tusUpload({
       file: item.file,
-      folderPath: parts.join("/") || "/",
-      name: name,
+      folderPath: where.folderPath,
+      parent: where.parent,
+      name: item.path.split("/").pop(),
       onConflict: item.onConflict,
       onProgress: function (loaded) {
         item.loaded = loaded;

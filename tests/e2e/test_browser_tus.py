@@ -145,3 +145,47 @@ def test_a_drop_folder_page_sends_big_files_resumably(
         assert handle.read() == big
     log = ShareAccess.objects.get(action="upload", node=stored)
     assert log.uploader_name == "Bob"
+
+
+def test_a_big_file_goes_up_resumably_into_a_folder_shared_with_me(
+    browser: Any, live_server: Any, alice: Any, settings: Any
+) -> None:
+    from files.models import Activity, Node
+    from sharing.people import person_share_create
+    from tests.e2e.conftest import make_folder, row
+    from tests.e2e.test_browser_people import session_for
+    from tests.factories import UserFactory
+
+    settings.FILEFLOW_TUS_THRESHOLD = MiB
+    bob = UserFactory(username="bob")
+    team = make_folder(alice, "/Team")
+    person_share_create(actor=alice, node=team, user="bob", role="editor")
+    big = os.urandom(3 * MiB + 7)
+    page = session_for(browser, live_server, bob)
+    requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            requests.append(f"{request.method} {request.url.split('/api/v1/', 1)[1]}")
+            if "/api/v1/" in request.url
+            else None
+        ),
+    )
+    page.goto(f"/files/folders/{team.pk}/")
+    page.locator("#upload-popover > summary").click()
+    page.set_input_files(
+        "#upload-input", [{"name": "film.mov", "mimeType": "video/quicktime", "buffer": big}]
+    )
+    expect(page.locator("#upload-total-text")).to_contain_text("1 of 1 file uploaded")
+    expect(row(page, "film.mov")).to_be_visible()
+    page.context.close()
+    # Resumably: created, then sent in PATCH requests.
+    assert "POST uploads/" in requests, requests
+    assert any(entry.startswith("PATCH uploads/") for entry in requests), requests
+    stored = Node.objects.get(parent=team, name="film.mov")
+    assert stored.owner_id == alice.pk
+    with blob_store().open_range(stored.blob.storage_key) as handle:
+        assert handle.read() == big
+    alice.refresh_from_db()
+    assert alice.used_bytes == len(big)
+    assert Activity.objects.get(kind=Activity.Kind.UPLOAD, node=stored).actor_id == bob.pk

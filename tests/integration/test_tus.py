@@ -24,6 +24,7 @@ from tusclient import client as tus_client
 from files.models import Blob, Node
 from tests.integration.helpers import (
     HOST,
+    Bucket,
     LiveServer,
     MiB,
     file_sha256,
@@ -137,28 +138,38 @@ def uploader(base: str, auth: dict[str, str], path: Path, name: str, **options: 
     )
 
 
-def stored_sha(server_blobs: Path, node: Node) -> str:
-    return file_sha256(server_blobs / node.blob.storage_key)
-
-
 @pytest.fixture(params=["local", "s3"])
-def tus_server(request: pytest.FixtureRequest) -> tuple[LiveServer, Callable[[str], bytes]]:
-    """gunicorn on local disk or on S3 (moto), with a reader of a stored blob's bytes."""
+def tus_server(
+    request: pytest.FixtureRequest,
+) -> tuple[LiveServer, Callable[[str], bytes], Bucket | None]:
+    """gunicorn on local disk or on S3 (moto), with a reader of a stored blob's bytes and
+    the bucket (None on local disk)."""
     if request.param == "s3":
         bucket = request.getfixturevalue("s3_storage")
         server = request.getfixturevalue("start_server")(**bucket.env())
-        return server, bucket.read
+        return server, bucket.read, bucket
     server = request.getfixturevalue("gunicorn_server")
-    return server, lambda key: (server.blobs_dir / key).read_bytes()
+    return server, lambda key: (server.blobs_dir / key).read_bytes(), None
+
+
+def s3_parts(bucket: Bucket) -> list[int]:
+    """The numbers of the parts stored for the multipart uploads under way in the bucket."""
+    found = []
+    for upload in bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []):
+        parts = bucket.client.list_parts(
+            Bucket=bucket.name, Key=upload["Key"], UploadId=upload["UploadId"]
+        )
+        found += [part["PartNumber"] for part in parts.get("Parts", [])]
+    return found
 
 
 def test_tuspy_resumes_a_64_mb_upload_through_three_cut_connections(
-    tus_server: tuple[LiveServer, Callable[[str], bytes]],
+    tus_server: tuple[LiveServer, Callable[[str], bytes], Bucket | None],
     alice: Any,
     bearer: Callable[[Any], dict[str, str]],
     tmp_path: Path,
 ) -> None:
-    server, read_blob = tus_server
+    server, read_blob, _bucket = tus_server
     size = 64 * MiB
     source = tmp_path / "video.bin"
     sha = make_file(source, size)
@@ -191,9 +202,12 @@ def test_tuspy_with_checksums(
 
 
 def test_sigkill_of_the_worker_mid_patch_then_resume(
-    gunicorn_server: LiveServer, alice: Any, bearer: Callable[[Any], dict[str, str]], tmp_path: Path
+    tus_server: tuple[LiveServer, Callable[[str], bytes], Bucket | None],
+    alice: Any,
+    bearer: Callable[[Any], dict[str, str]],
+    tmp_path: Path,
 ) -> None:
-    server = gunicorn_server
+    server, read_blob, bucket = tus_server
     auth = bearer(alice)
     size = 24 * MiB
     source = tmp_path / "big.bin"
@@ -202,21 +216,26 @@ def test_sigkill_of_the_worker_mid_patch_then_resume(
     first.upload(stop_at=8 * MiB)  # one chunk acknowledged
     url = first.url
     path = url.split(str(server.port), 1)[1]
-    # The next chunk: headers and part of the body, then the worker dies.
+    # The next chunk, 12 MiB announced: headers and 9 MiB of the body, then the worker dies,
+    # having stored bytes it never acknowledged (on disk: appended to the part file; on S3:
+    # the second 8 MiB part, uploaded before the body ended).
     worker = server.worker_pid()
     sock = server.raw_socket()
     headers = (
         f"PATCH {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth['Authorization']}\r\n"
         "Tus-Resumable: 1.0.0\r\nUpload-Offset: 8388608\r\n"
         "Content-Type: application/offset+octet-stream\r\n"
-        f"Content-Length: {8 * MiB}\r\n\r\n"
+        f"Content-Length: {12 * MiB}\r\n\r\n"
     )
     sock.sendall(headers.encode())
     with open(source, "rb") as handle:
         handle.seek(8 * MiB)
-        sock.sendall(handle.read(3 * MiB))
-    part = next((server.tmp_dir / "tus").iterdir())
-    wait_for(lambda: part.stat().st_size > 8 * MiB, timeout=30, what="the worker writing")
+        sock.sendall(handle.read(9 * MiB))
+    if bucket is None:
+        part = next((server.tmp_dir / "tus").iterdir())
+        wait_for(lambda: part.stat().st_size > 8 * MiB, timeout=30, what="the worker writing")
+    else:
+        wait_for(lambda: len(s3_parts(bucket)) == 2, timeout=30, what="a second part in S3")
     os.kill(worker, 9)
     sock.close()
     wait_for(
@@ -232,7 +251,12 @@ def test_sigkill_of_the_worker_mid_patch_then_resume(
     again.upload()
     node = Node.objects.get(owner=alice, name="big.bin")
     assert node.blob.sha256 == sha
-    assert stored_sha(server.blobs_dir, node) == sha
+    assert hashlib.sha256(read_blob(node.blob.storage_key)).hexdigest() == sha
+    assert TusUpload.objects.count() == 0
+    if bucket is not None:
+        # The part sent twice was stored once: one object, no multipart upload left over.
+        assert bucket.object_keys() == [node.blob.storage_key]
+        assert bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
 
 
 def test_quota_race_of_two_uploads_lets_exactly_one_start(

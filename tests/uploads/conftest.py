@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
+from tests.people.conftest import world  # noqa: F401 - alice, bob, carol, mallory and /Team
 
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 CHUNK = "application/offset+octet-stream"
@@ -57,17 +59,37 @@ class Backend:
         self.bucket = bucket
 
     def leftovers(self) -> list[str]:
-        """What unfinished uploads hold: part files, or multipart uploads and staging objects."""
+        """What unfinished uploads hold: part files, or multipart uploads and assembled
+        objects that no blob keeps."""
         if self.bucket is None:
             from pathlib import Path
 
             folder = Path(self.settings.FILE_UPLOAD_TEMP_DIR) / "tus"
             return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        from files.models import Blob
+
         client = self.bucket.client
         uploads = client.list_multipart_uploads(Bucket=self.bucket.name).get("Uploads", [])
-        return sorted(
-            [f"multipart:{u['Key']}" for u in uploads] + self.bucket.object_keys("uploads/")
-        )
+        kept = set(Blob.objects.exclude(key=None).values_list("key", flat=True))
+        assembled = [key for key in self.bucket.object_keys("blobs/uploads/") if key not in kept]
+        return sorted([f"multipart:{u['Key']}" for u in uploads] + assembled)
+
+
+@pytest.fixture
+def s3_calls(s3_storage: Any) -> Iterator[list[str]]:
+    """The names of the S3 operations this process's blob store sends (CopyObject, …),
+    recorded through boto3's public event hooks: nothing is replaced."""
+    from files.store import blob_store
+
+    client = blob_store().storage.connection.meta.client
+    calls: list[str] = []
+
+    def record(model: Any, **kwargs: Any) -> None:
+        calls.append(model.name)
+
+    client.meta.events.register("before-call.s3", record)
+    yield calls
+    client.meta.events.unregister("before-call.s3", record)
 
 
 @pytest.fixture(params=["local", "s3"])
