@@ -16,6 +16,7 @@ from django.test import RequestFactory
 from PIL import Image
 
 from files.delivery import BlobMissing
+from files.models import Node
 from files.thumbnails import (
     ImageTooLarge,
     NoThumbnail,
@@ -271,7 +272,9 @@ def test_a_pdf_that_takes_hours_to_draw_is_a_clear_422_at_the_time_limit(
     """Drawing its page (10^12 operations) is one call into pdfium, which cannot be
     interrupted: the page is drawn in a child process that is killed at the limit."""
     settings.FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS = 1
-    node = upload("hostile.pdf", documents.pdf_that_takes_hours())
+    uploaded = upload("hostile.pdf", documents.pdf_that_takes_hours())
+    # Read whole here: the call runs in a thread of its own (another database connection).
+    node = Node.objects.select_related("blob").get(pk=uploaded.pk)
     with pytest.raises(UnreadableFile) as raised:
         without_hanging(lambda: thumb(node))
     assert raised.value.status_code == 422
