@@ -8,17 +8,26 @@ versions and trash — never delete for good. Re-sharing (links or people) needs
 ``can_reshare`` and never goes above the role of that share. The trash is the owner's: a
 recipient reaches only live items.
 
-Lists start from ``Node.objects.visible_to(user)`` (the same rule as one query); one node is
-checked with :func:`access_of` / :func:`can`: one query over the ids in its path. Anything
-not allowed is a 404 (:func:`node_for`), as for a node that does not exist.
+Lists start from ``Node.objects.visible_to(user)`` (the same rule as one query); searches
+over everything a person may see use :func:`visible_filter`, the same rule found from the
+shares' side. One node is checked with :func:`access_of` / :func:`can`: one query over the
+ids in its path. Anything not allowed is a 404 (:func:`node_for`), as for a node that does
+not exist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Expression, IntegerField, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.compiler import SQLCompiler
+from django.utils import timezone
 
 from accounts.models import User
 from files import tree
@@ -147,3 +156,114 @@ def crumbs_for(user: User, node: Node) -> list[Node]:
         if folder.pk in reached:
             return chain[index:]
     return chain[-1:]
+
+
+# --- everything a person may see, found from the shares ------------------------------------
+
+
+class _UnionOfIds(Expression):
+    """The right-hand side of ``pk__in``: ``(SELECT * FROM (…) UNION ALL SELECT * FROM (…))``
+    over subqueries that each select one column, the node ids. Each part is planned on its
+    own (with its own index), which one query with OR between them would not be."""
+
+    def __init__(self, *parts: Subquery | RawSQL) -> None:
+        super().__init__(output_field=IntegerField())
+        self.parts: list[Any] = list(parts)
+
+    def get_source_expressions(self) -> list[Any]:
+        return list(self.parts)
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.parts = list(exprs)
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
+    ) -> tuple[str, tuple[Any, ...]]:
+        sqls: list[str] = []
+        params: list[Any] = []
+        for number, part in enumerate(self.parts):
+            sql, part_params = compiler.compile(part)
+            sqls.append(f"SELECT * FROM {sql} p{number}")  # noqa: S608 - compiled SQL
+            params.extend(part_params)
+        return "(" + " UNION ALL ".join(sqls) + ")", tuple(params)
+
+
+def _shared_ids(user: User) -> RawSQL:
+    """The ids of the nodes ``user`` reaches through unexpired shares to them or one of
+    their groups: each shared node and everything below it, trashed or not.
+
+    Found from the shares: for each share, one range on ``files_node_path`` (the node's
+    key, as in :func:`files.models.shared_with`), so the cost follows what is shared with
+    the person, not how many nodes the table holds or how many names match. The shares must
+    stay the outer loop: ``CROSS JOIN`` keeps that order on SQLite, and on PostgreSQL a
+    ``LATERAL`` subquery the planner may not flatten (``OFFSET 0``) — left to itself, it
+    once scanned every node to probe the shares of someone who had none."""
+    node = Node._meta.db_table
+    share = NodeShare._meta.db_table
+    member = User.groups.through._meta.db_table
+    unexpired = "(expires_at IS NULL OR expires_at > %s)"
+    shares = (
+        f"SELECT node_id, node_key FROM {share} WHERE user_id = %s AND {unexpired} "  # noqa: S608 - our table names only
+        f"UNION ALL SELECT node_id, node_key FROM {share} WHERE {unexpired} AND group_id IN "
+        f"(SELECT group_id FROM {member} WHERE user_id = %s)"
+    )
+    below = "n.path >= s.node_key AND n.path < s.node_key || '~'"
+    if connection.vendor == "postgresql":
+        reach = f"CROSS JOIN LATERAL (SELECT n.id FROM {node} n WHERE {below} OFFSET 0) n"  # noqa: S608
+    else:
+        reach = f"CROSS JOIN {node} n WHERE {below}"
+    sql = (
+        f"SELECT n.id AS id FROM ({shares}) s {reach} "  # noqa: S608 - our table names only
+        f"UNION ALL SELECT s.node_id AS id FROM ({shares}) s"
+    )
+    now = timezone.now()
+    return RawSQL(sql, [user.pk, now, now, user.pk] * 2)  # noqa: S611
+
+
+def visible_filter(user: User | AnonymousUser, *, own: Sequence[QuerySet[Node]] | None = None) -> Q:
+    """The rule of ``Node.objects.visible_to(user)`` as a filter for searches: the caller's
+    own nodes and the live nodes shared with them, the shared ones found from the shares
+    (:func:`_shared_ids`) instead of testing every node against every share.
+
+    ``own``: the caller's own nodes to consider, as querysets of
+    ``Node.objects.owned_by(user)`` narrowed each its own way (by name, where an index can
+    serve it; by text); default all of them. Shared nodes are not narrowed: the caller
+    filters the whole result further."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    assert isinstance(user, User)
+    mine = [Node.objects.owned_by(user)] if own is None else own
+    ids = _UnionOfIds(*(Subquery(part.values("pk")) for part in mine), _shared_ids(user))
+    # Shared nodes count only while live (the trash is the owner's).
+    return Q(pk__in=ids) & (Q(owner=user) | Q(trashed_at__isnull=True))
+
+
+def shared_roots(user: User | AnonymousUser, nodes: Iterable[Node]) -> dict[int, int]:
+    """For each of ``nodes`` that is someone else's, the topmost node on its way down (the
+    node itself included) shared with ``user``: the item Shared with me lists it under, as
+    :func:`crumbs_for` starts there. One query for all the nodes; a node not reached (or
+    the caller's own) is left out."""
+    if not user.is_authenticated:
+        return {}
+    assert isinstance(user, User)
+    chains = {
+        node.pk: [*tree.ids_in(node.path), node.pk] for node in nodes if node.owner_id != user.pk
+    }
+    wanted = {pk for chain in chains.values() for pk in chain}
+    if not wanted:
+        return {}
+    ordered = sorted(wanted)
+    reached: set[int] = set()
+    for start in range(0, len(ordered), 10_000):  # stay under SQLite's parameter limit
+        reached.update(
+            NodeShare.objects.live()
+            .to_user(user)
+            .filter(node_id__in=ordered[start : start + 10_000])
+            .values_list("node_id", flat=True)
+        )
+    roots: dict[int, int] = {}
+    for pk, chain in chains.items():
+        top = next((ancestor for ancestor in chain if ancestor in reached), None)
+        if top is not None:
+            roots[pk] = top
+    return roots

@@ -1,7 +1,8 @@
 """The one search engine, used by the API, the web page and saved searches.
 
 :func:`build_queryset` turns a :class:`~search.query.SearchQuery` into one query over the
-caller's own nodes, and :func:`search` fetches a page of hits with their paths.
+caller's own nodes and what is shared with them, and :func:`search` fetches a page of hits
+with their paths as the caller sees them (:func:`places_of`).
 
 Name matching: every word of ``q`` must occur in the name, ignoring case. On PostgreSQL
 accents are ignored too: both sides go through ``f_unaccent(lower(...))``, the exact
@@ -30,9 +31,10 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
     Func,
-    IntegerField,
     OrderBy,
     OuterRef,
     Q,
@@ -48,7 +50,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
-from files import tree
+from files import access, tree
 from files.models import Node, Tag
 from search.categories import category_of, category_q, extension_expression
 from search.errors import InvalidSearch, SearchFolderNotFound
@@ -62,6 +64,7 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "build_queryset",
+    "places_of",
     "resolve_folder",
     "search",
 ]
@@ -79,40 +82,78 @@ def _folded(expression: Combinable, function: str = "f_unaccent") -> Func:
     return Func(Lower(expression), function=function, output_field=TextField())
 
 
-def _name_filter(qs: QuerySet[Node], words: Sequence[str]) -> tuple[QuerySet[Node], Q, Any]:
-    """The condition that every word is in the name, and its relevance expression.
+@dataclass(frozen=True)
+class _NameMatch:
+    """Every word of the query in the name, as filters on a queryset that has the aliases
+    of :meth:`aliased`.
 
-    On PostgreSQL each word is tested twice, with the same answer: on
-    ``f_unaccent(lower(name))``, the indexed expression, so the planner can use the trigram
-    index; and on ``f_unaccent_fast(lower(name))``, an inlined twin that costs a third as
-    much. PostgreSQL evaluates the cheaper condition first, so when it scans one owner's
-    nodes instead of the index, only the rows that match pay for the indexable one."""
-    phrase = " ".join(words)
-    if connection.vendor == "postgresql":
-        qs = qs.alias(
-            search_name=_folded(F("name")),
-            search_name_fast=_folded(F("name"), "f_unaccent_fast"),
-        )
-        match = Q()
-        for word in words:
-            # A constant once planned (f_unaccent is IMMUTABLE), as the index needs.
-            needle = _folded(Value(word))
-            match &= Q(search_name_fast__contains=needle, search_name__contains=needle)
-        needle = _folded(Value(phrase))
-        exact, prefix = Q(search_name_fast=needle), Q(search_name_fast__startswith=needle)
-    else:
+    ``indexed`` is what the planner may answer from the trigram index (PostgreSQL): each
+    word tested twice, with the same answer, on ``f_unaccent(lower(name))`` (the indexed
+    expression) and on ``f_unaccent_fast(lower(name))``, an inlined twin that costs a third
+    as much; PostgreSQL tests the cheaper one first, so when it scans rows instead of the
+    index, only the rows that match pay for the indexable one. ``cheap`` is the twin alone,
+    for rows that are read anyway (shared items, found from the shares; the ranking), and
+    ``exact``/``prefix`` are the whole query against the whole name, for relevance."""
+
+    indexed: Q
+    cheap: Q
+    exact: Q
+    prefix: Q
+
+    @classmethod
+    def of(cls, words: Sequence[str]) -> _NameMatch:
+        phrase = " ".join(words)
+        if connection.vendor == "postgresql":
+            indexed, cheap = Q(), Q()
+            for word in words:
+                # A constant once planned (f_unaccent is IMMUTABLE), as the index needs.
+                needle = _folded(Value(word))
+                cheap &= Q(search_name_fast__contains=needle)
+                indexed &= Q(search_name_fast__contains=needle, search_name__contains=needle)
+            needle = _folded(Value(phrase))
+            return cls(
+                indexed=indexed,
+                cheap=cheap,
+                exact=Q(search_name_fast=needle),
+                prefix=Q(search_name_fast__startswith=needle),
+            )
         match = Q()
         for word in words:
             match &= Q(name__icontains=word)
-        exact, prefix = Q(name__iexact=phrase), Q(name__istartswith=phrase)
-    rank = Case(
-        When(exact, then=Value(0)),
-        When(prefix, then=Value(1)),
-        When(match, then=Value(2)),
-        default=Value(TEXT_ONLY),
-        output_field=IntegerField(),
-    )
-    return qs, match, rank
+        return cls(
+            indexed=match,
+            cheap=match,
+            exact=Q(name__iexact=phrase),
+            prefix=Q(name__istartswith=phrase),
+        )
+
+    @staticmethod
+    def aliased(qs: QuerySet[Node]) -> QuerySet[Node]:
+        if connection.vendor != "postgresql":
+            return qs
+        return qs.alias(
+            search_name=_folded(F("name")),
+            search_name_fast=_folded(F("name"), "f_unaccent_fast"),
+        )
+
+    def rank(self, text_rank: Any) -> Case:
+        """Relevance, smaller is better: 0 the whole name, 1 it starts with the query, 2 it
+        has every word; a hit found only in the text gets 3 plus a fraction that shrinks as
+        its text matches better (the full-text rank is computed for those rows only)."""
+        text_only: Any = Value(float(TEXT_ONLY) + 1.0)
+        if text_rank is not None:
+            better = Coalesce(text_rank, Value(0.0), output_field=FloatField())
+            text_only = ExpressionWrapper(
+                Value(float(TEXT_ONLY)) + Value(1.0) / (Value(1.0) + better),
+                output_field=FloatField(),
+            )
+        return Case(
+            When(self.exact, then=Value(0.0)),
+            When(self.prefix, then=Value(1.0)),
+            When(self.cheap, then=Value(2.0)),
+            default=text_only,
+            output_field=FloatField(),
+        )
 
 
 def _tags_filter(
@@ -152,10 +193,15 @@ def resolve_folder(*, user: User | AnonymousUser, folder_id: int) -> Node:
 
 
 def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySet[Node]:
-    """One query for ``query`` over the caller's own nodes, ordered as asked.
+    """One query for ``query`` over what the caller may see, ordered as asked: their own
+    nodes and what is shared with them (:func:`files.access.visible_filter`); the home
+    folder is never a hit.
 
-    Starts from ``Node.objects.visible_to(user)``; the home folder is never a hit."""
-    qs: QuerySet[Node] = Node.objects.visible_to(user).filter(parent__isnull=False)
+    Access is applied once, to ids gathered per side: the caller's own nodes with the name
+    filter (an index may serve it) and, separately, their text matches; the shared nodes
+    from the shares, one path range each. The words are then tested on the rows read, with
+    the cheaper name test (:class:`_NameMatch`)."""
+    qs: QuerySet[Node] = Node.objects.filter(parent__isnull=False)
     if query.trash == "exclude":
         qs = qs.filter(trashed_at__isnull=True)
     elif query.trash == "only":
@@ -164,24 +210,23 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
         qs = qs.filter(tree.subtree_filter(resolve_folder(user=user, folder_id=query.folder_id)))
 
     rank: Any = None
-    text_rank: Any = None
     if query.words:
-        qs, name_match, rank = _name_filter(qs, query.words)
+        names = _NameMatch.of(query.words)
         texts = index().matching(query.q)
-        if texts is None:
-            qs = qs.filter(name_match)
-        else:
-            # Two lookups, each on its own index (names: trigram; text: GIN or FTS5),
-            # joined by id: a plain OR of both would make PostgreSQL scan every node of
-            # the owner and test each one.
-            own = Node.objects.visible_to(user)
-            by_name = _name_filter(own, query.words)
-            by_name_ids = by_name[0].filter(by_name[1]).values("pk")
-            by_text_ids = own.filter(texts).values("pk")
-            qs = qs.filter(pk__in=by_name_ids.union(by_text_ids, all=True))
-            text_rank = index().rank(query.q)
-        qs = qs.annotate(search_rank=rank)
+        own = Node.objects.owned_by(user)
+        # Two lookups, each on its own index (names: trigram; text: GIN or FTS5): a plain
+        # OR of both would make PostgreSQL scan every node of the owner and test each one.
+        own_hits = [names.aliased(own).filter(names.indexed)]
+        if texts is not None:
+            own_hits.append(own.filter(texts))
+        qs = names.aliased(qs).filter(access.visible_filter(user, own=own_hits))
+        # Every row is tested again, own ones too: an own node may also be reached through a
+        # share (to a group its owner is in), and the shared side is not narrowed.
+        qs = qs.filter(names.cheap if texts is None else names.cheap | texts)
+        qs = qs.annotate(search_rank=names.rank(index().rank(query.q)))
         rank = F("search_rank")
+    else:
+        qs = qs.filter(access.visible_filter(user))
     if query.types or query.extensions:
         qs = qs.alias(file_ext=extension_expression())
     if query.types:
@@ -205,10 +250,10 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
         qs = _tags_filter(qs, user, query)
     if query.favorite is not None:
         qs = qs.filter(is_favorite=query.favorite)
-    return qs.order_by(*_ordering(query.ordering, rank, text_rank))
+    return qs.order_by(*_ordering(query.ordering, rank))
 
 
-def _ordering(ordering: str, rank: Any, text_rank: Any = None) -> list[OrderBy]:
+def _ordering(ordering: str, rank: Any) -> list[OrderBy]:
     """ORDER BY for ``ordering``; without words to rank by, relevance is by name."""
     descending = ordering.startswith("-")
     key = ordering.lstrip("-")
@@ -224,30 +269,37 @@ def _ordering(ordering: str, rank: Any, text_rank: Any = None) -> list[OrderBy]:
         "modified": F("updated_at"),
         "created": F("created_at"),
     }[key]
-    order = [primary.desc() if descending else primary.asc()]
-    if key == "relevance" and text_rank is not None:
-        # Among text-only hits (the name matches rank above them), the better text first.
-        text_first = Coalesce(text_rank, Value(0.0))
-        order.append(text_first.asc() if descending else text_first.desc())
     # Ties by name, then id, so pages never shuffle.
-    return [*order, Lower("name").asc(), F("id").asc()]
+    return [primary.desc() if descending else primary.asc(), Lower("name").asc(), F("id").asc()]
 
 
 # --- results -----------------------------------------------------------------------------
 
 
-# Relevance of a hit whose name does not match: it was found in the text.
+# Relevance of a hit whose name does not match (it was found in the text): this or more.
 TEXT_ONLY = 3
+
+
+# Where other people's items are, for the person they are shared with (as on the web page
+# and in WebDAV): "Shared with me/<shared item>/…", never the owner's folders above it.
+SHARED_WITH_ME = "Shared with me"
 
 
 @dataclass(frozen=True)
 class SearchHit:
     node: Node
+    # As the caller sees it: "/Docs/a.pdf" in their own files (from the home folder),
+    # "Shared with me/Q3/a.pdf" for someone else's item shared with them.
     path: str
     # The matching part of the document's text, matches between MARK_START and MARK_END.
     snippet: str | None = None
     # Found in the text only (its name does not have every word).
     in_text: bool = False
+    # Someone else's item, reached through a share.
+    shared: bool = False
+    # The folder holding it that the caller can open; None for a shared item itself (it
+    # sits in Shared with me).
+    folder_id: int | None = None
 
     @property
     def snippet_html(self) -> SafeString | None:
@@ -296,8 +348,9 @@ def search(
     """A page of hits for ``query``: a fixed number of queries whatever the page size (the
     page, the hits' tags, their paths).
 
-    ``with_total`` also counts every hit, in the same query as the page (``COUNT(*) OVER
-    ()``): a separate ``count()`` would match every name a second time."""
+    ``with_total`` also counts every hit: from the page itself when it is the last one; else
+    on PostgreSQL in the same query (``COUNT(*) OVER ()``, a separate ``count()`` would
+    match every name a second time), on SQLite with ``count()`` (:func:`_total_in_window`)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidSearch(
             "{param} must be between 1 and {high}.", param="limit", values={"high": MAX_LIMIT}
@@ -308,16 +361,22 @@ def search(
         )
     qs = build_queryset(user=user, query=query)
     page = qs.prefetch_related("tags")
-    if with_total:
+    in_window = with_total and _total_in_window()
+    if in_window:
         page = page.annotate(search_total=Window(Count("pk")))
     rows = list(page[offset : offset + limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     total: int | None = None
     if with_total:
-        # An offset past the last hit fetches no row to read the total from.
-        total = rows[0].search_total if rows else (0 if offset == 0 else qs.count())  # type: ignore[attr-defined]
-    paths = tree.paths_of(rows)
+        if in_window and rows:
+            total = rows[0].search_total  # type: ignore[attr-defined]
+        elif not has_more and (rows or offset == 0):
+            total = offset + len(rows)
+        else:
+            # More pages, or an offset past the last hit (no row to read the total from).
+            total = qs.count()
+    places = places_of(user, rows)
     snippets: dict[int, str] = {}
     if query.words:
         snippets = index().snippets(query.q, sorted({n.blob_id for n in rows if n.blob_id}))
@@ -325,9 +384,11 @@ def search(
         hits=[
             SearchHit(
                 node=node,
-                path=paths[node.pk],
+                path=places[node.pk][0],
                 snippet=snippets.get(node.blob_id) if node.blob_id else None,
-                in_text=getattr(node, "search_rank", None) == TEXT_ONLY,
+                in_text=getattr(node, "search_rank", 0) >= TEXT_ONLY,
+                shared=places[node.pk][1],
+                folder_id=places[node.pk][2],
             )
             for node in rows
         ],
@@ -336,3 +397,39 @@ def search(
         has_more=has_more,
         total=total,
     )
+
+
+def _total_in_window() -> bool:
+    """Count the hits with ``COUNT(*) OVER ()`` in the page's own query? PostgreSQL counts
+    the rows it sorts anyway; SQLite's window first copies every matching row into a
+    temporary table, which costs more than a second, narrower query (10,000 hits: about
+    twice as long as ``count()``)."""
+    return connection.vendor == "postgresql"
+
+
+def places_of(
+    user: User | AnonymousUser, rows: list[Node]
+) -> dict[int, tuple[str, bool, int | None]]:
+    """(path, shared, folder the caller can open) of each hit, as the caller sees it: their
+    own from the home folder; someone else's under Shared with me, from the item shared
+    with them down (:func:`files.access.shared_roots`), so the owner's folders above it
+    never show. At most three queries whatever the page size."""
+    roots = access.shared_roots(user, rows)
+    places: dict[int, tuple[str, bool, int | None]] = {}
+    own = [node for node in rows if node.pk not in roots]
+    own_paths = tree.paths_of(own)
+    for node in own:
+        places[node.pk] = (own_paths[node.pk], False, node.parent_id)
+    chains: dict[int, list[int]] = {}
+    for node in rows:
+        if node.pk in roots:
+            chain = [*tree.ids_in(node.path), node.pk]
+            chains[node.pk] = chain[chain.index(roots[node.pk]) : -1]
+    wanted = sorted({pk for chain in chains.values() for pk in chain})
+    names = dict(Node.objects.filter(pk__in=wanted).values_list("id", "name")) if wanted else {}
+    for node in rows:
+        if node.pk in chains:
+            parts = [names[pk] for pk in chains[node.pk] if pk in names]
+            folder = node.parent_id if node.pk != roots[node.pk] else None
+            places[node.pk] = ("/".join([SHARED_WITH_ME, *parts, node.name]), True, folder)
+    return places

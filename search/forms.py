@@ -19,10 +19,10 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
 
 from accounts.models import User
-from files import tree
+from files import access
 from files.models import Node
 from search.categories import CATEGORY_KEYS, FILE_CATEGORIES
-from search.engine import resolve_folder
+from search.engine import places_of, resolve_folder
 from search.errors import InvalidProfile, InvalidSearch
 from search.models import SearchProfile
 from search.query import SearchQuery
@@ -223,7 +223,7 @@ class SearchForm(forms.Form):
 
     def _folder_choices(self, data: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         folders = list(
-            Node.objects.visible_to(self.user)
+            Node.objects.filter(access.visible_filter(self.user))
             .filter(is_folder=True, trashed_at__isnull=True, parent__isnull=False)
             .order_by("path", "id")[:MAX_FOLDER_CHOICES]
         )
@@ -231,8 +231,11 @@ class SearchForm(forms.Form):
         if asked and asked[0].isdigit() and all(str(f.pk) != asked[0] for f in folders):
             extra = Node.objects.visible_to(self.user).filter(pk=int(asked[0]), is_folder=True)
             folders.extend(extra.filter(trashed_at__isnull=True)[:1])
-        paths = tree.paths_of(folders)
-        choices = sorted(((str(f.pk), paths[f.pk]) for f in folders), key=lambda c: c[1].lower())
+        # Folders shared with the person read "Shared with me/Q3", as in the results.
+        places = places_of(self.user, folders)
+        choices = sorted(
+            ((str(f.pk), places[f.pk][0]) for f in folders), key=lambda c: c[1].lower()
+        )
         return [("", "All your files"), *choices]
 
     def full_clean(self) -> None:

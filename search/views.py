@@ -60,16 +60,30 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _location(hit: SearchHit) -> str:
-    folder = place_name(hit.path.rsplit("/", 1)[0])
+    folder = hit.path.rsplit("/", 1)[0]
+    if not hit.shared:
+        folder = place_name(folder)
     return f"{folder} (in the trash)" if hit.node.trashed_at is not None else folder
+
+
+def _location_url(hit: SearchHit, folder_url: str) -> str:
+    """The page of the folder holding the hit, as the caller can open it: their own folder,
+    a folder inside what is shared with them, or Shared with me for a shared item itself."""
+    if hit.node.trashed_at is not None:
+        return ""  # its folder may be in the trash too; the details page offers restore
+    if hit.folder_id is None:
+        return reverse("sharing:shared-with-me")
+    return folder_url.replace("/0/", f"/{hit.folder_id}/")
 
 
 def _rows(page: SearchPage) -> list[Any]:
     rows = rows_for([hit.node for hit in page.hits])
     node_url = reverse("files:node", args=[0])
+    folder_url = reverse("files:folder", args=[0])
     for row, hit in zip(rows, page.hits, strict=True):
         # The engine has the paths already; rows_for would look them up a second time.
         row.location = _location(hit)
+        row.location_url = _location_url(hit, folder_url)
         row.snippet = hit.snippet_html or ""
         row.found_in_text = hit.in_text
         if hit.node.trashed_at is not None:

@@ -127,6 +127,8 @@ class Row:
     thumbnail: bool
     tags: list[str]
     location: str = ""
+    # Where "in <location>" leads (search results): the folder's page.
+    location_url: str = ""
     # Where a search found the words in the file's text (HTML, escaped), and whether only there.
     snippet: str = ""
     found_in_text: bool = False

@@ -10,14 +10,29 @@ from search.query import MAX_LIST_ITEMS, MAX_QUERY_LENGTH, ORDERINGS
 
 
 class SearchHitSerializer(serializers.Serializer):
-    """One node found, with its path (from the home folder, e.g. ``/Documents/a.pdf``)."""
+    """One node found, with its path as you see it: from your home folder for your own
+    (``/Documents/a.pdf``), under Shared with me for someone else's item shared with you
+    (``Shared with me/Q3/a.pdf``, starting at the item shared with you)."""
 
     id = serializers.IntegerField(source="node.pk", read_only=True)
     name = serializers.CharField(source="node.name", read_only=True)
-    path = serializers.CharField(read_only=True)
+    path = serializers.CharField(
+        read_only=True,
+        help_text="`/Documents/a.pdf` for your own items; `Shared with me/<shared item>/…` "
+        "for items shared with you (the owner's folders above the shared item never show).",
+    )
+    shared = serializers.BooleanField(
+        read_only=True, help_text="Someone else's item, shared with you (or your group)."
+    )
     # Named like the node field; DRF takes declared fields out of the class, so this does
     # not shadow Field.parent at run time (only the stubs see a clash).
-    parent = serializers.IntegerField(source="node.parent_id", read_only=True)  # type: ignore[assignment]
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        source="folder_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The folder holding it that you can open; null for an item shared with "
+        "you itself (it is in Shared with me).",
+    )
     is_folder = serializers.BooleanField(source="node.is_folder", read_only=True)
     category = serializers.CharField(
         read_only=True, help_text="The file type category: " + ", ".join(CATEGORY_KEYS) + "."

@@ -129,8 +129,10 @@
           item.appendChild(icon(hit.category));
           var text = el("span", "topsearch-text");
           text.appendChild(el("span", "topsearch-name", hit.name));
+          // Own items: from the home folder ("/Docs/a.pdf"); shared ones as the person
+          // sees them ("Shared with me/Q3/a.pdf"), never the owner's folders.
           var folder = hit.path.slice(0, hit.path.lastIndexOf("/"));
-          text.appendChild(el("span", "topsearch-path", "in Your files" + folder));
+          text.appendChild(el("span", "topsearch-path", hit.shared ? "in " + folder : "in Your files" + folder));
           if (hit.snippet) {
             // Escaped by the server; only the <mark> around the matching words is markup.
             var snippet = el("span", "topsearch-snippet");

@@ -217,3 +217,30 @@ def test_words_inside_documents_in_the_box_the_page_and_the_details_panel(
     page.goto("/search/?q=broken")
     row(page, "broken.pdf").locator(".cell.size").click()  # the panel stays open
     expect(page.locator("#details-text-state")).to_contain_text("could not be read")
+
+
+def test_shared_items_show_where_the_recipient_sees_them(signed_in: Page, alice: Any) -> None:
+    """Carla shares Q3, deep in her private folders, with alice: alice's suggestions and
+    results say "Shared with me/Q3", never carla's folders, and the place opens Q3."""
+    from sharing.people import person_share_create
+    from tests.factories import UserFactory
+
+    carla = UserFactory(username="carla")
+    make_file(carla, "/carla-private/Projects/Q3/quarterly report.pdf", b"%PDF-1.4")
+    q3 = selectors.node_at_path(carla, "/carla-private/Projects/Q3")
+    person_share_create(actor=carla, node=q3, user="alice")
+    page = signed_in
+    page.goto("/")
+    page.get_by_role("combobox", name="Search your files").fill("quarterly")
+    option = page.get_by_role("listbox", name="Matching files and folders").get_by_role("option")
+    expect(option.nth(0)).to_contain_text("quarterly report.pdf")
+    expect(option.nth(0)).to_contain_text("in Shared with me/Q3")
+    expect(option.nth(0)).not_to_contain_text("carla-private")
+
+    page.goto("/search/?q=quarterly")
+    place = row(page, "quarterly report.pdf").locator(".location")
+    expect(place).to_have_text("in Shared with me/Q3")
+    expect(page.locator("main")).not_to_contain_text("carla-private")
+    place.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/files/folders/{q3.pk}/$"))
+    expect(row(page, "quarterly report.pdf")).to_be_visible()

@@ -84,8 +84,11 @@ def test_words_find_names_and_show_where_they_are(web: Client, upload: Any, mkdi
     assert response.status_code == 200
     assert sorted(names_in(response)) == ["Annual report 2025.pdf", "report-draft.txt"]
     page = text(response)
-    assert "in Your files/Work/Finance</span>" in page
-    assert "in Your files</span>" in page
+    # Where each one is, linking to that folder's page.
+    home = reports.parent.parent
+    finance = f'href="/files/folders/{reports.pk}/">Your files/Work/Finance</a>'
+    assert f'in <a class="location-link" {finance}' in page
+    assert f'in <a class="location-link" href="/files/folders/{home.pk}/">Your files</a>' in page
     assert "2 results for “report”" in page
     # The page's box keeps the words, so the next search starts from them.
     assert re.search(r'<input type="search" name="q" value="report"', page)
