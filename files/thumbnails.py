@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from fileflow.errors import DomainError
 from files.blobs import open_blob
 from files.delivery import missing_blob, serve_stored
 from files.models import Node
+from files.pdf import PdfFailed, pdf_first_page_image
 from files.store import blob_store
 
 if TYPE_CHECKING:
@@ -50,9 +50,6 @@ IMAGE_FORMATS = {
     "image/avif": "AVIF",
 }
 PDF_TYPES = frozenset({"application/pdf"})
-
-# pdfium is not thread-safe, and gunicorn's gthread workers run requests in threads.
-_pdfium_lock = threading.Lock()
 
 
 def _decode_errors() -> tuple[type[BaseException], ...]:
@@ -161,36 +158,28 @@ def _image_thumbnail(node: Node, size: int) -> Image.Image:
 
 
 def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
-    import pypdfium2 as pdfium
-
     assert node.blob is not None
     try:
         source = open_blob(node.blob)
     except FileNotFoundError:
         raise missing_blob(node.blob.storage_key) from None
-    with source, _pdfium_lock:
+    seconds = settings.FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS
+    with source:
         try:
-            document = pdfium.PdfDocument(source)
-        except (pdfium.PdfiumError, *_decode_errors()):
-            raise _unreadable("a PDF (or it is protected by a password)") from None
-        try:
-            if len(document) == 0:
-                raise _unreadable("a PDF")
-            page = document[0]
-            width, height = page.get_size()
-            if width <= 0 or height <= 0:
-                raise _unreadable("a PDF")
-            # Render the first page straight at thumbnail size (PDF units are 1/72 inch).
-            # A portrait page shows its top square: a title and first lines, not the
-            # middle of the page (which is what a grid tile's crop would show).
-            cut = max(0.0, height - width)
-            scale = size / max(width, height - cut)
-            bitmap = page.render(scale=scale, crop=(0, cut, 0, 0), may_draw_forms=False)
-            return _fit(bitmap.to_pil())
-        except (pdfium.PdfiumError, *_decode_errors()):
+            # In a child process with a time limit: a hostile PDF can keep pdfium drawing
+            # for hours (files.pdf). A portrait page shows its top square: a title and
+            # first lines, not the middle of the page (what a grid tile's crop would show).
+            return _fit(pdf_first_page_image(source, size=size, seconds=seconds))
+        except PdfFailed as failed:
+            if failed.stage == "open":
+                raise _unreadable("a PDF (or it is protected by a password)") from None
+            if failed.stage == "time":
+                unit = "second" if seconds == 1 else "seconds"
+                raise UnreadableFile(
+                    f"This PDF's first page takes longer than {seconds:g} {unit} to draw, "
+                    "so it gets no thumbnail."
+                ) from None
             raise _unreadable("a PDF") from None
-        finally:
-            document.close()
 
 
 def _render(node: Node, size: int) -> bytes:
