@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -43,6 +45,7 @@ from files.errors import (
     QuotaExceeded,
     UploadTooLarge,
 )
+from files.models import Node
 
 CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 8192
@@ -96,6 +99,69 @@ def too_large(name: str, limit: int, size: int | None = None) -> UploadTooLarge:
     )
 
 
+class HashBeside:
+    """Feeds a hash object from a thread of its own, beside the thread that writes the bytes.
+
+    hashlib releases the GIL while it hashes a big buffer, so receiving and writing the next
+    chunk overlaps hashing this one: a big upload costs about the larger of the two instead
+    of their sum. The first ``inline`` bytes are hashed in the caller's thread, so a small
+    upload starts no thread. At most ``depth`` chunks wait for the hasher (memory stays
+    flat); chunks are bytes, never changed once handed over.
+    """
+
+    def __init__(self, hasher: Any, *, inline: int = CHUNK_SIZE, depth: int = 1) -> None:
+        self._hasher = hasher
+        self._inline = inline
+        self._depth = depth
+        self._queue: queue.Queue[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._error: Exception | None = None
+
+    def update(self, data: bytes) -> None:
+        if not isinstance(data, bytes):
+            data = bytes(data)  # a buffer its owner may reuse after this call
+        if self._queue is None:
+            if self._inline >= len(data):
+                self._inline -= len(data)
+                self._hasher.update(data)
+                return
+            self._queue = queue.Queue(maxsize=self._depth)
+            self._thread = threading.Thread(target=self._run, name="fileflow-hash", daemon=True)
+            self._thread.start()
+        if data:
+            self._queue.put(data)
+
+    def _run(self) -> None:
+        assert self._queue is not None
+        failed = False
+        while data := self._queue.get():  # b"": no more
+            if failed:
+                continue  # keep draining, so the writer never blocks on a full queue
+            try:
+                self._hasher.update(data)
+            # Whatever fails must reach the writer (by result()), which would otherwise wait
+            # on a full queue for ever.
+            except Exception as exc:  # noqa: BLE001
+                self._error, failed = exc, True
+
+    def _stop(self) -> None:
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(b"")
+            self._thread.join()
+            self._queue = self._thread = None
+
+    def result(self) -> Any:
+        """The hash object, once every byte handed over is in it."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        return self._hasher
+
+    def close(self) -> None:
+        """Stop the hasher thread (if any); the hash is not wanted any more."""
+        self._stop()
+
+
 class Receiver:
     """Writes chunks to a temp file, hashing and counting them as they pass."""
 
@@ -104,7 +170,7 @@ class Receiver:
         os.makedirs(directory, exist_ok=True)
         fd, self.path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
         self._file = os.fdopen(fd, "wb")
-        self._hash = hashlib.sha256()
+        self._hash = HashBeside(hashlib.sha256())
         self._head = bytearray()
         self.name = name
         self.size = 0
@@ -121,12 +187,16 @@ class Receiver:
         self._file.write(chunk)
 
     def finish(self) -> Received:
-        self._file.close()
-        return Received(
-            path=self.path, size=self.size, sha256=self._hash.hexdigest(), head=bytes(self._head)
-        )
+        try:
+            self._file.close()
+            sha256 = self._hash.result().hexdigest()
+        except BaseException:
+            self.abort()
+            raise
+        return Received(path=self.path, size=self.size, sha256=sha256, head=bytes(self._head))
 
     def abort(self) -> None:
+        self._hash.close()
         if not self._file.closed:
             self._file.close()
         with contextlib.suppress(FileNotFoundError):
@@ -153,23 +223,42 @@ def declared_length(meta: Mapping[str, Any]) -> int | None:
     return length if length >= 0 else None
 
 
-def refuse_early(meta: Mapping[str, Any], owner: User, *, visitor: bool = False) -> None:
+def refuse_early(
+    meta: Mapping[str, Any], owner: User, *, visitor: bool = False, uploader: User | None = None
+) -> None:
     """Refuse a body that cannot fit in the owner's free space before reading a byte of it.
 
-    Only the free space is checked here, against the whole body: the per-file limit is the
-    Receiver's (a request may carry several files). ``owner`` is as loaded with the request;
-    the services check again, exactly, when they store. ``visitor``: the uploader is not the
-    owner (a drop folder), so the message names no figure of the owner's account."""
+    ``owner`` owns the folder the upload goes to (whose quota is charged: not the uploader's
+    when the folder is shared with them), as loaded with the request; the services check
+    again, exactly, when they store. Only the free space is checked here, against the whole
+    body: the per-file limit is the Receiver's (a request may carry several files).
+    ``visitor``: the uploader has no account (a drop folder), so the message names no
+    figure of the owner's account; ``uploader`` someone else than the owner (an editor), so
+    the message says whose space is short (but not how much is left)."""
     length = declared_length(meta)
     free = owner.free_bytes
     if length is None or free is None or length <= free + FRAMING_ALLOWANCE:
         return
     if visitor:
         raise QuotaExceeded("There is not enough space left in this folder for this upload.")
+    if uploader is not None and uploader.pk != owner.pk:
+        # No figure of the owner's account: that is theirs to know (as tus says it).
+        raise QuotaExceeded(
+            f"Not enough space for this upload: this folder belongs to {owner.username}, "
+            "whose quota it counts against, and it cannot hold it."
+        )
     raise QuotaExceeded(
         f"Not enough space for this upload: {filesizeformat(free)} is free. "
         "Empty the trash or delete old versions to make room."
     )
+
+
+def refuse_early_into(meta: Mapping[str, Any], node: Node, uploader: User) -> None:
+    """:func:`refuse_early` for an upload by ``uploader`` into ``node`` (the folder it goes
+    to, or the file it replaces): against the owner's quota, read only when the node is
+    someone else's (a folder shared with the uploader as editor)."""
+    owner = uploader if node.owner_id == uploader.pk else node.owner
+    refuse_early(meta, owner, uploader=uploader)
 
 
 def receive_stream(

@@ -164,7 +164,8 @@
       form.append("on_conflict", "fail");
       group.forEach(function (item) { form.append("file", item.file, item.file.name); });
       var xhr = (group.xhr = new XMLHttpRequest());
-      xhr.open("POST", FF.config.urls.uploadMany);
+      // The folder in the URL too: a batch that does not fit is refused before it is sent.
+      xhr.open("POST", FF.config.urls.uploadMany + "?parent=" + encodeURIComponent(parentId));
       xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.addEventListener("progress", function (event) {
@@ -248,7 +249,7 @@
       form.append("name", item.file.name);
       form.append("on_conflict", item.onConflict);
       form.append("file", item.file, item.file.name);
-      xhr.open("POST", FF.config.urls.upload);
+      xhr.open("POST", FF.config.urls.upload + "?parent=" + encodeURIComponent(parentId));
       xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       watch(item, xhr);
