@@ -77,7 +77,7 @@ def test_uploads_of_one_name_race_to_one_file(alice):
     assert sorted(results) == ["NameConflict"] * (WORKERS - 1) + ["stored"]
     assert Node.objects.filter(parent=folder).count() == 1
     alice.refresh_from_db()
-    assert alice.used_bytes == 10 == services.usage_of(alice)
+    assert alice.used_bytes == 10 == selectors.user_usage_bytes(owner=alice)
 
 
 def test_an_upload_waits_for_a_move_that_holds_the_tree_lock(alice):

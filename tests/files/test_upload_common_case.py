@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from files import services, tree
+from files import selectors, services, tree
 from files.blobs import open_blob
 from files.errors import NameConflict, NodeNotFound, NotAFolder, QuotaExceeded
 from files.ingest import Upload
@@ -85,7 +85,8 @@ def test_a_taken_name_rolls_the_common_case_back_and_the_general_path_decides(
     assert (renamed.name, stored_bytes(renamed)) == ("x (1).bin", b"renamed")
     replaced = upload(b"replaced", "replace").nodes[0]
     assert (replaced.pk, stored_bytes(replaced)) == (first.pk, b"replaced")
-    assert used(alice) == 1 + len(b"renamed") + len(b"replaced") == services.usage_of(alice)
+    expected = 1 + len(b"renamed") + len(b"replaced")
+    assert used(alice) == expected == selectors.user_usage_bytes(owner=alice)
     assert Activity.objects.filter(kind=Activity.Kind.UPLOAD).count() == 2  # x.bin, x (1).bin
     assert tree.check(alice) == []
 
