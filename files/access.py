@@ -17,7 +17,7 @@ not exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -245,10 +245,19 @@ def shared_roots(user: User | AnonymousUser, nodes: Iterable[Node]) -> dict[int,
     the caller's own) is left out."""
     if not user.is_authenticated:
         return {}
-    assert isinstance(user, User)
     chains = {
         node.pk: [*tree.ids_in(node.path), node.pk] for node in nodes if node.owner_id != user.pk
     }
+    return shared_tops(user, chains)
+
+
+def shared_tops[K](user: User | AnonymousUser, chains: Mapping[K, Sequence[int]]) -> dict[K, int]:
+    """:func:`shared_roots` for chains of ids (from the top down) of someone else's tree,
+    such as an activity entry's stored path: the first id of each chain a live share to
+    ``user`` is on. One query for all; a chain no share reaches is left out."""
+    if not user.is_authenticated:
+        return {}
+    assert isinstance(user, User)
     wanted = {pk for chain in chains.values() for pk in chain}
     if not wanted:
         return {}
@@ -261,9 +270,9 @@ def shared_roots(user: User | AnonymousUser, nodes: Iterable[Node]) -> dict[int,
             .filter(node_id__in=ordered[start : start + 10_000])
             .values_list("node_id", flat=True)
         )
-    roots: dict[int, int] = {}
-    for pk, chain in chains.items():
+    roots: dict[K, int] = {}
+    for key, chain in chains.items():
         top = next((ancestor for ancestor in chain if ancestor in reached), None)
         if top is not None:
-            roots[pk] = top
+            roots[key] = top
     return roots
