@@ -563,6 +563,14 @@ def node_rename(*, node: Node, name: str, actor: User | None = None) -> Node:
     assert node.parent is not None
     existing = _live_child(node.parent, name, exclude=node)
     if existing is not None:
+        if actor is not None and not access.can(actor, node.parent, "view"):
+            # An item shared with the actor itself: its folder is its owner's, not to be named.
+            kind = "folder" if existing.is_folder else "file"
+            raise NameConflict(
+                f"A {kind} named “{existing.name}” is already next to this item in its "
+                "owner's files; choose another name.",
+                field="name",
+            )
         raise _conflict(node.parent, existing)
     old = node.name
     node.name = name

@@ -178,7 +178,11 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
         else "Its owner can restore it from their trash."
     )
     messages.success(request, f"“{node.name}” moved to the trash. {where}")
-    return redirect(back_to(request, folder_url(parent)))
+    # An item shared with the caller itself was in its owner's folder: back to Shared with me.
+    shown = access.can(user_of(request), parent, "view")
+    return redirect(
+        back_to(request, folder_url(parent) if shown else reverse("sharing:shared-with-me"))
+    )
 
 
 @login_required

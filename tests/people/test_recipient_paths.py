@@ -224,6 +224,10 @@ def test_what_an_editor_writes_is_answered_in_their_places(place: Place):
     renamed = client.patch(f"/api/v1/nodes/{place.memo.pk}/", {"name": "memo 2.txt"}, format="json")
     assert _clean(renamed, "rename") and renamed.json()["path"] == "Shared with me/memo 2.txt"
     assert renamed.json()["parent"] is None
+    # A name taken next to memo.txt in alice's folder: refused without naming that folder.
+    put(place.alice, place.private, "taken.txt", b"t")
+    clash = client.patch(f"/api/v1/nodes/{place.memo.pk}/", {"name": "taken.txt"}, format="json")
+    assert clash.status_code == 409 and MARK not in _text(clash), _text(clash)
     copied = client.post(
         f"/api/v1/nodes/{place.deep.pk}/copy/", {"parent": place.team.pk}, format="json"
     )
@@ -305,3 +309,10 @@ def test_a_shared_listing_costs_the_same_whatever_its_length(place: Place):
     # The path costs the recipient what it costs the owner: the ancestors, read once (the
     # breadcrumbs' query) instead of their names.
     assert many["bob"] <= many["alice"] + 2
+
+
+def test_an_editor_trashing_a_shared_item_goes_back_to_shared_with_me(place: Place):
+    answer = web_for(place.bob).post(f"/files/items/{place.memo.pk}/trash/")
+    assert (answer.status_code, answer["Location"]) == (302, "/shared-with-me/")
+    inside = web_for(place.bob).post(f"/files/items/{place.deep.pk}/trash/")
+    assert inside["Location"] == f"/files/folders/{place.sub.pk}/"
