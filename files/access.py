@@ -11,20 +11,22 @@ recipient reaches only live items.
 Lists start from ``Node.objects.visible_to(user)`` (the same rule as one query); searches
 over everything a person may see use :func:`visible_filter`, the same rule found from the
 shares' side. One node is checked with :func:`access_of` / :func:`can`: one query over the
-ids in its path. Anything not allowed is a 404 (:func:`node_for`), as for a node that does
-not exist.
+ids in its path, none for the owner. Anything not allowed is a 404 (:func:`node_for`), as
+for a node that does not exist. A member who left a group's share (``NodeShareLeave``) is
+not reached by it, in every one of these.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Expression, IntegerField, Q, QuerySet, Subquery
+from django.db.models import Exists, Expression, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -32,7 +34,7 @@ from django.utils import timezone
 from accounts.models import User
 from files import tree
 from files.errors import NodeNotFound
-from files.models import Node, NodeShare
+from files.models import Node, NodeShare, NodeShareLeave
 
 Action = Literal["view", "edit", "reshare", "delete", "manage"]
 ACTIONS: tuple[str, ...] = ("view", "edit", "reshare", "delete", "manage")
@@ -74,15 +76,56 @@ class Access:
 OWNER = Access(role="owner", reshare_role="editor")
 
 
-def shares_reaching(user: User, node: Node) -> list[NodeShare]:
+@dataclass(frozen=True)
+class Reach:
+    """One live share that reaches a node: on the node itself or on one of its folders."""
+
+    node_id: int
+    role: str
+    can_reshare: bool
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back the stored UTC time without its zone; PostgreSQL with it.
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def shares_reaching(user: User, node: Node) -> list[Reach]:
     """The live shares to ``user`` (or their groups) on ``node`` or one of its ancestors:
-    one query with the ids in the node's path."""
+    one query, ``node_id IN`` the ids in the node's path (the share index on node_id), the
+    groups as a sub-select of the user's memberships (index on user_id), less the group
+    shares the user has left.
+
+    Written as SQL because it runs on every request that touches someone else's item: the
+    ORM took ~0.85 ms to build this query and the database ~0.02 ms to answer it (SQLite,
+    bench/people.py). A share's node being in the trash needs no test: the callers ask for
+    live nodes only, and a live node's folders are live."""
     ids = [*tree.ids_in(node.path), node.pk]
-    return list(NodeShare.objects.live().to_user(user).filter(node_id__in=ids))
+    marks = ", ".join(["%s"] * len(ids))
+    shares = NodeShare._meta.db_table
+    memberships = User.groups.through._meta.db_table
+    left = NodeShareLeave._meta.db_table
+    # Only table names and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"SELECT node_id, role, can_reshare, expires_at FROM {shares} s "  # noqa: S608
+        f"WHERE node_id IN ({marks}) AND (s.user_id = %s OR (group_id IN "
+        f"(SELECT group_id FROM {memberships} WHERE user_id = %s) AND NOT EXISTS "
+        f"(SELECT 1 FROM {left} l WHERE l.share_id = s.id AND l.user_id = %s)))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, user.pk, user.pk, user.pk])
+        rows = cursor.fetchall()
+    now = timezone.now()
+    return [
+        Reach(node_id=node_id, role=role, can_reshare=bool(can_reshare))
+        for node_id, role, can_reshare, expires_at in rows
+        if expires_at is None or _aware(expires_at) > now
+    ]
 
 
 def access_of(user: User | AnonymousUser | None, node: Node) -> Access | None:
-    """What ``user`` may do to ``node``, or None if it is not theirs to reach."""
+    """What ``user`` may do to ``node``, or None if it is not theirs to reach. Free for the
+    owner; one query for anyone else (:func:`shares_reaching`)."""
     if user is None or not user.is_authenticated:
         return None
     assert isinstance(user, User)
@@ -147,15 +190,18 @@ def node_for(user: User, pk: Any, action: str = "view") -> Node:
 
 def crumbs_for(user: User, node: Node) -> list[Node]:
     """The folders from the top the caller reaches down to ``node`` (both included): from
-    the home folder for the owner, from the shared folder for anyone else."""
-    chain = list(tree.ancestors(node, include_self=True))
+    the home folder for the owner, from the shared folder for anyone else. One query either
+    way: the ancestors, each marked when a live share to the caller is on it."""
+    chain = tree.ancestors(node, include_self=True)
     if node.owner_id == user.pk:
-        return chain
-    reached = {share.node_id for share in shares_reaching(user, node)}
-    for index, folder in enumerate(chain):
-        if folder.pk in reached:
-            return chain[index:]
-    return chain[-1:]
+        return list(chain)
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    on_it = NodeShare.objects.to_user(user).filter(unexpired, node_id=OuterRef("pk"))
+    marked: list[Node] = list(chain.annotate(reached=Exists(on_it)))
+    for index, folder in enumerate(marked):
+        if getattr(folder, "reached", False):
+            return marked[index:]
+    return marked[-1:]
 
 
 # --- everything a person may see, found from the shares ------------------------------------
@@ -190,7 +236,8 @@ class _UnionOfIds(Expression):
 
 def _shared_ids(user: User) -> RawSQL:
     """The ids of the nodes ``user`` reaches through unexpired shares to them or one of
-    their groups: each shared node and everything below it, trashed or not.
+    their groups (less the group shares they have left): each shared node and everything
+    below it, trashed or not.
 
     Found from the shares: for each share, one range on ``files_node_path`` (the node's
     key, as in :func:`files.models.shared_with`), so the cost follows what is shared with
@@ -201,11 +248,13 @@ def _shared_ids(user: User) -> RawSQL:
     node = Node._meta.db_table
     share = NodeShare._meta.db_table
     member = User.groups.through._meta.db_table
+    left = NodeShareLeave._meta.db_table
     unexpired = "(expires_at IS NULL OR expires_at > %s)"
     shares = (
         f"SELECT node_id, node_key FROM {share} WHERE user_id = %s AND {unexpired} "  # noqa: S608 - our table names only
-        f"UNION ALL SELECT node_id, node_key FROM {share} WHERE {unexpired} AND group_id IN "
-        f"(SELECT group_id FROM {member} WHERE user_id = %s)"
+        f"UNION ALL SELECT node_id, node_key FROM {share} g WHERE {unexpired} AND group_id IN "
+        f"(SELECT group_id FROM {member} WHERE user_id = %s) AND NOT EXISTS "
+        f"(SELECT 1 FROM {left} l WHERE l.share_id = g.id AND l.user_id = %s)"
     )
     below = "n.path >= s.node_key AND n.path < s.node_key || '~'"
     if connection.vendor == "postgresql":
@@ -217,7 +266,7 @@ def _shared_ids(user: User) -> RawSQL:
         f"UNION ALL SELECT s.node_id AS id FROM ({shares}) s"
     )
     now = timezone.now()
-    return RawSQL(sql, [user.pk, now, now, user.pk] * 2)  # noqa: S611
+    return RawSQL(sql, [user.pk, now, now, user.pk, user.pk] * 2)  # noqa: S611
 
 
 def visible_filter(user: User | AnonymousUser, *, own: Sequence[QuerySet[Node]] | None = None) -> Q:

@@ -33,6 +33,12 @@ def upload_key(name: str) -> str:
     return f"blobs/uploads/{name}"
 
 
+# The folders of the blob store that hold blobs' content: ``blobs/``, and ``uploads/``
+# where resumable uploads started before 2026-12 assemble (kept there as their blob's key).
+# Garbage collection walks them for objects no blob holds.
+CONTENT_FOLDERS = ("blobs", "uploads")
+
+
 def blob_drop(received: Received) -> None:
     """Remove content that is not going to be stored: its temp file, or the object a
     resumable upload assembled in the blob store (one DELETE)."""

@@ -43,6 +43,7 @@ from files.errors import (
     QuotaExceeded,
     UploadTooLarge,
 )
+from files.models import Node
 
 CHUNK_SIZE = 1024 * 1024
 HEAD_SIZE = 8192
@@ -153,23 +154,42 @@ def declared_length(meta: Mapping[str, Any]) -> int | None:
     return length if length >= 0 else None
 
 
-def refuse_early(meta: Mapping[str, Any], owner: User, *, visitor: bool = False) -> None:
+def refuse_early(
+    meta: Mapping[str, Any], owner: User, *, visitor: bool = False, uploader: User | None = None
+) -> None:
     """Refuse a body that cannot fit in the owner's free space before reading a byte of it.
 
-    Only the free space is checked here, against the whole body: the per-file limit is the
-    Receiver's (a request may carry several files). ``owner`` is as loaded with the request;
-    the services check again, exactly, when they store. ``visitor``: the uploader is not the
-    owner (a drop folder), so the message names no figure of the owner's account."""
+    ``owner`` owns the folder the upload goes to (whose quota is charged: not the uploader's
+    when the folder is shared with them), as loaded with the request; the services check
+    again, exactly, when they store. Only the free space is checked here, against the whole
+    body: the per-file limit is the Receiver's (a request may carry several files).
+    ``visitor``: the uploader has no account (a drop folder), so the message names no
+    figure of the owner's account; ``uploader`` someone else than the owner (an editor), so
+    the message says whose space is short (but not how much is left)."""
     length = declared_length(meta)
     free = owner.free_bytes
     if length is None or free is None or length <= free + FRAMING_ALLOWANCE:
         return
     if visitor:
         raise QuotaExceeded("There is not enough space left in this folder for this upload.")
+    if uploader is not None and uploader.pk != owner.pk:
+        # No figure of the owner's account: that is theirs to know (as tus says it).
+        raise QuotaExceeded(
+            f"Not enough space for this upload: this folder belongs to {owner.username}, "
+            "whose quota it counts against, and it cannot hold it."
+        )
     raise QuotaExceeded(
         f"Not enough space for this upload: {filesizeformat(free)} is free. "
         "Empty the trash or delete old versions to make room."
     )
+
+
+def refuse_early_into(meta: Mapping[str, Any], node: Node, uploader: User) -> None:
+    """:func:`refuse_early` for an upload by ``uploader`` into ``node`` (the folder it goes
+    to, or the file it replaces): against the owner's quota, read only when the node is
+    someone else's (a folder shared with the uploader as editor)."""
+    owner = uploader if node.owner_id == uploader.pk else node.owner
+    refuse_early(meta, owner, uploader=uploader)
 
 
 def receive_stream(

@@ -87,6 +87,12 @@ class NodeQuerySet(models.QuerySet["Node"]):
         return self.filter(trashed_at__isnull=False)
 
 
+def left_by(user: User) -> Q:
+    """Shares (the outer rows) that ``user`` has left: a group's, which stays the group's
+    (:class:`NodeShareLeave`)."""
+    return Q(Exists(NodeShareLeave.objects.filter(share=OuterRef("pk"), user=user)))
+
+
 def shared_with(
     user: User,
     *,
@@ -109,7 +115,7 @@ def shared_with(
     outer_path = ExpressionWrapper(OuterRef(path), output_field=models.CharField())
     base = NodeShare.objects.all() if shares is None else shares
     conditions = Q()
-    for grantee in (Q(user=user), Q(group__in=user.groups.values("pk"))):
+    for grantee in (Q(user=user), Q(group__in=user.groups.values("pk")) & ~left_by(user)):
         reaching = base.filter(grantee, unexpired)
         below = reaching.alias(
             outer=outer_path,
@@ -260,8 +266,9 @@ class NodeShareQuerySet(models.QuerySet["NodeShare"]):
         )
 
     def to_user(self, user: User) -> NodeShareQuerySet:
-        """Shares to ``user`` directly or to one of their groups."""
-        return self.filter(Q(user=user) | Q(group__in=user.groups.values("pk")))
+        """Shares to ``user`` directly or to one of their groups (those of their groups'
+        shares they have left excepted)."""
+        return self.filter(Q(user=user) | (Q(group__in=user.groups.values("pk")) & ~left_by(user)))
 
 
 class NodeShare(models.Model):
@@ -337,6 +344,26 @@ class NodeShare(models.Model):
 
     def is_live(self, now: datetime | None = None) -> bool:
         return self.expires_at is None or self.expires_at > (now or timezone.now())
+
+
+class NodeShareLeave(models.Model):
+    """A member of a group who left that group's share: it no longer reaches them (the rest
+    of the group keeps it). Goes with the share; a share made to the person directly is
+    not affected."""
+
+    share = models.ForeignKey(NodeShare, on_delete=models.CASCADE, related_name="left_by")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_left"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["share", "user"], name="files_nodeshareleave_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} left {self.share}"
 
 
 class Activity(models.Model):

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from files.models import NodeShare
+from files.models import NodeShare, NodeShareLeave
 from sharing import people, services
 from sharing.models import ShareAccess, ShareLink, SharingPolicy
 
@@ -176,6 +176,21 @@ SHARE_FIELDS: tuple[str, ...] = (
 )
 
 
+class NodeShareLeaveInline(admin.TabularInline):
+    """Members of the group who left this share (it no longer reaches them)."""
+
+    model = NodeShareLeave
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    extra = 0
+    can_delete = False
+    verbose_name = "member who left"
+    verbose_name_plural = "members who left"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(NodeShare)
 class NodeShareAdmin(admin.ModelAdmin):
     """Shares with people and groups. Read-only; removing one goes through the service
@@ -187,6 +202,7 @@ class NodeShareAdmin(admin.ModelAdmin):
     search_fields = ["node__name", "user__username", "group__name"]
     fields = SHARE_FIELDS
     readonly_fields = SHARE_FIELDS
+    inlines = [NodeShareLeaveInline]
     actions = ["remove_shares"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -25,7 +25,7 @@ from fileflow.errors import Conflict
 from files import access, tree
 from files.activity import Kind, activity_record
 from files.errors import NodeNotFound
-from files.models import Node, NodeShare
+from files.models import Node, NodeShare, NodeShareLeave
 from sharing.errors import InvalidShare, ShareNotFound
 from sharing.services import DEFAULT, Default
 
@@ -168,14 +168,17 @@ def person_share_create(
     return share
 
 
-def _may_manage(actor: User, share: NodeShare) -> None:
+def _manages(actor: User, share: NodeShare) -> bool:
     """The owner manages every share of their item; a re-sharer the shares they made."""
     node = share.node
     if node.owner_id == actor.pk:
-        return
-    if share.created_by_id == actor.pk and access.can(actor, node, "reshare"):
-        return
-    raise ShareNotFound("No such share.")
+        return True
+    return share.created_by_id == actor.pk and access.can(actor, node, "reshare")
+
+
+def _may_manage(actor: User, share: NodeShare) -> None:
+    if not _manages(actor, share):
+        raise ShareNotFound("No such share.")
 
 
 @transaction.atomic
@@ -218,9 +221,13 @@ def person_share_update(
 @transaction.atomic
 def person_share_delete(*, actor: User, share: NodeShare) -> None:
     """Remove a share: by the owner, its maker (while they may re-share), or the recipient
-    leaving it (a group share is left by asking the owner: the group keeps it)."""
+    leaving it. A member of the group a share is to leaves it for themselves only
+    (:func:`person_share_leave`): the group keeps it."""
     leaving = share.user_id == actor.pk
     if not leaving:
+        if share.group_id is not None and not _manages(actor, share):
+            person_share_leave(user=actor, share=share)
+            return
         _may_manage(actor, share)
     tree.lock(share.node.owner_id)
     node = share.node
@@ -234,13 +241,25 @@ def person_share_delete(*, actor: User, share: NodeShare) -> None:
     )
 
 
+@transaction.atomic
 def person_share_leave(*, user: User, share: NodeShare) -> None:
-    """Leave a share to me: one click. A group's share stays the group's."""
-    if share.user_id != user.pk:
-        raise InvalidShare(
-            f"This item is shared with the group {share.group}; ask its owner to remove you."
+    """Leave a share to me: one click. A share to me goes; a share to one of my groups
+    stops reaching me only (the rest of the group keeps it). The owner can share the item
+    with me directly again."""
+    if share.user_id == user.pk:
+        person_share_delete(actor=user, share=share)
+        return
+    if share.group_id is None or not user.groups.filter(pk=share.group_id).exists():
+        raise ShareNotFound("No such share.")
+    tree.lock(share.node.owner_id)
+    _, made = NodeShareLeave.objects.get_or_create(share=share, user=user)
+    if made:
+        activity_record(
+            kind=Kind.UNSHARE,
+            node=share.node,
+            actor=user,
+            detail=f"{user.username} left (shared with the group {share.group})",
         )
-    person_share_delete(actor=user, share=share)
 
 
 @transaction.atomic

@@ -132,11 +132,9 @@ def _continuing(request: HttpRequest, token: str, pk: str) -> tuple[ShareLink, T
 @csrf_protect
 def drop_upload(request: HttpRequest, token: str, pk: str) -> HttpResponseBase:
     link, upload = _continuing(request, token, pk)
-    if request.method == "HEAD":
-        return protocol.head(upload)
     if request.method == "DELETE":
         return protocol.terminate(upload)
-    metadata = protocol.parse_metadata(upload.metadata)
-    return protocol.patch(
-        request.META, request.read, upload=upload, finish=_finisher(request, link, metadata)
-    )
+    finish = _finisher(request, link, protocol.parse_metadata(upload.metadata))
+    if request.method == "HEAD":
+        return protocol.head(upload, finish=finish)
+    return protocol.patch(request.META, request.read, upload=upload, finish=finish)

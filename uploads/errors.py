@@ -43,3 +43,10 @@ class UnsupportedVersion(DomainError):
 class WrongContentType(DomainError):
     status_code = 415
     code = "wrong_content_type"
+
+
+class UploadUnavailable(DomainError):
+    # The file could not be stored for now (the object store or the database did not
+    # answer); the upload is kept and the same request may be sent again (Retry-After).
+    status_code = 503
+    code = "storage_unavailable"

@@ -23,6 +23,10 @@ class TusUploadQuerySet(models.QuerySet["TusUpload"]):
     def expired(self, now: object) -> TusUploadQuerySet:
         return self.filter(expires_at__lte=now)
 
+    def complete(self) -> TusUploadQuerySet:
+        """Every byte arrived (the file is being stored, or its storing died)."""
+        return self.filter(length__isnull=False, offset=models.F("length"))
+
 
 class TusUpload(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_upload_id, editable=False)
@@ -50,6 +54,10 @@ class TusUpload(models.Model):
     length = models.BigIntegerField(null=True, blank=True)
     offset = models.BigIntegerField(default=0)
     reserved_bytes = models.BigIntegerField(default=0)
+    # S3: the object the parts are joined into, which then becomes the blob (``Blob.key``).
+    # Fixed when the upload is created, so an upload keeps its key across upgrades that
+    # change where new ones go (those started before 2026-12 assemble at ``uploads/<id>``).
+    key = models.CharField(max_length=1024, blank=True, default="")
     # S3: the multipart upload the parts go to, the parts sent so far and the tail that is
     # too short to be a part yet (kept here, so another app server can continue).
     multipart_id = models.CharField(max_length=1024, blank=True, default="")

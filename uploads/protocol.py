@@ -22,7 +22,12 @@ from fileflow.errors import DomainError
 from files.ingest import declared_length, length_required
 from files.models import Node
 from uploads import services
-from uploads.errors import InvalidTusRequest, UnsupportedVersion, WrongContentType
+from uploads.errors import (
+    InvalidTusRequest,
+    UnsupportedVersion,
+    UploadUnavailable,
+    WrongContentType,
+)
 from uploads.models import TusUpload
 from uploads.services import Finisher, Target
 from uploads.storage import CHECKSUM_ALGORITHMS, Checksum
@@ -37,6 +42,9 @@ EXTENSIONS = (
     "checksum",
 )
 CHUNK_TYPE = "application/offset+octet-stream"
+# Seconds a client is asked to wait before sending a request again when the file could not
+# be stored for now (503).
+RETRY_AFTER = 5
 # Headers a browser script may read from our answers (same origin needs none, but a tus
 # client checks for them explicitly).
 EXPOSED = (
@@ -62,6 +70,8 @@ def answer(response: HttpResponse) -> HttpResponse:
     response["Tus-Resumable"] = TUS_VERSION
     response["Cache-Control"] = "no-store"
     response["Access-Control-Expose-Headers"] = EXPOSED
+    if response.status_code == UploadUnavailable.status_code:
+        response["Retry-After"] = str(RETRY_AFTER)
     return response
 
 
@@ -243,8 +253,11 @@ def create(
     return _finished(_state(response, upload), nodes)
 
 
-def head(upload: TusUpload) -> HttpResponse:
-    response = _state(answer(HttpResponse(status=200)), upload)
+def head(upload: TusUpload, *, finish: Finisher | None = None) -> HttpResponse:
+    """The offset. An upload whose every byte arrived but whose file was never stored (the
+    worker storing it died) is stored first: a client told it is complete stops asking."""
+    nodes = services.upload_finish(upload=upload, finish=finish) if upload.is_complete else None
+    response = _finished(_state(answer(HttpResponse(status=200)), upload), nodes)
     if upload.metadata:
         response["Upload-Metadata"] = upload.metadata
     return response

@@ -15,16 +15,21 @@ upload needs while it is unfinished:
   space for anything, or when ``gc`` removes it.
 - The last chunk's request deletes the upload (releasing its reservation) and stores the
   file through ``file_upload_batch`` (dedup, a version when it replaces one) in one
-  transaction, so the file is charged against the space its own reservation held.
+  transaction, so the file is charged against the space its own reservation held. When
+  that request dies first (a killed worker), the upload stays complete but unstored: the
+  next request to it (even a HEAD) or ``gc`` stores it (:func:`upload_finish`). A refusal
+  ends the upload; a storage or database failure keeps it, for a retry (503).
 - An upload nobody writes to for ``FILEFLOW_UPLOAD_EXPIRY`` expires: it answers 410 and
-  :func:`uploads_sweep_expired` (run by ``manage.py gc``) removes it and its bytes.
+  :func:`uploads_sweep_expired` (run by ``manage.py gc``) removes it and its bytes — unless
+  every byte had arrived: then it is stored.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -36,16 +41,18 @@ from accounts.models import User
 from fileflow.errors import DomainError
 from files import access, tree
 from files import selectors as file_selectors
-from files.blobs import blob_drop, blob_stage
+from files.blobs import blob_drop, blob_stage, upload_key
 from files.errors import InvalidName, NameConflict, NodeNotFound, QuotaExceeded
 from files.ingest import Upload, too_large
 from files.maintenance.gc import Sweep
 from files.models import Node
 from files.names import clean_name, split_path
 from files.services import ON_CONFLICT_CHOICES, file_upload_batch, space_reserve
-from uploads.errors import OffsetMismatch, UploadExpired, UploadNotFound
-from uploads.models import TusUpload
+from uploads.errors import OffsetMismatch, UploadExpired, UploadNotFound, UploadUnavailable
+from uploads.models import TusUpload, new_upload_id
 from uploads.storage import Checksum, Read, chunks_for
+
+logger = logging.getLogger(__name__)
 
 # Stores a finished upload; the default puts it where its metadata says, for its creator.
 Finisher = Callable[[TusUpload, Upload], list[Node]]
@@ -215,7 +222,12 @@ def upload_create(
     tree.lock(owner.pk)
     if length is not None:
         _reserve(owner.pk, length, uploader=_uploader(owner.pk, creator))
+    pk = new_upload_id()
     upload = TusUpload.objects.create(
+        id=pk,
+        # Where S3 joins the parts, kept on the row: a later version may put new uploads
+        # elsewhere, and this one still finishes where its parts are.
+        key=upload_key(pk),
         owner=owner,
         creator=creator,
         scope=scope,
@@ -247,7 +259,8 @@ def upload_get(*, pk: str, creator: User | None, scope: str = "") -> TusUpload:
     upload = uploads.select_related("owner", "creator").first()
     if upload is None:
         raise UploadNotFound("No such upload.")
-    if upload.expires_at <= timezone.now():
+    # One whose bytes have all arrived is stored instead, even past its expiry.
+    if upload.expires_at <= timezone.now() and not upload.is_complete:
         raise UploadExpired(
             "This upload expired before it was finished; its bytes are being removed. "
             "Start it again."
@@ -345,39 +358,69 @@ def upload_append(
         if not moved:
             raise OffsetMismatch("Another request moved this upload's offset meanwhile.")
 
-    chunks = chunks_for(upload)
-    written, cut = chunks.append(upload, read, count=count, checksum=checksum, commit=commit)
+    written, cut = 0, None
+    if count:
+        written, cut = chunks_for(upload).append(
+            upload, read, count=count, checksum=checksum, commit=commit
+        )
     upload.offset = offset + written
     if not upload.is_complete:
         if written:
             upload.expires_at = _expiry()
         return upload, None, cut
-    item = Upload(name=upload.filename, received=chunks.finish(upload))
+    return upload, upload_finish(upload=upload, finish=finish), cut
+
+
+def upload_finish(*, upload: TusUpload, finish: Finisher | None = None) -> list[Node]:
+    """Store a complete upload's file and end the upload; returns the stored nodes.
+
+    Called by the request that brought the last byte and, when that one died before the
+    file was stored (a killed worker), by the next request to the upload (a HEAD too) or by
+    ``gc``. Any number may run at once: the one whose transaction deletes the row stores
+    the file; the others find it gone (:class:`UploadNotFound`) and leave the bytes to it.
+
+    A refusal (the name taken meanwhile with ``on_conflict=fail``, no room, the folder gone
+    or no longer shared) ends the upload: its row, its reservation and its bytes go. Any
+    other failure (the object store or the database not answering) keeps the upload as it
+    is and raises :class:`UploadUnavailable` (503): the client's retry finishes it."""
+    chunks = chunks_for(upload)
+    item: Upload | None = None
     try:
+        item = Upload(name=upload.filename, received=chunks.finish(upload))
         # Sent to remote storage before the transaction, so no lock waits for the bytes.
         blob_stage(item.received)
         with transaction.atomic():
             tree.lock(upload.owner_id)
             # Its reservation goes with the row, so the file is charged against that space.
-            # The row is also what decides a race with a termination (or expiry): whoever
-            # deletes it goes on, the other stops.
+            # The row is also what decides a race with a termination (or expiry), or with
+            # another request finishing it: whoever deletes it goes on, the others stop.
             if not TusUpload.objects.filter(pk=upload.pk).delete()[0]:
-                raise UploadNotFound("This upload was cancelled meanwhile.")
+                raise UploadNotFound("This upload was finished or cancelled meanwhile.")
             _check_reach(upload)
             nodes = (finish or _store)(upload, item)
-    except BaseException as exc:
-        # Refused (a name taken meanwhile, the folder trashed or no longer shared, no room):
-        # the upload and its reservation go, and its bytes are dropped — if the row was
-        # still there to delete: else another request took the upload (a termination
-        # removes the bytes itself; another finishing request keeps them as the file).
-        # After any other failure what was assembled in the store is left to garbage
-        # collection, which knows whether a blob holds it.
-        if _delete(upload) is not None and isinstance(exc, DomainError):
+    except DomainError:
+        # Refused: the upload and its reservation go, and its bytes are dropped — if the
+        # row was still there to delete: else another request took the upload (a
+        # termination removes the bytes itself; another finishing request keeps them as
+        # the file).
+        if _delete(upload) is not None and item is not None:
             blob_drop(item.received)
         raise
+    except Exception as exc:
+        if not TusUpload.objects.filter(pk=upload.pk).exists():
+            # Taken by another request meanwhile (which moved or dropped the bytes).
+            raise UploadNotFound("This upload was finished or cancelled meanwhile.") from exc
+        logger.exception("Upload %s could not be stored; kept for a retry", upload.pk)
+        raise UploadUnavailable(
+            "Every byte of this upload arrived, but the file could not be stored just now "
+            "(the storage did not answer). Nothing was lost: send the same request again in "
+            "a moment, and the file is stored."
+        ) from exc
     finally:
-        item.received.discard()
-    return upload, nodes, cut
+        if item is not None:
+            item.received.discard()
+    chunks.forget(upload)
+    return nodes
 
 
 @transaction.atomic
@@ -398,11 +441,34 @@ def upload_terminate(*, upload: TusUpload) -> None:
     _delete(upload, with_bytes=True)
 
 
+def _finish_stranded(*, now: datetime, dry_run: bool, log: Callable[[str], None]) -> None:
+    """Store the uploads whose every byte arrived over a minute ago but whose file was
+    never stored (the worker died while storing it, and the client stopped asking)."""
+    written_before = now + settings.FILEFLOW_UPLOAD_EXPIRY - timedelta(minutes=1)
+    stranded = TusUpload.objects.complete().filter(expires_at__lte=written_before)
+    for upload in stranded.select_related("owner", "creator").order_by("expires_at"):
+        if dry_run:
+            log(f"Would store the finished upload {upload.id} ({upload.filename})")
+            continue
+        try:
+            nodes = upload_finish(upload=upload)
+        except UploadUnavailable:
+            log(f"Could not store the finished upload {upload.id} yet; kept for the next run")
+            continue
+        except DomainError as exc:
+            log(f"The finished upload {upload.id} ({upload.filename}) was refused: {exc}")
+            continue
+        log(f"Stored the finished upload {upload.id} as node {nodes[0].pk} ({upload.filename})")
+
+
 def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep:
-    """Remove expired uploads with their bytes, releasing their reservations (``gc``)."""
+    """Remove expired uploads with their bytes, releasing their reservations (``gc``);
+    store the complete ones whose file was never stored instead."""
     now = timezone.now()
+    _finish_stranded(now=now, dry_run=dry_run, log=log)
     swept = Sweep(label="expired upload(s)")
-    for upload in TusUpload.objects.expired(now).order_by("expires_at").iterator():
+    unfinished = TusUpload.objects.expired(now).exclude(pk__in=TusUpload.objects.complete())
+    for upload in unfinished.order_by("expires_at").iterator():
         if dry_run:
             swept.count += 1
             swept.bytes += upload.offset

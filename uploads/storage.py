@@ -34,7 +34,6 @@ from typing import Any
 
 from django.conf import settings
 
-from files.blobs import upload_key
 from files.errors import IncompleteUpload
 from files.ingest import CHUNK_SIZE, HEAD_SIZE, Received
 from files.store import BlobStore, blob_store
@@ -58,6 +57,13 @@ def _keep_hasher(upload_id: str, offset: int, hasher: Any) -> None:
 def _take_hasher(upload_id: str, offset: int) -> Any | None:
     with _hashers_lock:
         return _hashers.pop((upload_id, offset), None)
+
+
+def _peek_hasher(upload_id: str, offset: int) -> Any | None:
+    """A copy of the carried hash, which stays carried (a finish that fails is retried)."""
+    with _hashers_lock:
+        hasher = _hashers.get((upload_id, offset))
+        return hasher.copy() if hasher is not None else None
 
 
 def forget_hashers(upload_id: str) -> None:
@@ -217,11 +223,23 @@ class LocalChunks:
         """The complete file as a :class:`Received`, ready for the upload service."""
         assert upload.length is not None
         path = self._path(upload)
-        with open(path, "rb") as handle:
+        try:
+            handle = open(path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise UploadLost(
+                "The bytes received for this upload are gone; start the upload again."
+            ) from None
+        with handle:
             head = handle.read(HEAD_SIZE)
-            hasher = _take_hasher(upload.id, upload.length) or _rehash(handle, upload.length)
-        forget_hashers(upload.id)
+            hasher = _peek_hasher(upload.id, upload.length)
+            if hasher is None:
+                hasher = _rehash(handle, upload.length)
+                _keep_hasher(upload.id, upload.length, hasher.copy())
         return Received(path=path, size=upload.length, sha256=hasher.hexdigest(), head=head)
+
+    def forget(self, upload: TusUpload) -> None:
+        """The upload is over: drop what this process carried for it."""
+        forget_hashers(upload.id)
 
     def discard(self, upload: TusUpload) -> int:
         """Remove the bytes; returns how many there were."""
@@ -254,7 +272,8 @@ class MultipartChunks:
     Every full part goes to the store as soon as it has arrived; what is left over (less
     than a part) is kept in the upload's row, ``tail``, so the offset a client is told is
     durably stored and any app server can continue. The finished object is put together by
-    the store at :func:`files.blobs.upload_key` and stays there: the new blob keeps that key
+    the store at the upload's ``key`` (:func:`files.blobs.upload_key` when it was created;
+    ``uploads/<id>`` for one started before that) and stays there: the new blob keeps that key
     (no copy); known content drops it (one DELETE). When the content's hash was not carried
     here (another server took earlier chunks), the joined object is read back once to hash
     it.
@@ -265,7 +284,8 @@ class MultipartChunks:
 
     @staticmethod
     def key(upload: TusUpload) -> str:
-        return upload_key(upload.id)
+        """Where the parts are joined: fixed on the row when the upload was created."""
+        return upload.key
 
     def create(self, upload: TusUpload) -> None:
         _keep_hasher(upload.id, 0, hashlib.sha256())
@@ -350,8 +370,7 @@ class MultipartChunks:
     def finish(self, upload: TusUpload) -> Received:
         assert upload.length is not None
         key = self.key(upload)
-        hasher = _take_hasher(upload.id, upload.length)
-        forget_hashers(upload.id)
+        hasher = _peek_hasher(upload.id, upload.length)
         tail = bytes(upload.tail)
         if not upload.parts:
             # Smaller than one part: an ordinary temp file, stored the ordinary way.
@@ -371,12 +390,18 @@ class MultipartChunks:
         # Assembled already when a request that finished it died before storing the file
         # (a killed worker): the client's next request (an empty PATCH) stores it now.
         if not self._assembled(key, upload.length):
-            etags = list(upload.parts)
-            if tail:
-                etags.append(
-                    self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail)
-                )
-            self.store.multipart_complete(key, upload.multipart_id, etags)
+            try:
+                etags = list(upload.parts)
+                if tail:
+                    etags.append(
+                        self.store.multipart_put(key, upload.multipart_id, len(etags) + 1, tail)
+                    )
+                self.store.multipart_complete(key, upload.multipart_id, etags)
+            except Exception:
+                # Joined meanwhile by another request finishing the same upload (a client's
+                # HEAD while its last PATCH was being stored; gc): the object is there.
+                if not self._assembled(key, upload.length):
+                    raise
         with self.store.open_range(key, length=min(HEAD_SIZE, upload.length)) as reader:
             head = reader.read()
         if hasher is None:
@@ -384,11 +409,15 @@ class MultipartChunks:
             with self.store.open_range(key) as reader:
                 while block := reader.read(CHUNK_SIZE * 8):
                     hasher.update(block)
+            _keep_hasher(upload.id, upload.length, hasher.copy())  # for a retry
         # Already in the store: nothing on disk to move (files.blobs keeps it or drops it).
         missing = os.path.join(settings.FILE_UPLOAD_TEMP_DIR, f"{upload.id}.stored")
         return Received(
             path=missing, size=upload.length, sha256=hasher.hexdigest(), head=head, key=key
         )
+
+    def forget(self, upload: TusUpload) -> None:
+        forget_hashers(upload.id)
 
     def _assembled(self, key: str, length: int) -> bool:
         # Only this upload's multipart upload writes to its key.

@@ -3,9 +3,11 @@
 Dead properties belong to a node: a rename or move anywhere (web page, API, WebDAV) takes
 them along, a trashed node keeps them for its restore, and they go when the node is deleted
 for good. Locks are keyed, as wsgidav keys them, by a resource's reference URL
-(``/<owner id>/<quoted path>``, see :mod:`webdav.provider`): RFC 4918 locks a URL, not a
-resource, so a lock stays where it was taken. Both live in the database so that every worker
-and app server sees the same ones.
+(``/<owner id>/<quoted path>``, see :mod:`webdav.provider`), and a lock on one of the
+owner's own items also records the item: a rename or move made outside WebDAV (web page,
+API) takes the lock along, so its holder's next write at the new URL still needs the token
+and the old URL is free (a WebDAV ``MOVE`` releases the source's locks, RFC 4918 §7.6). Both
+live in the database so that every worker and app server sees the same ones.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class DavLock(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dav_locks"
     )
     root = models.TextField()
+    # The locked item, when it is the lock owner's own: ``root`` is then read from the
+    # item's current path (webdav.storage), wherever it has moved since.
+    node = models.ForeignKey(
+        Node, null=True, blank=True, on_delete=models.CASCADE, related_name="dav_locks"
+    )
     depth = models.CharField(max_length=10)
     scope = models.CharField(max_length=10)
     type = models.CharField(max_length=10)

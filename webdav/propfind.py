@@ -34,6 +34,7 @@ from webdav.provider import (
     FileResource,
     FolderResource,
     normalised,
+    quota_holder,
 )
 from webdav.storage import begin_request, end_request
 
@@ -147,10 +148,14 @@ class _Member:
 
 
 class _Answer:
-    def __init__(self, *, provider: FileFlowProvider, environ: dict[str, Any], user: User) -> None:
+    def __init__(
+        self, *, provider: FileFlowProvider, environ: dict[str, Any], user: User, holder: User
+    ) -> None:
         self.provider = provider
         self.environ = environ
         self.user = user
+        # Whose quota the listed folder counts against (its owner's under Shared with me).
+        self.holder = holder
         self.locked = provider.has_locks(user.pk)
 
     def names(self, member: _Member, *, is_allprop: bool) -> list[str]:
@@ -165,8 +170,8 @@ class _Answer:
 
     def quota(self, name: str) -> int | None:
         if name == f"{D}quota-used-bytes":
-            return self.user.used_bytes
-        free: int | None = self.user.free_bytes
+            return self.holder.used_bytes
+        free: int | None = self.holder.free_bytes
         return free
 
     def value(self, member: _Member, name: str) -> str | None:
@@ -306,10 +311,13 @@ def propfind_response(
         resource = provider.get_resource_inst(path, dav_environ)
         if type(resource) not in (FolderResource, FileResource):
             return None
-        if provider.is_shared_path(resource.path, dav_environ):
-            return None  # Shared with me: other owners' items under the caller's paths
         node = resource.node
-        answer = _Answer(provider=provider, environ=dav_environ, user=user)
+        answer = _Answer(
+            provider=provider,
+            environ=dav_environ,
+            user=user,
+            holder=quota_holder(dav_environ, node),
+        )
         own_dead = dav_selectors.dead_properties_of(node.pk) if mode != "named" or requested else {}
         target = _member(
             node,

@@ -40,7 +40,7 @@ from files.ingest import (
     declared_length,
     length_required,
     receive_stream,
-    refuse_early,
+    refuse_early_into,
 )
 from files.models import Node
 from files.names import clean_name
@@ -96,6 +96,24 @@ def user_of(environ: dict[str, Any]) -> User:
     return user
 
 
+OWNERS_KEY = "fileflow.dav.owners"
+
+
+def quota_holder(environ: dict[str, Any], node: Node) -> User:
+    """Whose quota a write into ``node`` counts against, so whose RFC 4331 figures answer
+    "how much can I put here": the caller's in their own files, the owner's in a folder
+    shared with them (read once per owner and request)."""
+    user = user_of(environ)
+    if node.owner_id == user.pk:
+        return user
+    owners: dict[int, User] = environ.setdefault(OWNERS_KEY, {})
+    if node.owner_id not in owners:
+        owners[node.owner_id] = User.objects.only(
+            "username", "quota_bytes", "used_bytes", "reserved_bytes"
+        ).get(pk=node.owner_id)
+    return owners[node.owner_id]
+
+
 def join(path: str, name: str) -> str:
     return path.rstrip("/") + "/" + name
 
@@ -131,9 +149,10 @@ class _NodeResource:
         # Asked ten times per member of a listing: computed once.
         cached: str | None = self.__dict__.get("_ref_url")
         if cached is None:
-            cached = f"/{self.ref_owner_id()}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
+            owner_id = self.ref_owner_id()
+            cached = f"/{owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
             self.__dict__["_ref_url"] = cached
-            remember_node(self.environ, cached, self.node.pk)
+            remember_node(self.environ, cached, self.node.pk, own=owner_id == self.node.owner_id)
         return cached
 
     def ref_owner_id(self) -> int:
@@ -171,17 +190,29 @@ class _NodeResource:
         guard(self.environ, self.node, "edit")
         super().set_property_value(name, value, dry_run=dry_run)  # type: ignore[misc]
 
-    def _forget(self) -> None:
-        """Drop the dead properties and direct locks of this path (and below)."""
-        self.remove_all_properties(recursive=True)  # type: ignore[attr-defined]
-        self.remove_all_locks(recursive=True)  # type: ignore[attr-defined]
+    def _held_locks(self) -> list[str]:
+        """The tokens of the locks on this path and below (read before a change of the item
+        moves them along with it)."""
+        lm = self.provider.lock_manager
+        if lm is None:
+            return []
+        return [lock["token"] for lock in lm.get_url_lock_list(self.get_ref_url(), recursive=True)]
+
+    def _release(self, tokens: list[str]) -> None:
+        lm = self.provider.lock_manager
+        for token in tokens:
+            if lm is not None:
+                lm.release(token)
 
     def delete(self) -> None:
-        """DELETE moves to the trash (restorable from the web page for the usual time)."""
+        """DELETE moves to the trash (restorable from the web page for the usual time); the
+        locks on it and below are released, its dead properties stay for a restore."""
         guard(self.environ, self.node, "edit")
+        held = self._held_locks()
         with dav_errors(self.environ):
             services.node_trash(node=self.node, actor=user_of(self.environ))
-        self._forget()
+        self.remove_all_properties(recursive=True)  # type: ignore[attr-defined]
+        self._release(held)
 
     def support_recursive_move(self, dest_path: str) -> bool:
         return True
@@ -190,16 +221,14 @@ class _NodeResource:
         guard(self.environ, self.node, "edit")
         parent, name = self.provider.destination(dest_path, self.environ)
         guard(self.environ, parent, "edit")
-        src_url = self.get_ref_url()
+        held = self._held_locks()
         with dav_errors(self.environ):
             self.node = dav_services.node_move_to(
                 node=self.node, new_parent=parent, name=name, actor=user_of(self.environ)
             )
-        # Dead properties belong to the node: they moved with it.
-        # Locks stay with the URL they were taken on (RFC 4918 §7.6): the source's go.
-        lm = self.provider.lock_manager
-        if lm is not None:
-            lm.remove_all_locks_from_url(src_url, recursive=True)
+        # Dead properties belong to the node: they moved with it. A MOVE releases the
+        # source's locks (RFC 4918 §7.6); a rename made elsewhere takes them along.
+        self._release(held)
         return []
 
     def _copy_properties_to(self, dest: _NodeResource) -> None:
@@ -217,11 +246,10 @@ class FolderResource(_NodeResource, DAVCollection):
         return {"type": "Folder"}
 
     def get_used_bytes(self) -> int | None:
-        return user_of(self.environ).used_bytes
+        return quota_holder(self.environ, self.node).used_bytes
 
     def get_available_bytes(self) -> int | None:
-        user = user_of(self.environ)
-        return user.free_bytes
+        return quota_holder(self.environ, self.node).free_bytes
 
     def get_property_names(self, *, is_allprop: bool) -> list[str]:
         names: list[str] = super().get_property_names(is_allprop=is_allprop)
@@ -426,7 +454,7 @@ class FileResource(_NodeResource, DAVNonCollection):
                 access.require(user_of(environ), target, "edit")
                 if length is None and not environ.get("wsgi.input_terminated"):
                     raise length_required()
-                refuse_early(environ, target.owner)
+                refuse_early_into(environ, target, user_of(environ))
                 self._received = receive_stream(
                     environ["wsgi.input"].read, length=length, name=self.name
                 )

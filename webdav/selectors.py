@@ -22,8 +22,8 @@ def dead_properties_of_children(folder_id: int) -> dict[int, dict[str, str]]:
 
 
 def locks_of(owner_id: int) -> QuerySet[DavLock]:
-    return DavLock.objects.filter(owner_id=owner_id)
+    return DavLock.objects.filter(owner_id=owner_id).select_related("node")
 
 
 def lock_by_token(token: str) -> DavLock | None:
-    return DavLock.objects.filter(token=token).first()
+    return DavLock.objects.filter(token=token).select_related("node").first()

@@ -65,9 +65,11 @@ def lock_create(
     lock_owner: str,
     timeout: float,
     expire: float,
+    node_id: int | None = None,
 ) -> DavLock:
     return DavLock.objects.create(
         owner_id=owner_id,
+        node_id=node_id,
         token=token,
         root=root,
         depth=depth,

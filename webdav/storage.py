@@ -1,7 +1,9 @@
 """wsgidav's property manager and lock storage interfaces over our database tables.
 
 Lock keys are reference URLs ``/<owner id>/<path>`` (see :mod:`webdav.provider`); the owner
-id is read from them. Dead properties are kept by node. Reads that a PROPFIND repeats for
+id is read from them. A lock on the owner's own item also records the item, and its root is
+read from the item's current path: it follows a rename or move made anywhere. Dead
+properties are kept by node. Reads that a PROPFIND repeats for
 every member (dead properties, the locks of each path) are answered from what was read once
 for the request.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import quote
 
 from django.db import transaction
 from wsgidav.dav_error import HTTP_CONFLICT, DAVError
@@ -36,6 +39,9 @@ NODE_IDS_KEY = "fileflow.dav.node_ids"
 _request_locks: ContextVar[dict[int, list[dict[str, Any]]] | None] = ContextVar(
     "fileflow_dav_locks", default=None
 )
+# lock root -> node id, for the caller's own items this request has built (a new lock
+# records its item from here).
+_request_nodes: ContextVar[dict[str, int] | None] = ContextVar("fileflow_dav_nodes", default=None)
 
 
 def owner_of(url: str) -> int:
@@ -45,16 +51,22 @@ def owner_of(url: str) -> int:
 
 def begin_request() -> None:
     _request_locks.set({})
+    _request_nodes.set({})
 
 
 def end_request() -> None:
     _request_locks.set(None)
+    _request_nodes.set(None)
 
 
-def remember_node(environ: dict[str, Any], url: str, node_id: int) -> None:
+def remember_node(environ: dict[str, Any], url: str, node_id: int, *, own: bool = True) -> None:
     """Record which node a resource's reference URL names in this request: wsgidav asks for
-    dead properties by URL, we keep them by node."""
+    dead properties and takes locks by URL, we keep them by node. ``own``: the URL is among
+    the node owner's (not a path under someone's Shared with me)."""
     environ.setdefault(NODE_IDS_KEY, {})[url] = node_id
+    known = _request_nodes.get()
+    if own and known is not None:
+        known[normalize_lock_root(url)] = node_id
 
 
 class DbPropertyManager:
@@ -169,6 +181,23 @@ def _as_dict(lock: DavLock) -> dict[str, Any]:
     }
 
 
+def _current(locks: list[DavLock]) -> list[dict[str, Any]]:
+    """The locks as wsgidav's dicts, each one on an item rooted at the item's path now (one
+    query for the names along the paths); a lock whose item is in the trash is left out
+    (it went with its item; DELETE over WebDAV releases it)."""
+    following = [lock.node for lock in locks if lock.node is not None]
+    paths = tree.paths_of(following) if following else {}
+    found = []
+    for lock in locks:
+        as_dict = _as_dict(lock)
+        if lock.node is not None:
+            if lock.node.trashed_at is not None:
+                continue
+            as_dict["root"] = normalize_lock_root(f"/{lock.owner_id}" + quote(paths[lock.node.pk]))
+        found.append(as_dict)
+    return found
+
+
 def _alive(lock: dict[str, Any], now: float) -> bool:
     return lock["expire"] < 0 or lock["expire"] >= now
 
@@ -202,16 +231,17 @@ class DbLockStorage:
         cache = _request_locks.get()
         if cache is not None and owner_id in cache:
             return cache[owner_id]
-        locks = [_as_dict(lock) for lock in selectors.locks_of(owner_id)]
+        locks = _current(list(selectors.locks_of(owner_id)))
         if cache is not None:
             cache[owner_id] = locks
         return locks
 
     def get(self, token: str) -> dict[str, Any] | None:
         lock = selectors.lock_by_token(token)
-        if lock is None:
+        current = _current([lock]) if lock is not None else []
+        if not current:
             return None
-        found = _as_dict(lock)
+        found = current[0]
         if not _alive(found, time.time()):
             self.delete(token)
             return None
@@ -230,6 +260,7 @@ class DbLockStorage:
         owner_id = owner_of(root)
         dav_services.lock_create(
             owner_id=owner_id,
+            node_id=(_request_nodes.get() or {}).get(root),
             token=lock["token"],
             root=root,
             depth=lock["depth"],

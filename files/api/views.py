@@ -43,6 +43,7 @@ from files.ingest import (
     parse_multipart,
     receive_raw,
     refuse_early,
+    refuse_early_into,
     uploads_in,
 )
 from files.models import Node
@@ -358,28 +359,50 @@ class _MultipartUploadView(APIView):
         already received are removed."""
         if declared_length(request.META) is None:
             raise length_required()
-        refuse_early(request.META, user_of(request))
+        user = user_of(request)
+        # The folder in the query string is known before the body: the upload is refused
+        # there and then when it cannot be stored (404, or 413 when the folder's owner has
+        # no room). A folder named only in the form is known once the body has arrived.
+        early = _int_param(request, "parent")
+        parent = None
+        if early is not None:
+            parent = selectors.folder_get(user, early, "edit")
+            refuse_early_into(request.META, parent, user)
         try:
             form = form_class(data=request.data)
             uploads = uploads_in(request.FILES)
             form.is_valid(raise_exception=True)
             data = form.validated_data
             parent_id = data.get("parent")
-            parent = (
-                selectors.folder_get(user_of(request), parent_id, "edit")
-                if parent_id is not None
-                else tree.home_of(user_of(request))
-            )
+            if parent is not None and parent_id is not None and parent_id != parent.pk:
+                raise serializers.ValidationError(
+                    {"parent": "The query string and the form name different folders."}
+                )
+            if parent is None:
+                parent = (
+                    selectors.folder_get(user, parent_id, "edit")
+                    if parent_id is not None
+                    else tree.home_of(user)
+                )
         except BaseException:
             discard_all(uploads_in(request.FILES))
             raise
         return data, uploads, parent
 
 
+EARLY_PARENT = OpenApiParameter(
+    "parent",
+    OpenApiTypes.INT,
+    description="The folder (as the form's `parent`), known before the body is read: an "
+    "upload that does not fit in the folder owner's quota is refused (413) before it is sent.",
+)
+
+
 class NodeUploadView(_MultipartUploadView):
     """Upload one file with a multipart form (`file`, `parent`, `name`, `on_conflict`)."""
 
     @extend_schema(
+        parameters=[EARLY_PARENT],
         request={"multipart/form-data": UploadSerializer},
         responses={201: NodeSerializer, 200: NodeSerializer},
     )
@@ -411,6 +434,7 @@ class NodeUploadManyView(_MultipartUploadView):
     check, one tree update)."""
 
     @extend_schema(
+        parameters=[EARLY_PARENT],
         request={"multipart/form-data": UploadManySerializer},
         responses={201: NodeListSerializer, 200: NodeListSerializer},
     )

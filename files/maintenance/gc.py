@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, ProtectedError, QuerySet
 from django.utils import timezone
 
-from files.blobs import keys_in_use
+from files.blobs import CONTENT_FOLDERS, keys_in_use
 from files.maintenance.common import BATCH_SIZE, Log, batched, quiet
 from files.models import Blob, FileVersion, Node
 from files.progress import Progress
@@ -189,8 +189,9 @@ def _gc_orphans(
     progress: Progress,
     log: Log,
 ) -> None:
-    """Objects under ``blobs/`` that hold no Blob's content: left by uploads that rolled
-    back (also resumable ones, assembled under ``blobs/uploads/``)."""
+    """Objects under ``blobs/`` (and ``uploads/``, see :data:`files.blobs.CONTENT_FOLDERS`)
+    that hold no Blob's content: left by uploads that rolled back (also resumable ones,
+    assembled under ``blobs/uploads/``)."""
     progress.start("Storage objects")
 
     def sweep(names: list[str]) -> None:
@@ -217,13 +218,14 @@ def _gc_orphans(
             report.orphans += 1
             report.orphan_bytes += size
 
-    names: list[str] = []
-    for name in store.walk("blobs"):
-        names.append(name)
-        if len(names) >= BATCH_SIZE:
-            sweep(names)
-            names = []
-    sweep(names)
+    for folder in CONTENT_FOLDERS:
+        names: list[str] = []
+        for name in store.walk(folder):
+            names.append(name)
+            if len(names) >= BATCH_SIZE:
+                sweep(names)
+                names = []
+        sweep(names)
     progress.finish()
 
 
@@ -300,13 +302,17 @@ def blob_gc(
 ) -> GcReport:
     """Delete what nothing references any more and is older than ``grace``: Blob rows and
     their content with their cached thumbnails, storage objects and thumbnails without a
-    row, abandoned upload temp files; then the registered sweeps (expired resumable uploads,
-    whose own expiry decides, not ``grace``)."""
+    row, abandoned upload temp files; before them the registered sweeps (expired resumable
+    uploads, whose own expiry decides, not ``grace``)."""
     progress = progress or Progress.off()
     log = log or quiet
     cutoff = timezone.now() - grace
     store = blob_store()
     report = GcReport(dry_run=dry_run, cutoff=cutoff)
+    # First: a sweep may store content that is waiting in the store (a resumable upload
+    # whose every byte arrived), which must not be taken for an orphan below.
+    for sweep in _sweeps:
+        report.swept.append(sweep(dry_run=dry_run, log=log))
     _gc_blobs(
         cutoff=cutoff, dry_run=dry_run, store=store, report=report, progress=progress, log=log
     )
@@ -317,6 +323,4 @@ def blob_gc(
         cutoff=cutoff, dry_run=dry_run, store=store, report=report, progress=progress, log=log
     )
     _gc_temp_files(cutoff=cutoff, dry_run=dry_run, report=report, progress=progress, log=log)
-    for sweep in _sweeps:
-        report.swept.append(sweep(dry_run=dry_run, log=log))
     return report

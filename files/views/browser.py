@@ -20,7 +20,7 @@ from files.forms import (
     ListingForm,
     UploadForm,
 )
-from files.ingest import Upload, discard_all, receive_multipart, refuse_early
+from files.ingest import Upload, discard_all, receive_multipart, refuse_early_into
 from files.models import Node, Tag
 from files.places import place_along
 from files.selectors import InvalidListing
@@ -200,7 +200,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponseBase:
     Django's "Modifying upload handlers on the fly" documents)."""
     try:
         parent = own_folder(request, pk, "edit")
-        refuse_early(request.META, user_of(request))
+        refuse_early_into(request.META, parent, user_of(request))
     except DomainError as exc:
         return error_page(request, exc.message, status=exc.status_code)
     try:

@@ -55,6 +55,8 @@
     var timer = null;
     var failures = 0;
     var stopped = false;
+    var creating = false; // the POST that makes the upload is under way
+    var cancelled = false;
 
     function request(method, target, headers, body, onload) {
       xhr = new XMLHttpRequest();
@@ -65,8 +67,8 @@
       xhr.setRequestHeader("Accept", "application/json");
       Object.keys(headers).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
       xhr.addEventListener("load", function () { if (xhr === mine) { xhr = null; onload(mine); } });
-      xhr.addEventListener("error", function () { if (xhr === mine) { xhr = null; later(); } });
-      xhr.addEventListener("timeout", function () { if (xhr === mine) { xhr = null; later(); } });
+      xhr.addEventListener("error", function () { if (xhr === mine) { xhr = null; creating = false; later(); } });
+      xhr.addEventListener("timeout", function () { if (xhr === mine) { xhr = null; creating = false; later(); } });
       if (body && method === "PATCH") {
         var base = offset;
         xhr.upload.addEventListener("progress", function (event) {
@@ -92,18 +94,26 @@
     }
     function transient(status) { return status === 0 || status === 409 || status === 423 || status >= 500; }
 
+    // A pause or a cancel while the POST is under way does not abort it (the server may have
+    // made the upload, and its reservation, already): its answer is awaited, and the upload
+    // it made is ended (cancel) or kept for the resume (pause).
     function create() {
+      creating = true;
       request("POST", endpoint, {
         "Upload-Length": String(file.size),
         "Upload-Metadata": metadata(Object.assign({ filename: options.name, path: options.folderPath, parent: options.parent, on_conflict: options.onConflict }, options.metadata || {}))
       }, null, function (answer) {
+        creating = false;
         if (answer.status === 201) {
           url = answer.getResponseHeader("Location");
           offset = 0;
           failures = 0;
+          if (cancelled) { end(); return; }
           remember(key, url);
           if (answer.getResponseHeader("FileFlow-Node-Id")) { done(answer); return; }
           send();
+        } else if (stopped) {
+          return;
         } else if (answer.status >= 500) {
           later();
         } else {
@@ -116,6 +126,9 @@
       if (!url) { create(); return; }
       request("HEAD", url, {}, null, function (answer) {
         if (answer.status === 200) {
+          // Every byte had arrived but the file was not stored yet (the server died while
+          // storing it, or it answered 503): this HEAD stored it.
+          if (answer.getResponseHeader("FileFlow-Node-Id")) { done(answer); return; }
           offset = parseInt(answer.getResponseHeader("Upload-Offset"), 10) || 0;
           options.onProgress(offset, file.size);
           send();
@@ -163,7 +176,15 @@
     function halt() {
       stopped = true;
       if (timer) { window.clearTimeout(timer); timer = null; }
-      if (xhr) { var current = xhr; xhr = null; current.abort(); }
+      if (xhr && !creating) { var current = xhr; xhr = null; current.abort(); }
+    }
+    // Termination: the upload and the space it holds go on the server.
+    function end() {
+      var ending = new XMLHttpRequest();
+      ending.open("DELETE", url);
+      ending.setRequestHeader("Tus-Resumable", VERSION);
+      ending.setRequestHeader("X-CSRFToken", csrfToken);
+      ending.send();
     }
 
     var known = remembered(key);
@@ -171,17 +192,17 @@
     locate();
     return {
       pause: halt,
-      resume: function () { if (!stopped) { return; } stopped = false; failures = 0; locate(); },
+      resume: function () {
+        if (!stopped || cancelled) { return; }
+        stopped = false;
+        failures = 0;
+        if (!creating) { locate(); } // else the creation's answer goes on by itself
+      },
       abort: function () {
+        cancelled = true;
         halt();
         forget(key);
-        if (url) {
-          var ending = new XMLHttpRequest();
-          ending.open("DELETE", url);
-          ending.setRequestHeader("Tus-Resumable", VERSION);
-          ending.setRequestHeader("X-CSRFToken", csrfToken);
-          ending.send();
-        }
+        if (url && !creating) { end(); }
       },
       resumed: !!(known && known.url)
     };

@@ -164,7 +164,8 @@
       form.append("on_conflict", "fail");
       group.forEach(function (item) { form.append("file", item.file, item.file.name); });
       var xhr = (group.xhr = new XMLHttpRequest());
-      xhr.open("POST", FF.config.urls.uploadMany);
+      // The folder in the URL too: a batch that does not fit is refused before it is sent.
+      xhr.open("POST", FF.config.urls.uploadMany + "?parent=" + encodeURIComponent(parentId));
       xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.addEventListener("progress", function (event) {
@@ -220,6 +221,8 @@
   }
   function start(item) {
     active++;
+    // Which start this is: a step that ends after a cancel (and maybe a retry) is stale.
+    item.attempt = (item.attempt || 0) + 1;
     item.state = "uploading";
     item.loaded = 0;
     item.error = "";
@@ -238,19 +241,21 @@
   // A folder shared with me: its path is not one of mine, so the file goes up by folder id
   // (a multipart form naming the file exactly).
   function startInFolder(item, xhr) {
+    var attempt = item.attempt;
     folderIdFor(dirOf(item)).then(function (parentId) {
-      if (item.state !== "uploading") { return; }
+      if (item.state !== "uploading" || item.attempt !== attempt) { return; }
       var form = new FormData();
       form.append("parent", parentId);
       form.append("name", item.file.name);
       form.append("on_conflict", item.onConflict);
       form.append("file", item.file, item.file.name);
-      xhr.open("POST", FF.config.urls.upload);
+      xhr.open("POST", FF.config.urls.upload + "?parent=" + encodeURIComponent(parentId));
       xhr.setRequestHeader("X-CSRFToken", FF.csrfToken());
       xhr.setRequestHeader("Accept", "application/json");
       watch(item, xhr);
       xhr.send(form);
     }, function (error) {
+      if (item.attempt !== attempt) { return; }
       item.error = error.message;
       finish(item, "error");
     });
@@ -292,9 +297,11 @@
   // In a folder shared with me its path is not one of mine: the upload names it by id.
   function startResumable(item) {
     if (!folder.shared) { return resumableTo(item, { folderPath: dirPath(item) }); }
+    var attempt = item.attempt;
     folderIdFor(dirOf(item)).then(function (parentId) {
-      if (item.state === "uploading") { resumableTo(item, { parent: parentId }); }
+      if (item.state === "uploading" && item.attempt === attempt) { resumableTo(item, { parent: parentId }); }
     }, function (error) {
+      if (item.attempt !== attempt) { return; }
       item.error = error.message;
       finish(item, "error");
     });
@@ -364,11 +371,18 @@
   }
   function cancel(item) {
     if (item.state === "uploading" && item.group) { cancelInGroup(item); return; }
-    if (item.state === "uploading" && item.xhr) { item.xhr.abort(); return; }
+    // A request under way: aborting it ends the item (its "abort" event).
+    if (item.state === "uploading" && item.xhr && item.xhr.readyState !== XMLHttpRequest.UNSENT) { item.xhr.abort(); return; }
     if ((item.state === "uploading" || item.state === "paused") && item.tus) {
       item.tus.abort();
       item.tus = null;
       if (item.state === "paused") { item.state = "uploading"; active++; }
+      finish(item, "cancelled");
+      return;
+    }
+    // Between steps (the folder it goes to still being looked up or made): nothing has gone
+    // out yet, and the step, when it ends, finds the item cancelled and sends nothing.
+    if (item.state === "uploading") {
       finish(item, "cancelled");
       return;
     }

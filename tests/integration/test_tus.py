@@ -12,6 +12,7 @@ import base64
 import contextlib
 import hashlib
 import os
+import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from tusclient import client as tus_client
 
 from files.models import Blob, Node
 from tests.integration.helpers import (
+    BIN,
     HOST,
     Bucket,
     LiveServer,
@@ -348,3 +350,166 @@ def test_an_upload_started_on_one_server_finishes_on_the_other(
     if blobs is not None:
         assert file_sha256(blobs / node.blob.storage_key) == sha
     assert TusUpload.objects.count() == 0
+
+
+@contextlib.contextmanager
+def final_store_blocked(backend: str, alice: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """An app server whose next final store of a tus upload blocks at a real resource
+    outside it, until released: on S3 its own moto server is stopped (SIGSTOP) so the
+    store's requests hang; on local disk (PostgreSQL) this test holds alice's tree lock,
+    which the store takes in its transaction. Yields the server, the bucket (None on local
+    disk), ``block()``, ``release()`` and ``blocked()`` (the worker waits inside the store)."""
+    from django.db import connection
+
+    from files.tree import _LOCK_NAMESPACE
+    from tests.integration.helpers import s3_client, start_moto
+
+    if backend == "s3":
+        moto, endpoint = start_moto(tmp_path / "moto.log")
+        bucket = Bucket(name="crash", endpoint=endpoint, client=s3_client(endpoint))
+        bucket.client.create_bucket(Bucket=bucket.name)
+        server = start_gunicorn(tmp_path / "app", **bucket.env())
+
+        def block() -> None:
+            os.kill(moto.pid, signal.SIGSTOP)
+
+        def release() -> None:
+            os.kill(moto.pid, signal.SIGCONT)
+
+        def blocked() -> bool:
+            return True  # the worker's first request to S3 cannot be answered
+
+        try:
+            yield {
+                "server": server,
+                "bucket": bucket,
+                "block": block,
+                "release": release,
+                "blocked": blocked,
+            }
+        finally:
+            release()
+            stop(server.process)
+            stop(moto)
+        return
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "on SQLite the tree lock is the database's one write lock, which also holds the "
+            "offset's commit before the store: nothing outside can stop the worker between "
+            "them (the S3 case runs on SQLite)"
+        )
+    server = start_gunicorn(tmp_path / "app")
+    arguments = [_LOCK_NAMESPACE, alice.pk]
+
+    def hold() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", arguments)
+
+    def free() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", arguments)
+
+    def waiting() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND classid = %s AND objid = %s",
+                arguments,
+            )
+            return bool(cursor.fetchone()[0])
+
+    held = False
+
+    def block() -> None:
+        nonlocal held
+        hold()
+        held = True
+
+    def release() -> None:
+        nonlocal held
+        if held:
+            free()
+            held = False
+
+    try:
+        yield {
+            "server": server,
+            "bucket": None,
+            "block": block,
+            "release": release,
+            "blocked": waiting,
+        }
+    finally:
+        release()
+        stop(server.process)
+
+
+@pytest.mark.parametrize("backend", ["local", "s3"])
+def test_sigkill_during_the_final_store_then_tuspy_resumes_and_the_file_appears_once(
+    backend: str, alice: Any, bearer: Callable[[Any], dict[str, str]], tmp_path: Path
+) -> None:
+    """Every byte arrived and was acknowledged as stored (offset = length), then the worker
+    storing the file is killed. tuspy, resuming, asks HEAD: that request stores the file and
+    tuspy ends there; the file exists once, nothing is left over."""
+    if backend == "s3" and not (BIN / "moto_server").exists():
+        pytest.fail("moto_server is not installed (pip install -r requirements-dev.txt)")
+    with final_store_blocked(backend, alice, tmp_path) as setup:
+        server, bucket = setup["server"], setup["bucket"]
+        auth = bearer(alice)
+        size = 9 * MiB + 5
+        source = tmp_path / "film.bin"
+        sha = make_file(source, size)
+        first = uploader(server.url, auth, source, "film.bin", chunk_size=8 * MiB)
+        first.upload(stop_at=8 * MiB)  # one chunk acknowledged (on S3: one part)
+        url = first.url
+        path = url.split(str(server.port), 1)[1]
+        worker = server.worker_pid()
+        setup["block"]()
+        sock = server.raw_socket()
+        rest = size - 8 * MiB
+        sock.sendall(
+            (
+                f"PATCH {path} HTTP/1.1\r\nHost: {HOST}\r\n"
+                f"Authorization: {auth['Authorization']}\r\nTus-Resumable: 1.0.0\r\n"
+                f"Upload-Offset: {8 * MiB}\r\nContent-Type: application/offset+octet-stream\r\n"
+                f"Content-Length: {rest}\r\n\r\n"
+            ).encode()
+        )
+        with open(source, "rb") as handle:
+            handle.seek(8 * MiB)
+            sock.sendall(handle.read())
+        upload_id = path.rstrip("/").rsplit("/", 1)[1]
+        wait_for(
+            lambda: TusUpload.objects.get(pk=upload_id).offset == size,
+            timeout=30,
+            what="the last chunk's offset committed",
+        )
+        wait_for(setup["blocked"], timeout=30, what="the worker inside the final store")
+        os.kill(worker, signal.SIGKILL)
+        sock.close()
+        wait_for(
+            lambda: (pids := server.worker_pids()) and worker not in pids,
+            timeout=30,
+            what="gunicorn to start a new worker",
+        )
+        setup["release"]()
+        assert not Node.objects.filter(name="film.bin").exists()
+        assert TusUpload.objects.filter(pk=upload_id).exists()
+
+        again = uploader(server.url, auth, source, "film.bin", chunk_size=8 * MiB, url=url)
+        assert again.offset == size
+        again.upload()
+        nodes = Node.objects.filter(owner=alice, name="film.bin")
+        assert nodes.count() == 1
+        node = nodes.get()
+        assert node.blob.sha256 == sha
+        assert TusUpload.objects.count() == 0
+        if bucket is None:
+            assert file_sha256(server.blobs_dir / node.blob.storage_key) == sha
+            assert files_under(server.tmp_dir) == []
+        else:
+            assert hashlib.sha256(bucket.read(node.blob.storage_key)).hexdigest() == sha
+            assert bucket.object_keys() == [node.blob.storage_key]
+            assert bucket.client.list_multipart_uploads(Bucket=bucket.name).get("Uploads", []) == []
+        alice.refresh_from_db()
+        assert (alice.used_bytes, alice.reserved_bytes) == (size, 0)

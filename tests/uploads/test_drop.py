@@ -151,3 +151,33 @@ def test_a_view_link_takes_no_uploads(alice: Any, inbox: Node) -> None:
     visitor, csrf = visitor_of(f"/s/{token}/")
     refused = start(visitor, f"/s/{token}/", csrf, 4, filename="a.txt")
     assert refused.status_code == 403
+
+
+def test_a_drop_upload_whose_store_died_is_stored_by_its_head_under_the_links_rules(
+    alice: Any, inbox: Node, settings: Any
+) -> None:
+    """Through the link too: the HEAD stores a complete upload whose worker died, renamed
+    (never replacing) and logged as the link's upload with the visitor's name."""
+    from pathlib import Path
+
+    from uploads.models import TusUpload
+
+    link, url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    first = start(visitor, url, csrf, 2, filename="scan.pdf")
+    assert send(visitor, first["Location"], csrf, 0, b"hi").status_code == 204
+    created = start(visitor, url, csrf, 10, filename="scan.pdf", uploader="Bob")
+    location = created["Location"]
+    assert send(visitor, location, csrf, 0, b"12345").status_code == 204
+    upload = TusUpload.objects.get()
+    with open(Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus" / f"{upload.pk}.part", "ab") as part:
+        part.write(b"67890")  # what the killed worker had received and committed
+    TusUpload.objects.filter(pk=upload.pk).update(offset=10)
+    answer = visitor.head(location.removeprefix("http://testserver"), **TUS, **csrf)
+    assert answer.status_code == 200, answer.content
+    stored = Node.objects.get(parent=inbox, name="scan (1).pdf")
+    assert answer["FileFlow-Node-Id"] == str(stored.pk)
+    assert stored.size == 10
+    log = ShareAccess.objects.get(link=link, action=ShareAccess.Action.UPLOAD, node=stored)
+    assert log.uploader_name == "Bob"
+    assert TusUpload.objects.count() == 0

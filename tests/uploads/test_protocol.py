@@ -464,3 +464,78 @@ def test_operators_see_and_terminate_uploads_in_the_admin(
     assert done.status_code == 302
     assert TusUpload.objects.count() == 0
     assert list((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir()) == []
+
+
+def _strand(backend: Any, url: str, content: bytes) -> None:
+    """What a worker killed while storing the file leaves: the last bytes received and the
+    offset committed (offset = length), no file, the upload row still there (its part file
+    on disk, or its parts and tail in S3 and the row)."""
+    upload = TusUpload.objects.get(pk=url.rsplit("/", 1)[1])
+    last = content[upload.offset :]
+    if backend.bucket is None:
+        part = Path(backend.settings.FILE_UPLOAD_TEMP_DIR) / "tus" / f"{upload.pk}.part"
+        with open(part, "ab") as handle:
+            handle.write(last)
+        TusUpload.objects.filter(pk=upload.pk).update(offset=len(content))
+    else:
+        TusUpload.objects.filter(pk=upload.pk).update(
+            offset=len(content), tail=bytes(upload.tail) + last
+        )
+    from uploads import storage
+
+    storage.forget_hashers(upload.pk)  # the hash went with the process
+
+
+def test_head_stores_a_complete_upload_whose_worker_died_once(
+    bearer_api: Any, alice: Any, backend: Any
+) -> None:
+    """tuspy resumes with a HEAD: told the upload is complete it stops, so the HEAD stores
+    the file first. The file appears once; a second HEAD finds no upload."""
+    content = os.urandom(100_000)
+    url = _path(create(bearer_api, len(content), filename="stranded.bin")["Location"])
+    assert patch(bearer_api, url, 0, content[:60_000]).status_code == 204
+    _strand(backend, url, content)
+    answer = bearer_api.head(url, **TUS)
+    assert answer.status_code == 200, answer.content
+    assert answer["Upload-Offset"] == answer["Upload-Length"] == str(len(content))
+    node = Node.objects.get(owner=alice, name="stranded.bin")
+    assert answer["FileFlow-Node-Id"] == str(node.pk)
+    assert node.blob.sha256 == hashlib.sha256(content).hexdigest()
+    assert bearer_api.head(url, **TUS).status_code == 404
+    assert Node.objects.filter(name="stranded.bin").count() == 1
+    assert backend.leftovers() == []
+    alice.refresh_from_db()
+    assert (alice.used_bytes, alice.reserved_bytes) == (len(content), 0)
+
+
+def test_gc_stores_complete_uploads_left_over_a_minute_even_expired(
+    bearer_api: Any, alice: Any, backend: Any
+) -> None:
+    """Nobody came back for two complete uploads whose worker died: gc stores them (one
+    long expired) instead of removing them; one whose last byte came just now is left to
+    the request storing it, and an unfinished expired one is removed as before."""
+    content = {name: os.urandom(50_000 + n) for n, name in enumerate(("a.bin", "b.bin", "c.bin"))}
+    urls = {}
+    for name, data in content.items():
+        urls[name] = _path(create(bearer_api, len(data), filename=name)["Location"])
+        assert patch(bearer_api, urls[name], 0, data[:20_000]).status_code == 204
+        _strand(backend, urls[name], data)
+    unfinished = _path(create(bearer_api, 10, filename="d.bin")["Location"])
+    patch(bearer_api, unfinished, 0, b"12345")
+    now = timezone.now()
+    expiry = timedelta(hours=24)  # FILEFLOW_UPLOAD_EXPIRY's default
+    written = {"a.bin": now - timedelta(minutes=2), "b.bin": now - expiry - timedelta(days=3)}
+    for name, when in written.items():
+        TusUpload.objects.filter(pk=urls[name].rsplit("/", 1)[1]).update(expires_at=when + expiry)
+    TusUpload.objects.filter(pk=unfinished.rsplit("/", 1)[1]).update(expires_at=now)
+
+    call_command("gc", "--dry-run")
+    assert TusUpload.objects.count() == 4
+    call_command("gc")
+    stored = {node.name: node for node in Node.objects.filter(owner=alice, is_folder=False)}
+    assert set(stored) == {"a.bin", "b.bin"}
+    for name in ("a.bin", "b.bin"):
+        assert stored[name].blob.sha256 == hashlib.sha256(content[name]).hexdigest()
+    left = TusUpload.objects.get()
+    assert left.filename == "c.bin"
+    assert left.offset == left.length

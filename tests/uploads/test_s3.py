@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib
 import os
 from datetime import timedelta
 from typing import Any
@@ -159,12 +160,14 @@ def test_a_late_termination_leaves_the_finished_file_alone(
     assert s3_storage.read(node.blob.storage_key) == content
 
 
+@pytest.mark.parametrize("method", ["HEAD", "PATCH"])
 def test_a_worker_killed_after_s3_joined_the_parts_is_finished_by_the_next_request(
-    bearer_api: Any, alice: Any, s3_storage: Any
+    bearer_api: Any, alice: Any, s3_storage: Any, method: str
 ) -> None:
     """A worker killed between CompleteMultipartUpload and its commit leaves a complete
-    upload (offset = length), its object assembled, no file. The next request (tus.js sends
-    an empty PATCH at that offset) stores it; a late duplicate of that request (the worker
+    upload (offset = length), its object assembled, no file. The next request stores it:
+    the HEAD a tus client resumes with (told "complete", it would never ask again), or the
+    empty PATCH at that offset tus.js sends; a late duplicate of that request (the worker
     had not died, only stalled) finds the upload taken and leaves the file's bytes alone."""
     from files.store import blob_store
     from uploads import storage
@@ -184,9 +187,13 @@ def test_a_worker_killed_after_s3_joined_the_parts_is_finished_by_the_next_reque
     storage.forget_hashers(row.id)  # the hash went with the process
     stalled = TusUpload.objects.get()
 
-    assert bearer_api.head(url, **TUS)["Upload-Offset"] == str(len(content))
-    answer = patch(bearer_api, url, len(content), b"")
-    assert answer.status_code == 204, answer.content
+    if method == "HEAD":
+        answer = bearer_api.head(url, **TUS)
+        assert answer.status_code == 200, answer.content
+        assert answer["Upload-Offset"] == str(len(content))
+    else:
+        answer = patch(bearer_api, url, len(content), b"")
+        assert answer.status_code == 204, answer.content
     node = Node.objects.get(owner=alice, name="late.bin")
     assert answer["FileFlow-Node-Id"] == str(node.pk)
     assert node.blob.storage_key == key
@@ -198,3 +205,105 @@ def test_a_worker_killed_after_s3_joined_the_parts_is_finished_by_the_next_reque
     assert s3_storage.read(key) == content
     alice.refresh_from_db()
     assert (alice.used_bytes, alice.reserved_bytes) == (len(content), 0)
+
+
+def test_an_upload_started_before_the_upgrade_resumes_at_its_old_key_and_finishes(
+    bearer_api: Any, alice: Any, s3_storage: Any, s3_calls: list[str]
+) -> None:
+    """Before uploads kept their key, S3 joined the parts at ``uploads/<id>``: a multipart
+    upload started there (a first part stored) and the row the migration backfilled resume
+    after the upgrade, finish there without a copy, and the blob is served, scrubbed and
+    collected from there."""
+    from django.apps import apps
+
+    from files.store import blob_store
+
+    migration = importlib.import_module("uploads.migrations.0003_tusupload_key")
+    content = os.urandom(9 * MiB + 7)
+    url = _path(create(bearer_api, len(content), filename="old.bin")["Location"])
+    row = TusUpload.objects.get()
+    old_key = f"uploads/{row.pk}"
+    # What the previous version did with the first chunk: a part under the old key.
+    store = blob_store()
+    multipart_id = store.multipart_start(old_key)
+    etag = store.multipart_put(old_key, multipart_id, 1, content[: 8 * MiB])
+    TusUpload.objects.filter(pk=row.pk).update(
+        key="", offset=8 * MiB, parts=[etag], multipart_id=multipart_id
+    )
+    migration.keep_old_key(apps, None)
+    assert TusUpload.objects.get().key == old_key
+
+    head = bearer_api.head(url, **TUS)
+    assert head["Upload-Offset"] == str(8 * MiB)
+    answer = patch(bearer_api, url, 8 * MiB, content[8 * MiB :])
+    assert answer.status_code == 204, answer.content
+    node = Node.objects.get(owner=alice, name="old.bin")
+    assert answer["FileFlow-Node-Id"] == str(node.pk)
+    assert node.blob.storage_key == old_key
+    assert s3_storage.object_keys() == [old_key]
+    assert not COPIES & set(s3_calls)
+    assert s3_storage.client.list_multipart_uploads(Bucket=s3_storage.name).get("Uploads", []) == []
+    response = bearer_api.get(f"/api/v1/nodes/{node.pk}/content/")
+    assert b"".join(response.streaming_content) == content
+    assert not maintenance.blob_scrub().problems
+    # gc keeps it while the file holds it (and removes a leftover of the old kind), and
+    # removes it with the blob.
+    s3_storage.client.put_object(Bucket=s3_storage.name, Key="uploads/crashed", Body=b"x")
+    Blob.objects.update(created_at=timezone.now() - timedelta(days=2))
+    report = maintenance.blob_gc(dry_run=False, grace=timedelta(0))
+    assert (report.orphans, report.blobs) == (1, 0)
+    assert s3_storage.object_keys() == [old_key]
+    services.node_trash(node=node)
+    services.node_delete(node=node)
+    report = maintenance.blob_gc(dry_run=False, grace=timedelta(0))
+    assert (report.blobs, report.blob_bytes) == (1, len(content))
+    assert s3_storage.object_keys() == []
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_store_at_the_finish_keeps_the_upload_for_the_retry(
+    bearer_api: Any, alice: Any, s3_storage: Any, settings: Any
+) -> None:
+    """The store does not answer while the last chunk is being stored (a real refused
+    connection: the app's S3 endpoint is pointed at a closed port for that request). The
+    upload is kept, complete, with its reservation: 503 with Retry-After and a message. The
+    client's retry stores the file."""
+    content = os.urandom(9 * MiB + 3)
+    url = _path(create(bearer_api, len(content), filename="later.bin")["Location"])
+    assert patch(bearer_api, url, 0, content[: 8 * MiB]).status_code == 204
+    working = settings.STORAGES
+    default = working["default"]
+    broken = {
+        **default,
+        "OPTIONS": {**default["OPTIONS"], "endpoint_url": f"http://127.0.0.1:{_closed_port()}"},
+    }
+    settings.STORAGES = {**working, "default": broken}
+    answer = patch(bearer_api, url, 8 * MiB, content[8 * MiB :])
+    settings.STORAGES = working
+    assert answer.status_code == 503, answer.content
+    assert answer["Retry-After"].isdigit()
+    assert answer.json()["code"] == "storage_unavailable"
+    assert "send the same request again" in answer.json()["detail"]
+    row = TusUpload.objects.get()
+    assert (row.offset, row.length) == (len(content), len(content))
+    alice.refresh_from_db()
+    assert (alice.reserved_bytes, alice.used_bytes) == (len(content), 0)
+    assert not Node.objects.filter(name="later.bin").exists()
+
+    # tuspy asks for the offset before retrying: that HEAD stores the file.
+    head = bearer_api.head(url, **TUS)
+    assert head.status_code == 200, head.content
+    assert head["Upload-Offset"] == str(len(content))
+    node = Node.objects.get(owner=alice, name="later.bin")
+    assert head["FileFlow-Node-Id"] == str(node.pk)
+    assert s3_storage.read(node.blob.storage_key) == content
+    assert TusUpload.objects.count() == 0
+    alice.refresh_from_db()
+    assert (alice.reserved_bytes, alice.used_bytes) == (0, len(content))

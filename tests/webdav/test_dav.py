@@ -518,21 +518,88 @@ def test_a_lock_is_kept_in_the_database_and_refuses_writes_without_its_token(
     assert alice_dav("DELETE", "/dav/a.txt").status_code == 204
 
 
-def test_a_lock_stays_on_its_url_when_the_file_is_renamed_elsewhere(
+def _api(user: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_a_lock_follows_its_file_when_renamed_or_moved_elsewhere(
     alice: Any, alice_dav: Dav
 ) -> None:
-    """RFC 4918 locks a URL: a rename on the web page does not carry the lock (nor its
-    token's rights) to the new name."""
+    """A rename or move on the web page or in the API takes the lock along: the holder's next
+    write at the new URL needs the token, and the old URL is free for a new file."""
     alice_dav("PUT", "/dav/a.txt", b"one")
     token = lock(alice_dav, "/dav/a.txt")
     node = live(alice, "/a.txt")
     assert node is not None
-    file_services.node_rename(node=node, name="b.txt")
+    api = _api(alice)
+    assert api.patch(f"/api/v1/nodes/{node.pk}/", {"name": "b.txt"}).status_code == 200
 
-    found = propfind(alice_dav, "/dav/b.txt", "lockdiscovery")
-    assert found["/dav/b.txt"][f"{D}lockdiscovery"].find(f"{D}activelock") is None
-    assert alice_dav("PUT", "/dav/b.txt", b"two").status_code == 204
-    assert DavLock.objects.get(token=token).root == f"/{alice.pk}/a.txt"
+    assert alice_dav("PUT", "/dav/b.txt", b"two").status_code == 423
+    assert alice_dav("PUT", "/dav/b.txt", b"two", If=f"(<{token}>)").status_code == 204
+    assert alice_dav("PUT", "/dav/a.txt", b"new").status_code == 201
+    assert alice_dav("PUT", "/dav/a.txt", b"newer").status_code == 204  # not locked
+    found = propfind(alice_dav, "/dav/b.txt", "lockdiscovery")["/dav/b.txt"]
+    active = found[f"{D}lockdiscovery"].find(f"{D}activelock")
+    assert active is not None
+    assert active.findtext(f"{D}lockroot/{D}href") == "/dav/b.txt"
+
+    # moved into a folder (the web page's and the API's move are one service)
+    assert alice_dav("MKCOL", "/dav/docs").status_code == 201
+    docs = live(alice, "/docs")
+    assert docs is not None
+    assert api.patch(f"/api/v1/nodes/{node.pk}/", {"parent": docs.pk}).status_code == 200
+    assert alice_dav("PUT", "/dav/docs/b.txt", b"three").status_code == 423
+    assert alice_dav("PUT", "/dav/b.txt", b"free").status_code == 201
+    unlock = alice_dav("UNLOCK", "/dav/docs/b.txt", **{"Lock-Token": f"<{token}>"})
+    assert unlock.status_code == 204
+    assert alice_dav("PUT", "/dav/docs/b.txt", b"three").status_code == 204
+
+
+def test_a_locked_folder_stays_locked_below_its_new_name(alice: Any, alice_dav: Dav) -> None:
+    alice_dav("MKCOL", "/dav/box")
+    alice_dav("PUT", "/dav/box/in.txt", b"x")
+    response = alice_dav(
+        "LOCK",
+        "/dav/box",
+        LOCK_BODY,
+        Timeout="Second-600",
+        Depth="infinity",
+        **{"Content-Type": "text/xml"},
+    )
+    assert response.status_code == 200, content(response)
+    token = str(response.headers["Lock-Token"]).strip("<>")
+    box = live(alice, "/box")
+    assert box is not None
+    assert _api(alice).patch(f"/api/v1/nodes/{box.pk}/", {"name": "crate"}).status_code == 200
+    assert alice_dav("PUT", "/dav/crate/in.txt", b"y").status_code == 423
+    assert alice_dav("PUT", "/dav/crate/new.txt", b"y").status_code == 423
+    assert alice_dav("PUT", "/dav/crate/in.txt", b"y", If=f"(<{token}>)").status_code == 204
+    assert alice_dav("MKCOL", "/dav/box").status_code == 201  # the old name is free
+    assert alice_dav("PUT", "/dav/box/in.txt", b"z").status_code == 201
+
+
+def test_a_lock_goes_with_its_file_to_the_trash(alice: Any, alice_dav: Dav) -> None:
+    alice_dav("PUT", "/dav/a.txt", b"one")
+    token = lock(alice_dav, "/dav/a.txt")
+    node = live(alice, "/a.txt")
+    assert node is not None
+    assert _api(alice).delete(f"/api/v1/nodes/{node.pk}/").status_code == 204
+    assert alice_dav("PUT", "/dav/a.txt", b"new").status_code == 201
+    # WebDAV's own DELETE and MOVE release the locks they had (RFC 4918 §7.6)
+    token = lock(alice_dav, "/dav/a.txt")
+    move = alice_dav(
+        "MOVE", "/dav/a.txt", If=f"(<{token}>)", Destination="http://testserver/dav/c.txt"
+    )
+    assert move.status_code == 201, content(move)
+    assert not DavLock.objects.filter(token=token).exists()
+    assert alice_dav("PUT", "/dav/c.txt", b"free").status_code == 204
+    token = lock(alice_dav, "/dav/c.txt")
+    assert alice_dav("DELETE", "/dav/c.txt", If=f"(<{token}>)").status_code == 204
+    assert not DavLock.objects.filter(token=token).exists()
 
 
 def test_lock_on_an_unmapped_url_makes_an_empty_file(alice: Any, alice_dav: Dav) -> None:

@@ -16,13 +16,16 @@ from files.management import MaintenanceCommand, size
 class Command(MaintenanceCommand):
     help = (
         "Garbage-collect file content. Deletes blobs that no file and no kept version refers "
-        "to (with their cached thumbnails), storage objects under blobs/ and thumbnails/ "
-        "that have no blob row (left by uploads that rolled back) and abandoned upload temp "
+        "to (with their cached thumbnails), storage objects under blobs/, uploads/ and "
+        "thumbnails/ that have no blob row (left by uploads that rolled back) and abandoned "
+        "upload temp "
         "files in FILE_UPLOAD_TEMP_DIR, each only "
         "when older than the grace period (FILEFLOW_GC_GRACE_HOURS, default 24 h), so an "
         "upload running at the same time never loses its content. Also removes resumable "
-        "uploads that expired unfinished (FILEFLOW_UPLOAD_EXPIRY) with their bytes. Safe to "
-        "run from cron while the site is up."
+        "uploads that expired unfinished (FILEFLOW_UPLOAD_EXPIRY) with their bytes, and first "
+        "stores those whose every byte arrived over a minute ago but whose file was never "
+        "stored (a server died while storing it), expired or not. Safe to run from cron "
+        "while the site is up."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
