@@ -134,6 +134,10 @@ def access_of(user: User | AnonymousUser | None, node: Node) -> Access | None:
     if node.trashed_at is not None:
         return None
     shares = shares_reaching(user, node)
+    # Kept on this node object for files.places (where the node is for this person), so
+    # the answer's path costs no second look at the shares. Never read back here: every
+    # check (one under a lock included) asks the database again.
+    setattr(node, _REACHED, (user.pk, frozenset(share.node_id for share in shares)))
     if not shares:
         return None
     best = max(shares, key=lambda share: _RANK[NodeShare.Role(share.role)])
@@ -144,6 +148,17 @@ def access_of(user: User | AnonymousUser | None, node: Node) -> Access | None:
         else None
     )
     return Access(role=best.role, reshare_role=reshare_role)
+
+
+_REACHED = "_access_reached"
+
+
+def reached_on(user: User, node: Node) -> frozenset[int] | None:
+    """The ids on ``node``'s way down (itself included) that a live share to ``user`` is
+    on, as the last :func:`access_of` on this node object found them; None when it has not
+    been checked for ``user``. For showing where the node is, not for deciding access."""
+    seen: tuple[int, frozenset[int]] | None = getattr(node, _REACHED, None)
+    return seen[1] if seen is not None and seen[0] == user.pk else None
 
 
 def can(user: User | AnonymousUser | None, node: Node, action: str) -> bool:

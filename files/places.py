@@ -66,10 +66,30 @@ def place_along(user: User | AnonymousUser, crumbs: Sequence[Node]) -> Place:
 
 
 def place_of(user: User, node: Node) -> Place:
-    """The place of one node: one query (its ancestors, as the breadcrumbs read them)."""
+    """The place of one node. The owner's: the names of the folders above it (one query,
+    none at the top). Anyone else's: from the shares the access check on this node object
+    found (:func:`files.access.reached_on`), the names of the folders between the shared
+    one and the node — a part of the owner's, so never a query more than the owner pays;
+    without that check, its ancestors as the breadcrumbs read them (one query)."""
     if node.owner_id == user.pk:
         # paths_of re-reads a path a concurrent move has changed; crumbs would not.
         return Place(path=tree.path_of(node), shared=False, parent_id=node.parent_id)
+    reached = access.reached_on(user, node)
+    chain = [*tree.ids_in(node.path), node.pk]
+    top = (
+        next((index for index, pk in enumerate(chain) if pk in reached), None) if reached else None
+    )
+    if top is not None:
+        between = chain[top:-1]
+        names = (
+            dict(Node.objects.filter(pk__in=between).values_list("id", "name")) if between else {}
+        )
+        if len(names) == len(between):  # else moved meanwhile: read the crumbs instead
+            return Place(
+                path=_shared_path([*(names[pk] for pk in between), node.name]),
+                shared=True,
+                parent_id=node.parent_id if between else None,
+            )
     return place_along(user, access.crumbs_for(user, node))
 
 
