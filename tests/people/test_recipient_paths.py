@@ -333,3 +333,30 @@ def test_an_editor_trashing_a_shared_item_goes_back_to_shared_with_me(place: Pla
     assert (answer.status_code, answer["Location"]) == (302, "/shared-with-me/")
     inside = web_for(place.bob).post(f"/files/items/{place.deep.pk}/trash/")
     assert inside["Location"] == f"/files/folders/{place.sub.pk}/"
+
+
+def test_a_hand_over_records_where_it_was_as_the_new_owner_sees_it(place: Place):
+    bob = api_for(place.bob)
+    mine = tree.home_of(place.bob)
+    secret = services.folder_create(owner=place.bob, parent=mine, name="bob-secret-QRS")
+    own = put(place.bob, secret, "mine.txt", b"mine")
+    # Out of the share into bob's files (he may re-share): his now, from where he saw it.
+    taken = bob.patch(f"/api/v1/nodes/{place.deep.pk}/", {"parent": secret.pk}, format="json")
+    assert taken.status_code == 200 and taken.json()["path"] == "/bob-secret-QRS/deep.txt"
+    # Into alice's shared folder: hers now, and bob's folders are not hers to see.
+    given = bob.patch(f"/api/v1/nodes/{own.pk}/", {"parent": place.team.pk}, format="json")
+    assert given.status_code == 200 and given.json()["path"] == "Shared with me/Team/mine.txt"
+
+    def moves(user: Any) -> dict[str, str]:
+        entries = api_for(user).get("/api/v1/activity/?kind=move").json()["results"]
+        return {e["node_name"]: e["detail"] for e in entries}
+
+    assert moves(place.bob)["deep.txt"] == "from Shared with me/Team/Sub, handed over to bob"
+    assert moves(place.alice)["mine.txt"] == "from bob's files, handed over to alice"
+    assert (
+        moves(place.carol)["mine.txt"] == "from a folder not shared with you, handed over to alice"
+    )
+    for who in ("alice", "bob", "carol"):
+        text = _text(api_for(getattr(place, who)).get("/api/v1/activity/"))
+        assert MARK not in text or who == "alice"
+        assert "QRS" not in text or who == "bob"
