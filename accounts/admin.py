@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 
 from accounts.models import ApiToken, User
 from accounts.services import token_revoke
+from fileflow.text import counted
 
 
 @admin.register(User)
@@ -59,4 +60,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             token_revoke(token=token)
-        self.message_user(request, f"Revoked {len(queryset)} token(s).", messages.SUCCESS)
+        self.message_user(
+            request, f"Revoked {counted(len(queryset), 'token', 'tokens')}.", messages.SUCCESS
+        )

@@ -4,7 +4,5 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
-
-    def ready(self) -> None:
-        # Registers the Bearer scheme with drf-spectacular.
-        from accounts.api import schema  # noqa: F401
+    # The Bearer scheme is registered with drf-spectacular when a schema is generated
+    # (fileflow.schema.register_extensions), not at start-up.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
@@ -93,16 +94,38 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
 
 def token_authenticate(*, raw: str) -> ApiToken | None:
     """The active token matching ``raw`` (with its user), recording when it was used."""
-    token = (
-        ApiToken.objects.active()
-        .select_related("user")
-        .filter(key_hash=ApiToken.hash_key(raw))
-        .first()
-    )
-    if token is None:
-        return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+    found = _active_token(ApiToken.hash_key(raw), stale_before=now - LAST_USED_RESOLUTION)
+    if found is None:
+        return None
+    token, stale = found
+    if stale:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def _active_token(key_hash: str, *, stale_before: datetime) -> tuple[ApiToken, bool] | None:
+    """The unrevoked token whose hash is ``key_hash``, its user loaded, and whether its
+    ``last_used_at`` is older than ``stale_before`` (or unset); None when there is none.
+
+    One plain statement because it runs on every request with a token (API and WebDAV):
+    the ORM spent ~0.4 ms building the join, four times what the database takes to answer
+    it. The user comes with every field (converted as the ORM would); of the token only
+    the id is read, the other fields load if asked for."""
+    tokens = connection.ops.quote_name(ApiToken._meta.db_table)
+    users = connection.ops.quote_name(User._meta.db_table)
+    last_used = ApiToken._meta.get_field("last_used_at").get_db_prep_value(stale_before, connection)
+    query = (
+        f"SELECT u.*, t.id AS token_id, "  # noqa: S608 - table names only, no user text
+        "(t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale "
+        f"FROM {users} u JOIN {tokens} t ON t.user_id = u.id "
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL"
+    )
+    user = next(iter(User.objects.raw(query, [last_used, key_hash])), None)
+    if user is None:
+        return None
+    columns = cast(Any, user)  # token_id, token_stale: the query's own columns
+    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [columns.token_id, user.pk])
+    token.user = user
+    return token, bool(columns.token_stale)

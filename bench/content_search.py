@@ -6,7 +6,8 @@ PostgreSQL, 100,000 indexed documents (goal: median <= 50 ms):
 SQLite, 10,000 indexed documents (goal: median <= 100 ms):
     FILEFLOW_DATA_DIR=/tmp/ff-bench-text DATABASE_URL=sqlite:////tmp/ff-bench-text/bench.sqlite3 \\
         .venv/bin/python bench/content_search.py
-Options: --docs N --users N --repeat N --words N (words of text per document).
+Options: --docs N --users N --repeat N --words N (words of text per document), --extract N
+(documents of each kind read in part 1, default 40).
 
 1. Extraction (no database): a generated corpus of each kind (PDF of 5 pages, docx, xlsx,
    pptx, odt, HTML, plain text; built as the tests build them), read with
@@ -66,14 +67,13 @@ def make_text(rng: random.Random, words: list[str], weights: list[float], count:
 # --- 1. extraction --------------------------------------------------------------------------
 
 
-def extraction(rng: random.Random, words: list[str], weights: list[float]) -> None:
+def extraction(rng: random.Random, words: list[str], weights: list[float], each: int) -> None:
     from search.extract import extract_text
     from tests.search import documents
 
     def text(n: int) -> str:
         return make_text(rng, words, weights, n)
 
-    each = 40
     corpus = {
         "pdf (5 pages)": (
             "pdf",
@@ -307,6 +307,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--extract", type=int, default=40, help="documents per kind in part 1")
     parser.add_argument(
         "--explain", action="store_true", help="PostgreSQL: EXPLAIN (ANALYZE, BUFFERS)"
     )
@@ -328,7 +329,7 @@ def main() -> None:
     print(f"Database: {connection.vendor} {version.split(' on ')[0]}")
     print(f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
 
-    extraction(rng, words, weights)
+    extraction(rng, words, weights, args.extract)
 
     accounts = prepare(args, rng, words, weights)
     print(

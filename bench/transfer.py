@@ -12,7 +12,9 @@ load of a shared machine drifts within a run. nginx and rclone come from
 Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000),
 --clients (4), --batch (50: the small files are sent once a request each with PUT, and once
 in requests of that many files to POST /api/v1/nodes/upload-many/), --workers (1: gunicorn
-workers; the memory figures need 1, the deployed default is 2).
+workers; the memory figures need 1, the deployed default is 2). The small files' lines end
+with the CPU each server spent per file (gunicorn's workers, rclone), which a busy machine
+blurs less than the rates.
 """
 
 from __future__ import annotations
@@ -48,6 +50,28 @@ def memory_kib(pids: list[int]) -> tuple[int, int]:
                 values[key] = int(rest.split()[0])
         rss, hwm = max(rss, values["VmRSS"]), max(hwm, values["VmHWM"])
     return rss, hwm
+
+
+def cpu_ms(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far, in milliseconds: what a
+    phase costs the server, which the load of a shared machine changes far less than it
+    changes the rate."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+# Issues 10 and 12: a worker stays under 100 MB (decimal: 100,000,000 bytes = 95.4 MiB).
+MEMORY_LIMIT_BYTES = 100_000_000
+
+
+def memory_text(kib: int) -> str:
+    """A /proc figure (KiB) in MiB and in MB, and how it stands against the 100 MB limit."""
+    size = kib * 1024
+    verdict = "under" if size < MEMORY_LIMIT_BYTES else "OVER"
+    return f"{size / MIB:.1f} MiB = {size / 1e6:.1f} MB ({verdict} 100 MB)"
 
 
 def worker_pids(master: int) -> list[int]:
@@ -288,8 +312,9 @@ def main() -> None:
         print(
             f"raw PUT through gunicorn:         {put_rate:8.0f} MiB/s"
             f"   ratio {put_rate / base_rate:.2f}"
-            f"   worker RSS {rss0 // 1024} -> {rss1 // 1024} MiB (peak {hwm1 // 1024} MiB)"
         )
+        print(f"  worker RSS idle {memory_text(rss0)}, after {memory_text(rss1)}")
+        print(f"  worker peak     {memory_text(hwm1)}")
         elapsed, status = post_multipart(port, token, "big-multipart.bin", source)
         assert status in (200, 201), status
         mp_rate = size / elapsed / MIB
@@ -299,8 +324,8 @@ def main() -> None:
         print(
             f"multipart POST through gunicorn:  {mp_rate:8.0f} MiB/s"
             f"   ratio {mp_rate / mp_base:.2f} (baseline {mp_base:.0f})"
-            f"   worker RSS {rss2 // 1024} MiB (peak {hwm2 // 1024} MiB)"
         )
+        print(f"  worker RSS after {memory_text(rss2)}, peak {memory_text(hwm2)}")
 
         from files.models import Blob, Node
 
@@ -319,8 +344,9 @@ def main() -> None:
         print(
             f"download via gunicorn:            {ours_rate:8.0f} MiB/s"
             f"   nginx {nginx_rate:.0f} MiB/s"
-            f"   ratio {ours_rate / nginx_rate:.2f}   worker peak {hwm3 // 1024} MiB"
+            f"   ratio {ours_rate / nginx_rate:.2f}"
         )
+        print(f"  worker peak {memory_text(hwm3)}")
 
         count, clients = args.small, args.clients
         dav_dir = work / "dav"
@@ -333,14 +359,20 @@ def main() -> None:
         )
         wait_for(dav_port)
 
+        dav_cpu: list[float] = []
+
         def dav_rate(run: str) -> float:
             conn = http.client.HTTPConnection("127.0.0.1", dav_port)
             conn.request("MKCOL", f"/{run}/")
             conn.getresponse().read()
-            return small_uploads(dav_port, count, clients, lambda i: f"/{run}/f{i:05d}.bin", {})
+            used = cpu_ms([rclone.pid])
+            rate = small_uploads(dav_port, count, clients, lambda i: f"/{run}/f{i:05d}.bin", {})
+            dav_cpu.append((cpu_ms([rclone.pid]) - used) / count)
+            return rate
 
         # rclone runs before and after each of ours, which is compared with their mean.
         dav_before = dav_rate("before")
+        used = cpu_ms(workers)
         ff_rate = small_uploads(
             port,
             count,
@@ -348,12 +380,15 @@ def main() -> None:
             lambda i: f"/api/v1/files/content/?path=/bench-small-{os.getpid()}/f{i:05d}.bin",
             {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
         )
+        ff_cpu = (cpu_ms(workers) - used) / count
         dav_between = dav_rate("between")
         from files import services
 
         folder = services.folder_ensure_path(owner=user, path=f"/bench-batch-{os.getpid()}")
         connection.close()
+        used = cpu_ms(workers)
         batch_rate = batch_uploads(port, count, clients, args.batch, token, folder.pk)
+        batch_cpu = (cpu_ms(workers) - used) / count
         dav_after = dav_rate("after")
         assert Node.objects.filter(parent=folder).count() == count
         put_base = (dav_before + dav_between) / 2
@@ -367,6 +402,10 @@ def main() -> None:
             f"  the same, {args.batch} files per request: FileFlow {batch_rate:6.0f} files/s   "
             f"rclone webdav {batch_base:6.0f} files/s   ratio {batch_rate / batch_base:.2f}   "
             "(POST /api/v1/nodes/upload-many/)"
+        )
+        print(
+            f"  server CPU per file: PUT {ff_cpu:.2f} ms, upload-many {batch_cpu:.2f} ms, "
+            f"rclone {statistics.median(dav_cpu):.2f} ms (median of 3)"
         )
     finally:
         for process in (rclone, nginx, gunicorn):

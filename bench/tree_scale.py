@@ -5,6 +5,11 @@
     DATABASE_URL=sqlite:////tmp/ff-bench/tree.sqlite3 .venv/bin/python bench/tree_scale.py
     ... bench/tree_scale.py --million      (adds a 1,000,000-node account; PostgreSQL only)
 
+Options (defaults measure the issue's figures; smaller ones only prove the script runs):
+--sizes (1000,10000,100000: accounts, in nodes), --subtree (10000: nodes of the big
+subtree, made in accounts of at least 10 times that), --flat (100000: entries of the big
+folder listed), --repeat (21).
+
 Each account is home → 100 top folders → files, and the largest account's first folder
 holds a 10,000-node subtree (10 subfolders of 999 files) and its second a 2,000-node one.
 Set-up writes the trees with bulk_create and paths computed here — far faster than a
@@ -29,7 +34,6 @@ import sys
 from _setup import django_setup, median, summary, timed
 
 FOLDERS = 100
-REPEAT = 21
 GOALS = {
     "upload": 10.0,
     "first/last": 1.5,
@@ -75,8 +79,9 @@ def bulk_tree(user, parent, spec, blob):
     return folders
 
 
-def build_account(username: str, total: int, *, flat: bool = False):
-    """An account of ``total`` nodes. ``flat``: one folder holding all the files."""
+def build_account(username: str, total: int, *, flat: bool = False, subtree: int = 10_000):
+    """An account of ``total`` nodes. ``flat``: one folder holding all the files. An account
+    of at least 10 times ``subtree`` nodes has a ``subtree``-node folder and one a fifth of it."""
     from django.db import transaction
 
     from accounts.models import User
@@ -91,12 +96,15 @@ def build_account(username: str, total: int, *, flat: bool = False):
         spec: list = [("flat", total - 2)]
     else:
         special: list = []
-        if total >= 100_000:
+        if total >= 10 * subtree:
             special = [
-                ("big-10k", [(f"sub-{i}", 999) for i in range(10)]),  # 1 + 10 + 9,990 nodes
-                ("copy-2k", [(f"sub-{i}", 199) for i in range(10)]),  # 1 + 10 + 1,990 nodes
+                # 1 + 10 + 9,990 nodes for 10k
+                ("big-10k", [(f"sub-{i}", subtree // 10 - 1) for i in range(10)]),
+                # 1 + 10 + 1,990 nodes for 10k
+                ("copy-2k", [(f"sub-{i}", subtree // 50 - 1) for i in range(10)]),
             ]
-        used = 1 + (10_001 + 2_001 if special else 0)  # home and the two subtrees
+        # home and the two subtrees
+        used = 1 + (subtree + 1 + subtree // 5 + 1 if special else 0)
         plain = FOLDERS - len(special)
         files_total = total - used - plain
         spec = special + [
@@ -205,7 +213,7 @@ def measure_subtrees(user) -> None:
     assert tree.check(user) == []
 
 
-def measure_first_page(flat_user, baseline_user) -> None:
+def measure_first_page(flat_user, baseline_user, repeat: int) -> None:
     from files import selectors
     from files.models import Node
 
@@ -213,8 +221,8 @@ def measure_first_page(flat_user, baseline_user) -> None:
     small = Node.objects.filter(owner=baseline_user, name="folder-000").get()
     entries = Node.objects.filter(parent=flat).count()
     small_entries = Node.objects.filter(parent=small).count()
-    big = timed(lambda: selectors.children_page(folder=flat, limit=100), REPEAT)
-    base = timed(lambda: selectors.children_page(folder=small, limit=100), REPEAT)
+    big = timed(lambda: selectors.children_page(folder=flat, limit=100), repeat)
+    base = timed(lambda: selectors.children_page(folder=small, limit=100), repeat)
     print(
         f"first page of a {entries:,}-entry folder:   {summary(big)}  "
         f"{verdict(median(big), 'first page 100k')}"
@@ -228,7 +236,13 @@ def measure_first_page(flat_user, baseline_user) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--million", action="store_true", help="add a 1M-node account")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="accounts, in nodes")
+    parser.add_argument("--subtree", type=int, default=10_000, help="nodes of the big subtree")
+    parser.add_argument("--flat", type=int, default=100_000, help="entries of the big folder")
+    parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
+    if args.subtree < 100 or args.subtree % 50:
+        parser.error("--subtree must be a multiple of 50, at least 100")
     django_setup()
     from django.db import connection
 
@@ -236,12 +250,12 @@ def main() -> None:
     from files.ingest import receive_stream
     from files.models import Node
 
-    sizes = [1_000, 10_000, 100_000]
+    sizes = [int(size) for size in args.sizes.split(",")]
     if args.million:
         assert connection.vendor == "postgresql", "the 1M-node account is for PostgreSQL"
         sizes.append(1_000_000)
     print(
-        f"database: {connection.vendor}   folders per account: {FOLDERS}   repeat: {REPEAT}   "
+        f"database: {connection.vendor}   folders per account: {FOLDERS}   repeat: {args.repeat}   "
         f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     counter = iter(range(10**9))
@@ -260,8 +274,9 @@ def main() -> None:
 
     accounts = {}
     all_medians: dict[int, float] = {}
+    measured = False  # the subtree operations, in the first account big enough for them
     for total in sizes:
-        user = accounts[total] = build_account(f"bench{total}", total)
+        user = accounts[total] = build_account(f"bench{total}", total, subtree=args.subtree)
         home = tree.home_of(user)
         folders = list(Node.objects.filter(parent=home).order_by("name"))
         positions = {
@@ -274,7 +289,7 @@ def main() -> None:
         # Interleaved (first, middle, last, first, …) so that the machine's load, which
         # changes from second to second here, falls on every position alike.
         samples: dict[str, list[float]] = {label: [] for label in positions}
-        for _ in range(REPEAT):
+        for _ in range(args.repeat):
             for label, folder in positions.items():
                 samples[label] += timed(upload_into(user, folder), 1)
         medians = {label: median(values) for label, values in samples.items()}
@@ -289,11 +304,12 @@ def main() -> None:
             f"  first ÷ last: {ratio:.2f}  {verdict(ratio, 'first/last')}   "
             f"÷ the 1k account: {all_medians[total] / all_medians[sizes[0]]:.2f}"
         )
-        if total == 100_000:
+        if total >= 10 * args.subtree and not measured:
             measure_subtrees(user)
+            measured = True
         assert tree.check(user) == []
-    flat = build_account("bench-flat", 100_002, flat=True)
-    measure_first_page(flat, accounts[10_000])
+    flat = build_account("bench-flat", args.flat + 2, flat=True)
+    measure_first_page(flat, accounts[sizes[min(1, len(sizes) - 1)]], args.repeat)
 
 
 if __name__ == "__main__":

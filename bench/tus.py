@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from _setup import django_setup, start_gunicorn
-from transfer import make_file, memory_kib, put_file, worker_pids
+from transfer import make_file, memory_kib, memory_text, put_file, worker_pids
 
 MIB = 1024 * 1024
 
@@ -135,14 +135,14 @@ def main() -> None:
                 )
                 peaks[label] = memory_kib(workers)[1]
         put_rate = size / statistics.median(times["PUT"]) / MIB
-        print(f"worker RSS at start: {rss0 // 1024} MiB")
+        print(f"worker RSS at start: {memory_text(rss0)}")
         for label, samples in times.items():
             rate = size / statistics.median(samples) / MIB
             print(
                 f"{label:>12}: median {statistics.median(samples):6.2f} s  {rate:7.0f} MiB/s   "
-                f"ratio to PUT {rate / put_rate:.2f}   "
-                f"worker peak so far {peaks[label] // 1024} MiB"
+                f"ratio to PUT {rate / put_rate:.2f}"
             )
+            print(f"{'':>14}worker peak so far {memory_text(peaks[label])}")
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)

@@ -18,3 +18,48 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's control socket lives at one path per user ($HOME/.gunicorn/gunicorn.ctl), so two
 # servers on one machine (tests, benchmarks, several instances) would fight over it.
 control_socket_disable = True
+
+# glibc's malloc returns freed blocks of 128 KiB or more (and free memory at the top of its
+# heap) to the kernel at once, and the kernel zero-fills every page again on its next use.
+# A request body goes through gunicorn in pieces of up to 1 MiB, copied a few times on the
+# way: 60 to 800 page faults per MiB (fewer as glibc's own thresholds adapt), a fifth to a
+# half of a big upload's CPU time (bench/transfer.py). Blocks of up to 4 MiB stay in the
+# heap and up to 8 MiB of it stays free before it goes back, so those pieces reuse the same
+# pages. One arena, not eight per CPU: every thread's requests reuse the same heap (with an
+# arena per thread, a multipart upload after a raw PUT grew the worker by 7 MiB more), and
+# requests take turns on the GIL anyway. https://man7.org/linux/man-pages/man3/mallopt.3.html
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's <malloc.h>
+MALLOPT = (
+    (M_ARENA_MAX, 1),
+    (M_MMAP_THRESHOLD, 4 * 1024 * 1024),
+    (M_TRIM_THRESHOLD, 8 * 1024 * 1024),
+)
+
+
+# After a request with a body this big, free memory goes back to the kernel at once
+# (malloc_trim): what the pieces of one big upload leave behind in the heap would otherwise
+# stay resident, and the next big upload's pieces do not fit the same holes.
+TRIM_AFTER_BODY = 8 * 1024 * 1024
+_malloc_trim = None
+
+
+def post_fork(server, worker):
+    """In each worker, before it starts its threads: tune malloc where it is glibc's."""
+    import ctypes
+
+    global _malloc_trim
+    libc = ctypes.CDLL(None)
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None:  # not glibc (musl keeps it as a no-op; macOS has none)
+        return
+    for option, value in MALLOPT:
+        if not mallopt(option, value):
+            worker.log.warning("mallopt(%d, %d) was refused", option, value)
+    _malloc_trim = getattr(libc, "malloc_trim", None)
+
+
+def post_request(worker, req, environ, resp):
+    """After a big body (an upload, a tus chunk): trim the heap (see TRIM_AFTER_BODY)."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if _malloc_trim is not None and length.isdigit() and int(length) >= TRIM_AFTER_BODY:
+        _malloc_trim(0)

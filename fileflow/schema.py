@@ -1,13 +1,63 @@
-"""OpenAPI post-processing: the error answers every operation can give, documented.
+"""The OpenAPI schema: its pages, our drf-spectacular extensions, and the error answers
+every operation can give, documented.
 
 drf-spectacular documents the success answers each view declares. Clients generated from
 the schema also need the refusals (a schema that omits them makes a 413 look like a broken
-server), so this hook adds them, with the ``{detail, code}`` body the exception handler sends.
+server), so a hook adds them, with the ``{detail, code}`` body the exception handler sends.
+
+drf-spectacular's generator (and with it Django's and DRF's test clients, a few MiB) is
+imported when a schema is first asked for, not when a web worker starts: the schema and
+docs pages import their views when called, and our extensions are registered by a
+preprocessing hook, which every schema generation runs (the pages, ``manage.py
+spectacular``, the deploy check).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
+
+
+def register_extensions(endpoints: list[Any], **kwargs: Any) -> list[Any]:
+    """SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"]: register our extensions (by importing
+    their modules) before any operation is described; the endpoints pass unchanged."""
+    import accounts.api.schema  # noqa: F401 - the Bearer token scheme
+
+    return endpoints
+
+
+@cache
+def _schema_view() -> Any:
+    from drf_spectacular.views import SpectacularAPIView
+
+    return SpectacularAPIView.as_view()
+
+
+@cache
+def _docs_view() -> Any:
+    from drf_spectacular.views import SpectacularSwaggerSplitView
+
+    # The initialiser comes from ?script, not inline: our CSP allows scripts from 'self' only.
+    return SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+
+
+@csrf_exempt  # as DRF's views are: they authenticate themselves
+def api_schema(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    """``/api/schema/``: the OpenAPI document."""
+    response: HttpResponseBase = _schema_view()(request, *args, **kwargs)
+    return response
+
+
+@csrf_exempt
+def api_docs(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    """``/api/docs/``: Swagger UI over the schema (from drf-spectacular-sidecar)."""
+    response: HttpResponseBase = _docs_view()(request, *args, **kwargs)
+    return response
+
 
 ERROR_SCHEMA = {
     "type": "object",

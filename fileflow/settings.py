@@ -174,6 +174,10 @@ FILEFLOW_S3_PRESIGNED_REDIRECT = config.boolean("FILEFLOW_S3_PRESIGNED_REDIRECT"
 FILEFLOW_S3_PRESIGNED_SECONDS = config.integer("FILEFLOW_S3_PRESIGNED_SECONDS", 300, minimum=10)
 # Thumbnails: images with more pixels than this are not decoded (decompression bombs).
 FILEFLOW_THUMBNAIL_MAX_PIXELS = config.integer("FILEFLOW_THUMBNAIL_MAX_PIXELS", 50_000_000)
+# Drawing a PDF's first page for its thumbnail stops after this many seconds (files.pdf).
+FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS = config.integer(
+    "FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS", 10, minimum=1
+)
 FILEFLOW_HTTPS = config.boolean("FILEFLOW_HTTPS", False)
 # WebDAV (/dav/): accept the account password besides personal access tokens.
 FILEFLOW_DAV_ALLOW_PASSWORD = config.boolean("FILEFLOW_DAV_ALLOW_PASSWORD", True)
@@ -226,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["fileflow.schema.register_extensions"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "fileflow.schema.add_error_responses",

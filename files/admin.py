@@ -25,9 +25,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from fileflow.errors import DomainError
+from fileflow.text import counted
 from files import maintenance, services, tree
 from files.models import Activity, Blob, FileVersion, Node, Tag
 
@@ -312,7 +314,9 @@ class NodeAdmin(admin.ModelAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, f"Moved {done} item(s) to the trash.", messages.SUCCESS)
+            self.message_user(
+                request, f"Moved {counted(done, 'item', 'items')} to the trash.", messages.SUCCESS
+            )
         _report_failures(self, request, failures)
 
     @admin.action(description="Restore from trash", permissions=["trash"], location=BOTH)
@@ -328,7 +332,9 @@ class NodeAdmin(admin.ModelAdmin):
                 if restored.name != node.name:
                     failures.append(f"“{node.name}” was restored as “{restored.name}”.")
         if done:
-            self.message_user(request, f"Restored {done} item(s).", messages.SUCCESS)
+            self.message_user(
+                request, f"Restored {counted(done, 'item', 'items')}.", messages.SUCCESS
+            )
         _report_failures(self, request, failures)
 
     @admin.action(
@@ -342,7 +348,8 @@ class NodeAdmin(admin.ModelAdmin):
         if others:
             self.message_user(
                 request,
-                f"Left {others} selected item(s) alone: only trash entries can be deleted for "
+                f"Left {counted(others, 'selected item', 'selected items')} alone: only trash "
+                "entries can be deleted for "
                 "good (move them to the trash first).",
                 messages.WARNING,
             )
@@ -494,7 +501,7 @@ class BlobAdmin(admin.ModelAdmin):
         if not report.damaged:
             self.message_user(
                 request,
-                f"{report.blobs} blob(s) verified: content intact.",
+                f"{counted(report.blobs, 'blob', 'blobs')} verified: content intact.",
                 messages.SUCCESS,
             )
             return
@@ -505,7 +512,12 @@ class BlobAdmin(admin.ModelAdmin):
         )
         self.message_user(
             request,
-            f"{len(report.problems)} of {report.blobs} blob(s) are damaged.",
+            ngettext(
+                "%(damaged)d of %(blobs)s is damaged.",
+                "%(damaged)d of %(blobs)s are damaged.",
+                len(report.problems),
+            )
+            % {"damaged": len(report.problems), "blobs": counted(report.blobs, "blob", "blobs")},
             messages.ERROR,
         )
 
@@ -572,7 +584,9 @@ class FileVersionAdmin(admin.ModelAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, f"Restored {done} version(s).", messages.SUCCESS)
+            self.message_user(
+                request, f"Restored {counted(done, 'version', 'versions')}.", messages.SUCCESS
+            )
         _report_failures(self, request, failures)
 
     @admin.action(description="Delete selected versions", permissions=["purge"], location=BOTH)
@@ -591,7 +605,8 @@ class FileVersionAdmin(admin.ModelAdmin):
         if done:
             self.message_user(
                 request,
-                f"Deleted {done} version(s), giving {filesizeformat(freed)} back.",
+                f"Deleted {counted(done, 'version', 'versions')}, "
+                f"giving {filesizeformat(freed)} back.",
                 messages.SUCCESS,
             )
         _report_failures(self, request, failures)

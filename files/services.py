@@ -6,19 +6,19 @@ every file's size counts, in trash or not, and so does every kept version.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db import transaction
+from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
-from files import access, places, tree
+from files import access, places, selectors, tree
 from files.activity import Kind, activity_record, activity_record_many
 from files.blobs import blob_stage, blobs_for
 from files.errors import (
@@ -33,7 +33,7 @@ from files.errors import (
 from files.ingest import Received, Upload, too_large
 from files.mime import sniff
 from files.models import Blob, FileVersion, Node, NodeShare, Tag
-from files.names import clean_name, numbered, split_path
+from files.names import clean_name, split_path
 from files.signals import announce_content
 
 OnConflict = Literal["fail", "rename", "replace"]
@@ -85,16 +85,6 @@ def register_expired_releaser(release: Callable[[int], int]) -> None:
         _expired_releasers.append(release)
 
 
-# And how to count what an owner's ``reserved_bytes`` must be (for the usage audit).
-_reservation_counters: list[Callable[[int], int]] = []
-
-
-def register_reservation_counter(count: Callable[[int], int]) -> None:
-    """Have the usage audit prove ``reserved_bytes`` against ``count(owner_id)`` (summed)."""
-    if count not in _reservation_counters:
-        _reservation_counters.append(count)
-
-
 def _charge(owner_id: int, delta: int) -> None:
     """Change the owner's usage by ``delta`` bytes, refusing to pass the quota.
 
@@ -105,7 +95,7 @@ def _charge(owner_id: int, delta: int) -> None:
     released = sum(release(owner_id) for release in _expired_releasers)
     if released and _fits(owner_id, used=delta):
         return
-    user = User.objects.only("quota_bytes", "used_bytes", "reserved_bytes").get(pk=owner_id)
+    user = selectors.user_space(owner_id=owner_id)
     assert user.quota_bytes is not None
     free = max(user.quota_bytes - user.used_bytes - user.reserved_bytes, 0)
     held = ""
@@ -161,50 +151,11 @@ def _fresh_folder(folder: Node, *, owner: User | None = None) -> Node:
     return _live_folder(folder, owner=owner)
 
 
-def _live_child(parent: Node, name: str, *, exclude: Node | None = None) -> Node | None:
-    children = Node.objects.alive().filter(parent=parent, name=name)
-    if exclude is not None:
-        children = children.exclude(pk=exclude.pk)
-    return children.first()
-
-
-def _free_name(parent: Node, name: str, *, also_taken: Collection[str] = ()) -> str:
-    """``name`` if unused among the folder's live children (and ``also_taken``), else
-    ``name (n)``."""
-    if name not in also_taken and _live_child(parent, name) is None:
-        return name
-    taken = set(
-        Node.objects.alive()
-        .filter(parent=parent, name__startswith=numbered(name, 1).split(" (1)")[0])
-        .values_list("name", flat=True)
-    )
-    taken.update(also_taken)
-    n = 1
-    while numbered(name, n) in taken:
-        n += 1
-    return numbered(name, n)
-
-
 def _conflict(parent: Node, existing: Node) -> NameConflict:
     kind = "folder" if existing.is_folder else "file"
     return NameConflict(
         f"A {kind} named “{existing.name}” already exists in {_label(parent)}.", field="name"
     )
-
-
-def _subtree_bytes(node: Node, *, only: Q | None = None) -> int:
-    """Bytes a subtree accounts for: its files' sizes plus their kept versions."""
-    nodes = tree.descendants(node, include_self=True).filter(is_folder=False)
-    if only is not None:
-        nodes = nodes.filter(only)
-    files = nodes.aggregate(total=Sum("size"))["total"] or 0
-    versions = (
-        FileVersion.objects.filter(node__in=nodes.values("pk")).aggregate(total=Sum("size"))[
-            "total"
-        ]
-        or 0
-    )
-    return files + versions
 
 
 # --- folders and uploads -------------------------------------------------------------
@@ -217,7 +168,7 @@ def folder_create(*, owner: User, parent: Node, name: str, actor: User | None = 
     name = clean_name(name)
     tree.lock(owner.pk)
     parent = _fresh_folder(parent, owner=owner)
-    existing = _live_child(parent, name)
+    existing = selectors.node_live_child(parent=parent, name=name)
     if existing is not None:
         raise _conflict(parent, existing)
     folder = tree.insert(Node(owner=owner, name=name, is_folder=True), parent)
@@ -238,7 +189,7 @@ def folder_ensure_path(
     tree.lock(owner.pk)
     folder = _fresh_folder(base, owner=owner) if base else tree.home_of(owner)
     for part in parts:
-        child = _live_child(folder, part)
+        child = selectors.node_live_child(parent=folder, name=part)
         if child is None:
             child = tree.insert(Node(owner=owner, name=part, is_folder=True), folder)
             activity_record(kind=Kind.FOLDER, node=child, actor=actor or owner)
@@ -444,43 +395,13 @@ def _target_folder(
     names, with whether any of ``names`` is among its live children."""
     if parent is not None:
         folder = _fresh_folder(parent, owner=owner)
-        return folder, _live_children(folder, names).exists()
+        return folder, selectors.node_live_children(folder=folder, names=names).exists()
     if len(parts) <= _JOINED_PATH_DEPTH:
-        found = _folder_at_path(owner, parts, names)
+        found = selectors.folder_at_path(owner=owner, parts=parts, names=names)
         if found is not None and found.is_folder:
             return found, bool(found.taken)  # type: ignore[attr-defined]  # the raw query's column
     folder = folder_ensure_path(owner=owner, path=parts, actor=actor)
-    return folder, _live_children(folder, names).exists()
-
-
-def _folder_at_path(owner: User, parts: list[str], names: list[str]) -> Node | None:
-    """The live node at ``parts`` below the owner's home folder, with ``taken``: whether
-    any of ``names`` is among its live children; None when there is none.
-
-    Its id comes from nested look-ups from the home folder down, each one step on the
-    (parent, name) index of live nodes. Written in SQL because it runs under the tree lock
-    (on SQLite, the database's write lock) on every small ``PUT``: the ORM took ~15 times
-    longer to build it than the database takes to answer it."""
-    table = connection.ops.quote_name(Node._meta.db_table)
-    folder_id = f"SELECT id FROM {table} WHERE owner_id = %s AND parent_id IS NULL"  # noqa: S608
-    params: list[object] = [owner.pk]
-    for part in parts:
-        folder_id = (
-            f"SELECT id FROM {table} WHERE parent_id = ({folder_id}) "  # noqa: S608
-            "AND name = %s AND trashed_at IS NULL"
-        )
-        params.append(part)
-    marks = ", ".join(["%s"] * len(names))
-    query = (
-        f"SELECT n.*, EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = n.id "  # noqa: S608
-        f"AND c.name IN ({marks}) AND c.trashed_at IS NULL) AS taken "
-        f"FROM {table} n WHERE n.id = ({folder_id})"
-    )
-    return next(iter(Node.objects.raw(query, [*names, *params])), None)
-
-
-def _live_children(folder: Node, names: list[str]) -> QuerySet[Node]:
-    return Node.objects.alive().filter(parent=folder, name__in=names)
+    return folder, selectors.node_live_children(folder=folder, names=names).exists()
 
 
 @transaction.atomic
@@ -498,7 +419,11 @@ def _store_batch(
 ) -> UploadResult:
     tree.lock(owner.pk)
     folder, taken = _target_folder(owner, parent, parts, names, actor)
-    existing = {node.name: node for node in _live_children(folder, names)} if taken else {}
+    existing = (
+        {node.name: node for node in selectors.node_live_children(folder=folder, names=names)}
+        if taken
+        else {}
+    )
     also_taken = set(names)  # a renamed file must not take a name a later file brings
     # Each file with its type, and the file to version or the new file's name.
     targets: list[tuple[Received, str, Node | str]] = []
@@ -514,7 +439,7 @@ def _store_batch(
         elif on_conflict == "replace":
             targets.append((item, mime_type, clash))
         else:
-            free = _free_name(folder, name, also_taken=also_taken)
+            free = selectors.node_free_name(parent=folder, name=name, also_taken=also_taken)
             also_taken.add(free)
             targets.append((item, mime_type, free))
     _charge(owner.pk, sum(item.size for item, _, target in targets if isinstance(target, str)))
@@ -561,7 +486,7 @@ def node_rename(*, node: Node, name: str, actor: User | None = None) -> Node:
     if name == node.name:
         return node
     assert node.parent is not None
-    existing = _live_child(node.parent, name, exclude=node)
+    existing = selectors.node_live_child(parent=node.parent, name=name, exclude=node)
     if existing is not None:
         if actor is not None and not access.can(actor, node.parent, "view"):
             # An item shared with the actor itself: its folder is its owner's, not to be named.
@@ -600,7 +525,7 @@ def node_move(*, node: Node, new_parent: Node, actor: User | None = None) -> Nod
         )
     if new_parent.pk == node.parent_id:
         return node
-    existing = _live_child(new_parent, node.name)
+    existing = selectors.node_live_child(parent=new_parent, name=node.name)
     if existing is not None:
         raise _conflict(new_parent, existing)
     where = tree.path_of(node.parent) if node.parent else "/"
@@ -634,11 +559,11 @@ def _move_across(*, node: Node, new_parent: Node, actor: User | None) -> Node:
             f"“{node.name}” cannot be moved into itself or one of its own subfolders.",
             field="parent",
         )
-    existing = _live_child(new_parent, node.name)
+    existing = selectors.node_live_child(parent=new_parent, name=node.name)
     if existing is not None:
         raise _conflict(new_parent, existing)
     old_owner_id = node.owner_id
-    size = _subtree_bytes(node)
+    size = selectors.node_subtree_bytes(node=node)
     _charge(new_parent.owner_id, size)
     _charge(old_owner_id, -size)
     # The entry is the new owner's: where it was as they see it (a folder shared with them,
@@ -648,7 +573,7 @@ def _move_across(*, node: Node, new_parent: Node, actor: User | None) -> Node:
     subtree = tree.descendants(node, include_self=True)
     Node.tags.through.objects.filter(node_id__in=subtree.values("pk")).delete()
     NodeShare.objects.filter(node_id__in=subtree.values("pk")).delete()
-    Node.objects.filter(pk__in=list(subtree.values_list("pk", flat=True))).update(
+    Node.objects.filter(pk__in=selectors.node_subtree_ids(node=node)).update(
         owner_id=new_parent.owner_id, is_favorite=False
     )
     node.refresh_from_db()
@@ -699,14 +624,10 @@ def node_copy(
             f"“{node.name}” cannot be copied into itself or one of its own subfolders.",
             field="parent",
         )
-    top_name = _free_name(new_parent, clean_name(name) if name else node.name)
-    sources = list(
-        tree.descendants(node, include_self=True)
-        .filter(trashed_at__isnull=True)
-        # Only what a copy takes: reading thousands of timestamps is half a copy's time.
-        .only("owner", "parent", "path", "name", "is_folder", "blob", "size", "mime_type")
-        .prefetch_related("tags")
+    top_name = selectors.node_free_name(
+        parent=new_parent, name=clean_name(name) if name else node.name
     )
+    sources = selectors.node_copy_sources(node=node)
     _charge(new_parent.owner_id, sum(s.size for s in sources if not s.is_folder))
 
     def make(source: Node) -> Node:
@@ -780,7 +701,7 @@ def node_restore(*, node: Node, actor: User | None = None) -> Node:
     target = _restore_target(node)
     if target.pk != node.parent_id:
         node = tree.move(node, target)
-    name = _free_name(target, node.name)
+    name = selectors.node_free_name(parent=target, name=node.name)
     if name != node.name:
         # Renamed while still trashed, so the live-name constraint never sees a clash.
         node.name = name
@@ -799,12 +720,10 @@ def _delete_forever(node: Node, actor: User | None = None) -> int:
     # Items trashed on their own before their folder keep their trash entries: move them
     # out to the home folder (they remember where they came from) before the folder goes.
     home = tree.home_of(node.owner)
-    for entry in (
-        tree.descendants(node).filter(is_trash_root=True).exclude(trashed_at=node.trashed_at)
-    ):
+    for entry in selectors.trash_roots_inside(node=node):
         tree.move(tree.refresh(entry), home)
     node = tree.refresh(node)
-    freed = _subtree_bytes(node)
+    freed = selectors.node_subtree_bytes(node=node)
     activity_record(kind=Kind.DELETE, node=node, actor=actor)
     tree.delete_subtree(node)
     _charge(node.owner_id, -freed)
@@ -830,12 +749,9 @@ def trash_empty(
 
     Returns (entries deleted, bytes freed)."""
     tree.lock(owner.pk)
-    entries = Node.objects.filter(owner=owner, is_trash_root=True)
-    if older_than is not None:
-        entries = entries.filter(trashed_at__lt=older_than)
     count = freed = 0
     # Deepest first: an entry inside a trashed folder goes before that folder does.
-    for entry in entries.order_by("-path", "-id"):
+    for entry in selectors.trash_roots_deepest_first(owner=owner, older_than=older_than):
         try:
             entry = tree.refresh(entry)
         except Node.DoesNotExist:
@@ -852,7 +768,7 @@ def trash_empty(
 def _locked_version(version: FileVersion) -> tuple[FileVersion, Node]:
     """Take the owner's lock, then re-read the version: a stale copy must not act twice."""
     node = _locked(version.node)
-    fresh = FileVersion.objects.select_related("blob").filter(pk=version.pk, node=node).first()
+    fresh = selectors.version_of_node(version=version, node=node)
     if fresh is None:
         raise NodeNotFound("This version no longer exists.")
     return fresh, node
@@ -913,7 +829,7 @@ def node_set_tags(*, node: Node, names: Iterable[str]) -> Node:
     node = _locked(node)
     tags: list[Tag] = []
     for lowered, display in cleaned.items():
-        found = Tag.objects.filter(owner_id=node.owner_id, name__iexact=lowered).first()
+        found = selectors.tag_find(owner_id=node.owner_id, name=lowered)
         tags.append(found or Tag.objects.create(owner_id=node.owner_id, name=display))
     node.tags.set(tags)
     return node
@@ -922,31 +838,15 @@ def node_set_tags(*, node: Node, names: Iterable[str]) -> Node:
 # --- accounts ------------------------------------------------------------------------
 
 
-def usage_of(owner: User) -> int:
-    """What ``used_bytes`` must be: every file (trash included) plus every kept version."""
-    files = (
-        Node.objects.filter(owner=owner, is_folder=False).aggregate(total=Sum("size"))["total"] or 0
-    )
-    versions = (
-        FileVersion.objects.filter(node__owner=owner).aggregate(total=Sum("size"))["total"] or 0
-    )
-    return files + versions
-
-
 @transaction.atomic
 def usage_recompute(*, owner: User) -> tuple[int, int]:
     """Recompute the owner's usage from their files. Returns (before, after)."""
     tree.lock(owner.pk)
     user = User.objects.select_for_update().get(pk=owner.pk)
-    before, after = user.used_bytes, usage_of(user)
+    before, after = user.used_bytes, selectors.user_usage_bytes(owner=user)
     if before != after:
         User.objects.filter(pk=owner.pk).update(used_bytes=after)
     return before, after
-
-
-def reserved_of(owner: User) -> int:
-    """What ``reserved_bytes`` must be: what the registered apps' unfinished uploads hold."""
-    return sum(count(owner.pk) for count in _reservation_counters)
 
 
 @transaction.atomic
@@ -956,7 +856,7 @@ def reserved_recompute(*, owner: User) -> tuple[int, int]:
     before = (
         User.objects.select_for_update().values_list("reserved_bytes", flat=True).get(pk=owner.pk)
     )
-    after = reserved_of(owner)
+    after = selectors.user_reserved_bytes(owner=owner)
     if before != after:
         User.objects.filter(pk=owner.pk).update(reserved_bytes=after)
     return before, after

@@ -8,6 +8,9 @@ delivery path with its own validator (``"<sha256>-<size>"``).
 Decoding untrusted images is the risky part: only a few well-known formats are opened,
 images with more pixels than ``FILEFLOW_THUMBNAIL_MAX_PIXELS`` are refused before their
 pixels are decoded (decompression bombs), and a file that fails to decode is a clear 4xx.
+
+Pillow and pdfium are imported when a thumbnail is first made or served, not when this
+module is: a web worker that never serves one does not carry them (a few MiB each).
 """
 
 from __future__ import annotations
@@ -15,22 +18,23 @@ from __future__ import annotations
 import io
 import os
 import struct
-import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pypdfium2 as pdfium
 from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.http import parse_etags
-from PIL import Image, ImageOps, features
 
 from fileflow.errors import DomainError
 from files.blobs import open_blob
 from files.delivery import missing_blob, serve_stored
 from files.models import Node
+from files.pdf import PdfFailed, pdf_first_page_image
 from files.store import blob_store
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SIZES = (64, 128, 256, 512)
 # Pillow formats we decode; each MIME type we thumbnail maps onto one of them. Pillow can
@@ -47,22 +51,23 @@ IMAGE_FORMATS = {
 }
 PDF_TYPES = frozenset({"application/pdf"})
 
-# pdfium is not thread-safe, and gunicorn's gthread workers run requests in threads.
-_pdfium_lock = threading.Lock()
 
-# What a damaged or hostile file makes Pillow or pdfium raise while decoding.
-_DECODE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    KeyError,
-    TypeError,
-    ZeroDivisionError,
-    struct.error,
-    Image.DecompressionBombError,
-)
+def _decode_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged or hostile file makes Pillow or pdfium raise while decoding."""
+    from PIL import Image
+
+    return (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        KeyError,
+        TypeError,
+        ZeroDivisionError,
+        struct.error,
+        Image.DecompressionBombError,
+    )
 
 
 class ThumbnailSizeInvalid(DomainError):
@@ -86,6 +91,8 @@ class UnreadableFile(DomainError):
 
 def thumbnail_format() -> tuple[str, str, str]:
     """(Pillow format, extension, MIME type) thumbnails are written in."""
+    from PIL import features
+
     if features.check("webp"):
         return "WEBP", "webp", "image/webp"
     return "JPEG", "jpg", "image/jpeg"
@@ -119,6 +126,8 @@ def _fit(image: Image.Image) -> Image.Image:
 
 
 def _image_thumbnail(node: Node, size: int) -> Image.Image:
+    from PIL import Image, ImageOps
+
     limit = settings.FILEFLOW_THUMBNAIL_MAX_PIXELS
     # Pillow's own guard, at the configured limit (read now, so it can change): open()
     # raises DecompressionBombError past twice the limit. Between one and two times Pillow
@@ -144,7 +153,7 @@ def _image_thumbnail(node: Node, size: int) -> Image.Image:
             return _fit(ImageOps.exif_transpose(image))
         except Image.DecompressionBombError:
             raise _too_large(limit, "more than twice that") from None
-        except _DECODE_ERRORS:
+        except _decode_errors():
             raise _unreadable("an image") from None
 
 
@@ -154,29 +163,23 @@ def _pdf_thumbnail(node: Node, size: int) -> Image.Image:
         source = open_blob(node.blob)
     except FileNotFoundError:
         raise missing_blob(node.blob.storage_key) from None
-    with source, _pdfium_lock:
+    seconds = settings.FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS
+    with source:
         try:
-            document = pdfium.PdfDocument(source)
-        except (pdfium.PdfiumError, *_DECODE_ERRORS):
-            raise _unreadable("a PDF (or it is protected by a password)") from None
-        try:
-            if len(document) == 0:
-                raise _unreadable("a PDF")
-            page = document[0]
-            width, height = page.get_size()
-            if width <= 0 or height <= 0:
-                raise _unreadable("a PDF")
-            # Render the first page straight at thumbnail size (PDF units are 1/72 inch).
-            # A portrait page shows its top square: a title and first lines, not the
-            # middle of the page (which is what a grid tile's crop would show).
-            cut = max(0.0, height - width)
-            scale = size / max(width, height - cut)
-            bitmap = page.render(scale=scale, crop=(0, cut, 0, 0), may_draw_forms=False)
-            return _fit(bitmap.to_pil())
-        except (pdfium.PdfiumError, *_DECODE_ERRORS):
+            # In a child process with a time limit: a hostile PDF can keep pdfium drawing
+            # for hours (files.pdf). A portrait page shows its top square: a title and
+            # first lines, not the middle of the page (what a grid tile's crop would show).
+            return _fit(pdf_first_page_image(source, size=size, seconds=seconds))
+        except PdfFailed as failed:
+            if failed.stage == "open":
+                raise _unreadable("a PDF (or it is protected by a password)") from None
+            if failed.stage == "time":
+                unit = "second" if seconds == 1 else "seconds"
+                raise UnreadableFile(
+                    f"This PDF's first page takes longer than {seconds:g} {unit} to draw, "
+                    "so it gets no thumbnail."
+                ) from None
             raise _unreadable("a PDF") from None
-        finally:
-            document.close()
 
 
 def _render(node: Node, size: int) -> bytes:
@@ -186,6 +189,8 @@ def _render(node: Node, size: int) -> bytes:
         image = _image_thumbnail(node, size)
     pillow_format, _, _ = thumbnail_format()
     if pillow_format == "JPEG" and image.mode == "RGBA":
+        from PIL import Image
+
         white = Image.new("RGB", image.size, "white")
         white.paste(image, mask=image.getchannel("A"))
         image = white

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
@@ -47,4 +48,13 @@ class TaskAdmin(DBTaskResultAdmin):
     @admin.action(description="Re-queue the selected failed or stuck tasks")
     def requeue(self, request: HttpRequest, queryset: QuerySet[DBTaskResult]) -> None:
         count = tasks_requeue(tasks=queryset)
-        self.message_user(request, f"{count} task(s) put back in the queue.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d task put back in the queue.",
+                "%(count)d tasks put back in the queue.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

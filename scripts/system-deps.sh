@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages FileFlow and its tests need (libmagic, PostgreSQL server,
-# Chromium, litmus, rclone) when they are missing. Needs root and apt-get; does nothing when everything is
+# Chromium, litmus, rclone, nginx) when they are missing. Needs root and apt-get; does nothing when everything is
 # there already.
 set -euo pipefail
 
@@ -14,6 +14,8 @@ ldconfig -p 2>/dev/null | grep -q "libmagic.so.1 " || missing+=(libmagic1)
 # WebDAV: the litmus test suite and rclone as a client (tests/webdav).
 command -v litmus >/dev/null || missing+=(litmus)
 command -v rclone >/dev/null || missing+=(rclone)
+# nginx: bench/transfer.py's download baseline (tests/bench runs every benchmark once).
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

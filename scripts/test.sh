@@ -16,7 +16,9 @@ trap 'rm -rf "$WORK"' EXIT
 say "Lint: ruff check, ruff format --check, mypy"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
-FILEFLOW_DATA_DIR="$WORK/data-mypy" "$VENV/bin/mypy" accounts fileflow files sharing search jobs webdav uploads
+# The integration helpers too (tests/ is excluded from mypy otherwise): they drive servers.
+FILEFLOW_DATA_DIR="$WORK/data-mypy" "$VENV/bin/mypy" accounts fileflow files sharing search jobs webdav uploads \
+    tests/integration/helpers.py
 
 export DJANGO_DEBUG=false
 unset DATABASE_URL FILEFLOW_STORAGE || true

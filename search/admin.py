@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fileflow.text import counted
 from search.documents import text_queue
 from search.models import BlobText, SearchProfile
 from search.services import profile_delete
@@ -100,4 +101,6 @@ class BlobTextAdmin(admin.ModelAdmin):
     @admin.action(description="Read the selected documents again", permissions=["view"])
     def read_again(self, request: HttpRequest, queryset: QuerySet[BlobText]) -> None:
         queued = text_queue(blob_ids=list(queryset.values_list("pk", flat=True)), again=True)
-        self.message_user(request, f"{len(queued)} document(s) queued to be read again.")
+        self.message_user(
+            request, f"{counted(len(queued), 'document', 'documents')} queued to be read again."
+        )

@@ -9,7 +9,8 @@ The limits:
 
 - at most ``max_bytes`` of text (UTF-8) is kept; reading stops there (``truncated``);
 - reading stops with :class:`Unreadable` once ``seconds`` have passed (checked between
-  pages, XML chunks and text chunks: one call into pdfium for one page is not interrupted);
+  XML chunks and text chunks; a PDF is read by pdfium in a child process that is killed
+  when the time is up, since one call into pdfium cannot be interrupted: :mod:`files.pdf`);
 - office files are zip archives: at most :data:`ZIP_MAX_MEMBERS` members, and the XML we
   read is decompressed in chunks and counted as it comes (not as the archive claims), at
   most :data:`ZIP_MAX_RATIO` times its compressed size and :data:`ZIP_MAX_BYTES` in all,
@@ -27,27 +28,21 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
-import threading
 import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 from xml.parsers import expat
 
-import pypdfium2 as pdfium
-
+from files.pdf import PdfFailed, pdf_page_texts
 from search.categories import extension_of
 
 CHUNK = 64 * 1024
 ZIP_MAX_MEMBERS = 10_000
 ZIP_MAX_RATIO = 200
 ZIP_MAX_BYTES = 256 * 1024 * 1024
-
-# pdfium is not thread-safe (files.thumbnails keeps its own lock for the web workers; the
-# task worker runs one task at a time, but tests and management commands may use threads).
-_pdfium_lock = threading.Lock()
 
 _TEXT_EXTENSIONS = frozenset(
     [
@@ -205,9 +200,16 @@ class _Sink:
         self.size = 0
         self.truncated = False
 
+    def remaining(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise Unreadable(f"Reading it took longer than {self.seconds:g} seconds.")
+            self.time_is_up()
+
+    def time_is_up(self) -> NoReturn:
+        unit = "second" if self.seconds == 1 else "seconds"
+        raise Unreadable(f"Reading it took longer than {self.seconds:g} {unit}.")
 
     def add(self, text: str) -> None:
         self.check_time()
@@ -351,28 +353,19 @@ def _html(source: BinaryIO, sink: _Sink) -> None:
 
 
 def _pdf(source: BinaryIO, sink: _Sink) -> None:
-    with _pdfium_lock:
-        try:
-            document = pdfium.PdfDocument(source)
-        except pdfium.PdfiumError as exc:
-            raise Unreadable(f"It could not be opened as a PDF ({exc}).") from None
-        try:
-            for index in range(len(document)):
-                sink.check_time()
-                page = document[index]
-                try:
-                    textpage = page.get_textpage()
-                    try:
-                        sink.add(textpage.get_text_range())
-                        sink.add("\n")
-                    finally:
-                        textpage.close()
-                finally:
-                    page.close()
-        except pdfium.PdfiumError as exc:
-            raise Unreadable(f"A page of the PDF could not be read ({exc}).") from None
-        finally:
-            document.close()
+    try:
+        pages = pdf_page_texts(source, max_bytes=sink.max_bytes, seconds=sink.remaining())
+    except PdfFailed as failed:
+        if failed.stage == "time":
+            sink.time_is_up()
+        if failed.stage == "open":
+            raise Unreadable(f"It could not be opened as a PDF ({failed.detail}).") from None
+        if failed.stage == "crashed":
+            raise Unreadable("The PDF reader stopped on it (the file may be damaged).") from None
+        raise Unreadable(f"A page of the PDF could not be read ({failed.detail}).") from None
+    for text in pages:
+        sink.add(text)
+        sink.add("\n")
 
 
 # --- zip + XML (Office Open XML, OpenDocument) -----------------------------------------

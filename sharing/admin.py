@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fileflow.text import counted
 from files.models import NodeShare, NodeShareLeave
 from sharing import people, services
 from sharing.models import ShareAccess, ShareLink, SharingPolicy
@@ -222,4 +223,4 @@ class NodeShareAdmin(admin.ModelAdmin):
         shares = list(queryset.select_related("node", "user", "group"))
         for share in shares:
             people.person_share_delete(actor=share.node.owner, share=share)
-        self.message_user(request, f"{len(shares)} share(s) removed.")
+        self.message_user(request, f"{counted(len(shares), 'share', 'shares')} removed.")

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fileflow.text import counted
 from uploads import services
 from uploads.models import TusUpload
 
@@ -49,4 +50,6 @@ class TusUploadAdmin(admin.ModelAdmin):
         for upload in queryset:
             services.upload_terminate(upload=upload)
             count += 1
-        self.message_user(request, f"{count} upload(s) terminated.", messages.SUCCESS)
+        self.message_user(
+            request, f"{counted(count, 'upload', 'uploads')} terminated.", messages.SUCCESS
+        )

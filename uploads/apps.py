@@ -9,7 +9,8 @@ class UploadsConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from files.maintenance.gc import register_sweep
-        from files.services import register_expired_releaser, register_reservation_counter
+        from files.selectors import register_reservation_counter
+        from files.services import register_expired_releaser
         from uploads.models import TusUpload
         from uploads.services import (
             release_expired,

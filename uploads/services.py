@@ -466,7 +466,7 @@ def uploads_sweep_expired(*, dry_run: bool, log: Callable[[str], None]) -> Sweep
     store the complete ones whose file was never stored instead."""
     now = timezone.now()
     _finish_stranded(now=now, dry_run=dry_run, log=log)
-    swept = Sweep(label="expired upload(s)")
+    swept = Sweep(label="expired upload", plural="expired uploads")
     unfinished = TusUpload.objects.expired(now).exclude(pk__in=TusUpload.objects.complete())
     for upload in unfinished.order_by("expires_at").iterator():
         if dry_run:

@@ -35,7 +35,7 @@ from typing import Any
 from django.conf import settings
 
 from files.errors import IncompleteUpload
-from files.ingest import CHUNK_SIZE, HEAD_SIZE, Received
+from files.ingest import CHUNK_SIZE, HEAD_SIZE, HashBeside, Received
 from files.store import BlobStore, blob_store
 from uploads.errors import ChecksumMismatch, InvalidTusRequest, UploadBusy, UploadLost
 from uploads.models import TusUpload
@@ -187,6 +187,7 @@ class LocalChunks:
             check = hashlib.new(checksum.algorithm) if checksum else None
             written = 0
             cut: Exception | None = None
+            beside = HashBeside(hasher)  # hashed in a thread while the next block arrives
             try:
                 while written < count:
                     block = read(min(CHUNK_SIZE, count - written))
@@ -196,12 +197,15 @@ class LocalChunks:
                         )
                         break
                     handle.write(block)
-                    hasher.update(block)
+                    beside.update(block)
                     if check is not None:
                         check.update(block)
                     written += len(block)
             except OSError as exc:  # the client went away mid-body
                 cut = exc
+            finally:
+                beside.close()
+            hasher = beside.result()
             if (
                 check is not None
                 and checksum is not None

@@ -20,7 +20,6 @@ from files.maintenance.trash import (
 )
 from files.maintenance.tree_check import TreeReport, tree_audit
 from files.maintenance.usage import UsageMismatch, UsageReport, usage_audit
-from files.store import _put_back
 
 __all__ = [
     "BATCH_SIZE",
@@ -35,7 +34,6 @@ __all__ = [
     "TreeReport",
     "UsageMismatch",
     "UsageReport",
-    "_put_back",
     "activity_prune",
     "batched",
     "blob_gc",

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, ProtectedError, QuerySet
 from django.utils import timezone
 
+from fileflow.text import counted
 from files.blobs import CONTENT_FOLDERS, keys_in_use
 from files.maintenance.common import BATCH_SIZE, Log, batched, quiet
 from files.models import Blob, FileVersion, Node
@@ -24,7 +25,8 @@ from files.store import BlobStore, Stat, blob_store
 class Sweep:
     """What a registered sweep removed (or would remove): how many things, how many bytes."""
 
-    label: str
+    label: str  # what one of them is called ("expired upload")
+    plural: str  # and more than one ("expired uploads")
     count: int = 0
     bytes: int = 0
 
@@ -260,7 +262,8 @@ def _gc_orphan_thumbnails(
             report.thumbnails += len(thumbnails)
             report.thumbnail_bytes += freed
             verb = "Would remove" if dry_run else "Removed"
-            log(f"{verb} {len(thumbnails)} orphan thumbnail(s) of {sha} ({freed} bytes)")
+            found = counted(len(thumbnails), "orphan thumbnail", "orphan thumbnails")
+            log(f"{verb} {found} of {sha} ({freed} bytes)")
     progress.finish()
 
 

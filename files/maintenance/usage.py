@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import User
-from files import services, tree
+from files import selectors, services, tree
 from files.maintenance.common import Log, batched, quiet
 from files.progress import Progress
 
@@ -36,7 +36,9 @@ def _usage_read(owner: User) -> tuple[tuple[int, int], tuple[int, int]]:
     with transaction.atomic():
         tree.lock(owner.pk)
         used, reserved = User.objects.values_list("used_bytes", "reserved_bytes").get(pk=owner.pk)
-        return (used, services.usage_of(owner)), (reserved, services.reserved_of(owner))
+        actual_used = selectors.user_usage_bytes(owner=owner)
+        actual_reserved = selectors.user_reserved_bytes(owner=owner)
+        return (used, actual_used), (reserved, actual_reserved)
 
 
 def usage_audit(

@@ -167,3 +167,44 @@ def test_guessing_passwords_for_tokens_is_locked_out_like_the_log_in(
     # Even the right password is refused while the account is paused.
     assert locked.status_code == 401
     assert not ApiToken.objects.filter(user=alice).exists()
+
+
+def test_a_token_request_authenticates_in_one_query(api, alice, django_assert_num_queries):
+    from accounts.services import token_authenticate, token_create
+
+    token, raw = token_create(user=alice, name="script")
+    assert token_authenticate(raw=raw) is not None  # the first use is written
+    # Then token and account come in one statement, the account's fields typed as the ORM
+    # types them (SQLite hands back booleans as 0/1 and times as text).
+    with django_assert_num_queries(1):
+        found = token_authenticate(raw=raw)
+    assert found is not None and found.pk == token.pk
+    user = found.user
+    assert user.pk == alice.pk and user.username == "alice"
+    assert user.is_active is True and user.is_staff is False
+    assert user.date_joined == alice.date_joined and user.used_bytes == alice.used_bytes
+    with django_assert_num_queries(1):  # the token's other fields load when asked for
+        assert found.name == "script"
+
+
+def test_last_use_is_written_at_most_once_a_minute(api, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.services import LAST_USED_RESOLUTION, token_create
+
+    token, raw = token_create(user=alice, name="script")
+    assert bearer(api, raw).get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+    assert bearer(api, raw).get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == first  # within the minute: not written again
+
+    earlier = timezone.now() - LAST_USED_RESOLUTION - timedelta(seconds=5)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=earlier)
+    assert bearer(api, raw).get("/api/v1/me/").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > first

@@ -137,14 +137,14 @@ def test_node_actions_trash_restore_and_delete_for_good(admin_client, alice, dri
     kept = len(b"%PDF-1.4 report") + len(b"%PDF-1.4 report v2")
 
     response = act(admin_client, NODES, "move_to_trash", docs, report)
-    assert "Moved 1 item(s) to the trash." in messages_of(response)
+    assert "Moved 1 item to the trash." in messages_of(response)
     docs.refresh_from_db()
     report.refresh_from_db()
     assert docs.is_trash_root and docs.trashed_at is not None
     assert report.trashed_at == docs.trashed_at and not report.is_trash_root
 
     response = act(admin_client, NODES, "restore_from_trash", docs)
-    assert "Restored 1 item(s)." in messages_of(response)
+    assert "Restored 1 item." in messages_of(response)
     report.refresh_from_db()
     assert report.trashed_at is None
     assert tree.path_of(report) == "/Documents/report.pdf"
@@ -247,11 +247,11 @@ def test_blob_admin_shows_reference_counts_and_is_read_only(admin_client, alice,
 def test_blob_verify_action_reports_damage(admin_client, drive):
     photo = drive["photo"].blob
     response = act(admin_client, BLOBS, "verify", photo)
-    assert "1 blob(s) verified: content intact." in messages_of(response)
+    assert "1 blob verified: content intact." in messages_of(response)
 
     os.unlink(default_storage.path(photo.storage_key))
     response = act(admin_client, BLOBS, "verify", photo)
-    assert "1 of 1 blob(s) are damaged." in messages_of(response)
+    assert "1 of 1 blob is damaged." in messages_of(response)
 
 
 # --- FileVersion ---------------------------------------------------------------------
@@ -269,7 +269,7 @@ def test_version_admin_restore_and_delete_go_through_the_services(admin_client, 
     assert admin_client.get(reverse("admin:files_fileversion_add")).status_code == 403
 
     response = act(admin_client, VERSIONS, "restore", version)
-    assert "Restored 1 version(s)." in messages_of(response)
+    assert "Restored 1 version." in messages_of(response)
     report.refresh_from_db()
     assert report.size == len(b"%PDF-1.4 report")
     assert report.versions.count() == 2  # restoring is a new version
@@ -278,7 +278,7 @@ def test_version_admin_restore_and_delete_go_through_the_services(admin_client, 
     before = alice.used_bytes
     newest = report.versions.first()
     response = act(admin_client, VERSIONS, "delete_versions", newest)
-    assert any(m.startswith("Deleted 1 version(s)") for m in messages_of(response))
+    assert any(m.startswith("Deleted 1 version,") for m in messages_of(response))
     assert not FileVersion.objects.filter(pk=newest.pk).exists()
     alice.refresh_from_db()
     assert alice.used_bytes == before - newest.size

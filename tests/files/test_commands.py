@@ -16,6 +16,7 @@ from django.utils import timezone
 from files import services, tree
 from files.models import Blob, Node
 from files.progress import Progress, human_bytes
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,17 +73,30 @@ def test_gc_prints_what_it_removed_and_the_bytes_freed(alice, upload):
 
     out, err = run("gc")
     assert f"Removed blob {garbage.sha256} (7 bytes)" in out
-    assert "Removed 1 blob(s) (7 bytes)" in out
+    assert "Removed 1 blob (7 bytes), 0 thumbnails (0 bytes)" in out
     assert "freed 7 bytes." in out
     assert err == ""  # stderr is not a terminal: no progress bar
     assert not Blob.objects.filter(pk=garbage.pk).exists()
     assert Blob.objects.filter(pk=kept.blob_id).exists()
 
 
+def test_gc_counts_in_words_one_blob_and_two_blobs(alice, upload):
+    make_garbage(upload, b"one")
+    out, _ = run("gc", "--dry-run")
+    assert (
+        "Would remove 1 blob (3 bytes), 0 thumbnails (0 bytes), 0 orphan objects (0 bytes), "
+        "0 temp files (0 bytes), 0 expired uploads (0 bytes); would free 3 bytes."
+    ) in out
+    make_garbage(upload, b"two")
+    out, _ = run("gc", "--dry-run")
+    assert "Would remove 2 blobs (6 bytes), 0 thumbnails" in out
+    assert "(s)" not in out
+
+
 def test_gc_grace_hours_option(alice, upload):
     garbage = make_garbage(upload)
     out, _ = run("gc", "--grace-hours", "72")
-    assert "Removed 0 blob(s)" in out
+    assert "Removed 0 blobs" in out
     assert Blob.objects.filter(pk=garbage.pk).exists()
     assert "at least 1" in str(fails("gc", "--grace-hours", "0"))
 
@@ -91,7 +105,7 @@ def test_gc_quiet_at_verbosity_zero(alice, upload):
     make_garbage(upload)
     out, _ = run("gc", "-v", "0")
     assert "Removed blob" not in out
-    assert "Removed 1 blob(s)" in out
+    assert "Removed 1 blob " in out
 
 
 # --- scrub ---------------------------------------------------------------------------
@@ -101,15 +115,15 @@ def test_scrub_passes_then_fails_on_damage(alice, upload):
     good = upload("good.txt", b"g" * 2048)
     bad = upload("bad.txt", b"bad content")
     out, _ = run("scrub")
-    assert "Checked 2 blob(s), 2.0 KB (2059 bytes) read. No damage found." in out
+    assert "Checked 2 blobs, 2.0 KB (2059 bytes) read. No damage found." in out
 
     Path(default_storage.path(bad.blob.storage_key)).write_bytes(b"BAD content")
     os.unlink(default_storage.path(good.blob.storage_key))
     error = fails("scrub")
-    assert "Damage found in 2 blob(s): 1 hash mismatch, 1 missing" in str(error)
+    assert "Damage found in 2 blobs: 1 hash mismatch, 1 missing" in str(error)
 
     out, _ = run("scrub", "--sha", "0" * 64)
-    assert "Checked 0 blob(s)" in out
+    assert "Checked 0 blobs," in out
     with pytest.raises(CommandError) as caught:
         run("scrub", "--sha", bad.blob.sha256[:8])
     assert "1 hash mismatch" in str(caught.value)
@@ -126,7 +140,7 @@ def test_purge_trash_respects_age_and_days_option(alice, upload, settings):
     Node.objects.filter(pk=old.pk).update(trashed_at=timezone.now() - timedelta(days=10))
 
     out, _ = run("purge_trash")
-    assert "Deleted 0 trash entries older than 30 day(s)" in out
+    assert "Deleted 0 trash entries older than 30 days" in out
     assert Node.objects.filter(pk=old.pk).exists()
 
     out, _ = run("purge_trash", "--days", "7", "--dry-run")
@@ -136,7 +150,7 @@ def test_purge_trash_respects_age_and_days_option(alice, upload, settings):
 
     out, _ = run("purge_trash", "--days", "7")
     assert "alice: deleted 1 trash entries, 5 bytes freed" in out
-    assert "Deleted 1 trash entry older than 7 day(s) from 1 account(s), freeing 5 bytes" in out
+    assert "Deleted 1 trash entry older than 7 days from 1 account, freeing 5 bytes" in out
     assert not Node.objects.filter(pk=old.pk).exists()
     alice.refresh_from_db()
     assert alice.used_bytes == 0
@@ -149,17 +163,17 @@ def test_purge_trash_respects_age_and_days_option(alice, upload, settings):
 def test_recompute_usage_check_then_fix(alice, mallory, upload):
     upload("a.txt", b"12345")
     out, _ = run("recompute_usage", "--check")
-    assert "Usage is correct for 2 account(s)." in out
+    assert "Usage is correct for 2 accounts." in out
 
     type(alice).objects.filter(pk=alice.pk).update(used_bytes=1)
     error = fails("recompute_usage", "--check")
-    assert "Usage is wrong for 1 of 2 account(s)" in str(error)
+    assert "Usage is wrong for 1 of 2 accounts" in str(error)
     alice.refresh_from_db()
     assert alice.used_bytes == 1
 
     out, _ = run("recompute_usage", "--user", "alice")
     assert "alice: fixed 1 bytes, files add up to 5 bytes" in out
-    assert "Fixed usage of 1 of 1 account(s)." in out
+    assert "Fixed usage of 1 of 1 account." in out
     alice.refresh_from_db()
     assert alice.used_bytes == 5
     run("recompute_usage", "--check")
@@ -168,23 +182,31 @@ def test_recompute_usage_check_then_fix(alice, mallory, upload):
 # --- check_tree ----------------------------------------------------------------------
 
 
+def test_check_tree_counts_one_tree_and_two_trees(alice):
+    out, _ = run("check_tree")
+    assert "1 tree is consistent." in out
+    UserFactory(username="bob")
+    out, _ = run("check_tree")
+    assert "All 2 trees are consistent." in out
+
+
 def test_check_tree_detects_and_repairs(alice, mallory, upload, mkdir):
     folder = mkdir("/A/B")
     upload("f.txt", b"f", parent=folder)
     out, _ = run("check_tree")
-    assert "All 2 tree(s) are consistent." in out
+    assert "All 2 trees are consistent." in out
 
     Node.objects.filter(pk=folder.pk).update(path=tree.enc(999_999))
     out = io.StringIO()
     with pytest.raises(CommandError) as caught:
         call_command("check_tree", stdout=out, stderr=io.StringIO())
-    assert "1 of 2 tree(s) damaged: alice. Run with --repair" in str(caught.value)
+    assert "1 of 2 trees damaged: alice. Run with --repair" in str(caught.value)
     assert f"alice: node {folder.pk}" in out.getvalue()
     fails("check_tree", "--user", "alice")
     run("check_tree", "--user", "mallory")
 
     out, _ = run("check_tree", "--repair")
-    assert "Repaired 1 damaged tree(s) of 2: alice." in out
+    assert "Repaired 1 damaged tree of 2: alice." in out
     assert tree.check(alice) == []
     run("check_tree")
 
@@ -202,7 +224,7 @@ def test_import_dir_command(alice, tmp_path):
     out, _ = run("import_dir", str(root), "--user", "alice", "--into", "/Archive/share")
     assert "Skipped loop: symbolic link, not followed" in out
     assert "Stored  docs/a.txt (3 bytes)" in out
-    assert "Imported 2 file(s) (5 bytes) in 1 folder(s)" in out
+    assert "Imported 2 files (5 bytes) in 1 folder from" in out
     assert "1 skipped" in out
     home = tree.home_of(alice)
     share = Node.objects.get(owner=alice, name="share")
@@ -241,7 +263,7 @@ def test_import_dir_stops_with_a_clear_message_at_the_quota(alice, tmp_path):
     error = fails("import_dir", str(root), "--user", "alice")
 
     message = str(error)
-    assert message.startswith("Imported 1 file(s) (60 bytes)")
+    assert message.startswith("Imported 1 file (60 bytes) in 0 folders")
     assert "Stopped at 2.bin: Not enough space" in message
     assert "--on-conflict replace" in message
     assert Node.objects.filter(owner=alice, name="1.bin").exists()

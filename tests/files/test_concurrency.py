@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from fileflow.errors import DomainError
-from files import services, tree
+from files import selectors, services, tree
 from files.models import Node
 from tests.files.conftest import received
 
@@ -56,7 +56,7 @@ def test_quota_is_exact_under_concurrent_uploads(alice):
     assert results.count("stored") == 5
     assert results.count("QuotaExceeded") == 3
     alice.refresh_from_db()
-    assert alice.used_bytes == 5000 == services.usage_of(alice)
+    assert alice.used_bytes == 5000 == selectors.user_usage_bytes(owner=alice)
     assert Node.objects.filter(owner=alice, is_folder=False).count() == 5
 
 
@@ -91,7 +91,7 @@ def test_concurrent_writers_leave_one_tree_consistent(alice):
     assert all(set(e) <= {"NameConflict"} for e in errors)
     assert tree.check(alice) == []
     alice.refresh_from_db()
-    assert alice.used_bytes == services.usage_of(alice)
+    assert alice.used_bytes == selectors.user_usage_bytes(owner=alice)
     # Every writer's four folders are somewhere in the tree, none lost.
     assert Node.objects.filter(owner=alice, name="f.txt").count() == WORKERS * 4 + WORKERS
 

@@ -176,15 +176,28 @@ def test_gc_sweeps_orphan_objects_and_stale_temp_files(alice, upload):
     assert not [name for name in blob_store().walk("blobs") if ".gc-" in name]
 
 
-def test_an_orphan_put_back_never_overwrites_a_file_stored_again(tmp_path):
-    aside, path = tmp_path / "abc.gc-1", tmp_path / "abc"
-    aside.write_bytes(b"old copy")
-    path.write_bytes(b"stored again by an upload")
-    maintenance._put_back(str(aside), str(path))
-    assert path.read_bytes() == b"stored again by an upload"
-    assert not aside.exists()
-    maintenance._put_back(str(path), str(tmp_path / "back"))
-    assert (tmp_path / "back").read_bytes() == b"stored again by an upload"
+def test_an_orphan_put_back_never_overwrites_a_file_stored_again():
+    """gc renames a blob's file aside before it decides; a file it keeps goes back, but
+    never over the file an upload stored under that key meanwhile."""
+    store = blob_store()
+    key = f"blobs/te/st/{sha(b'old copy')}"
+    store.put_bytes(key, b"old copy")
+
+    def content() -> bytes:
+        with default_storage.open(key) as handle:
+            return handle.read()
+
+    def stored_again_meanwhile(_stat: object) -> bool:
+        store.put_bytes(key, b"stored again by an upload")
+        return True  # young enough to keep
+
+    assert store.delete_unless(key, keep=stored_again_meanwhile) is None
+    assert content() == b"stored again by an upload"
+    assert store.delete_unless(key, keep=lambda _stat: True) is None
+    assert content() == b"stored again by an upload"
+    assert not [name for name in store.walk("blobs") if ".gc-" in name]
+    assert store.delete_unless(key, keep=lambda _stat: False) == len(b"stored again by an upload")
+    assert not default_storage.exists(key)
 
 
 @pytest.mark.django_db(transaction=True)

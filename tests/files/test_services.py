@@ -211,7 +211,7 @@ def test_trash_and_versions_count_until_purged(alice, home, upload):
     node.refresh_from_db()
     assert services.node_delete(node=node) == 12
     assert used(alice) == 0
-    assert services.usage_of(alice) == 0
+    assert selectors.user_usage_bytes(owner=alice) == 0
 
 
 # --- rename, move, copy -------------------------------------------------------------
@@ -447,7 +447,7 @@ def test_versions_restore_and_delete(alice, upload):
     assert used(alice) == 2 + 3 + 4 + 2
     services.version_delete(version=FileVersion.objects.filter(node=node, size=3).get())
     assert used(alice) == 2 + 4 + 2
-    assert used(alice) == services.usage_of(alice)
+    assert used(alice) == selectors.user_usage_bytes(owner=alice)
 
 
 def test_uploading_identical_content_makes_no_version(alice, upload):

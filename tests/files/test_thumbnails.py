@@ -16,6 +16,7 @@ from django.test import RequestFactory
 from PIL import Image
 
 from files.delivery import BlobMissing
+from files.models import Node
 from files.thumbnails import (
     ImageTooLarge,
     NoThumbnail,
@@ -24,6 +25,8 @@ from files.thumbnails import (
     thumbnail_key,
     thumbnail_response,
 )
+from tests.search import documents
+from tests.utils import without_hanging
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +264,24 @@ def test_damaged_files_are_a_clear_422(upload: Any, name: str, make: Any) -> Non
     assert raised.value.status_code == 422
     assert "could not be read" in raised.value.message
     assert not default_storage.exists(thumbnail_key(node.blob.sha256, 128))
+
+
+def test_a_pdf_that_takes_hours_to_draw_is_a_clear_422_at_the_time_limit(
+    settings: Any, upload: Any
+) -> None:
+    """Drawing its page (10^12 operations) is one call into pdfium, which cannot be
+    interrupted: the page is drawn in a child process that is killed at the limit."""
+    settings.FILEFLOW_THUMBNAIL_TIMEOUT_SECONDS = 1
+    uploaded = upload("hostile.pdf", documents.pdf_that_takes_hours())
+    # Read whole here: the call runs in a thread of its own (another database connection).
+    node = Node.objects.select_related("blob").get(pk=uploaded.pk)
+    with pytest.raises(UnreadableFile) as raised:
+        without_hanging(lambda: thumb(node))
+    assert raised.value.status_code == 422
+    assert "takes longer than 1 second to draw" in raised.value.message
+    assert not default_storage.exists(thumbnail_key(node.blob.sha256, 128))
+    response, _ = thumb(upload("fine.pdf", pdf_bytes(200, 100, b"0 0 1 rg 0 0 100 100 re f")))
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("dimensions", [(120, 100), (400, 400)])

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from files import services, tree
+from files import selectors, services, tree
 from files.errors import InvalidMove, NameConflict, NodeNotFound
 from files.models import Node
 from tests.files.conftest import received
@@ -287,7 +287,7 @@ def test_random_operations_keep_every_path_equal_to_the_parent_links(alice, mall
         if step % 40 == 39:
             assert_paths_right(alice)
             alice.refresh_from_db()
-            assert alice.used_bytes == services.usage_of(alice)
+            assert alice.used_bytes == selectors.user_usage_bytes(owner=alice)
     assert_paths_right(alice)
     # Every kind ran (refusals aside: "into-itself" is a refusal each time).
     assert min(done.values()) >= 5 and len(done) == 8, (done, refused)

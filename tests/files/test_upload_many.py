@@ -270,3 +270,31 @@ def test_a_batch_costs_the_same_queries_for_3_files_as_for_30(alice, home):
     entries = Activity.objects.filter(kind=Activity.Kind.UPLOAD, node__parent=folder)
     assert entries.count() == 33
     assert set(entries.values_list("where", flat=True)) == {"/Inbox"}
+
+
+def test_an_api_batch_costs_the_same_queries_for_5_files_as_for_50(api, alice):
+    """Through the API with a token, as scripts send them: the request's queries do not grow
+    with the batch, and the folder's owner (the person asking) is not read again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services import token_create
+
+    _, raw = token_create(user=alice, name="sync")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    folder = services.folder_ensure_path(owner=alice, path="/in")
+    assert send(api, [("warm.bin", b"w")], parent=folder.pk).status_code == 201
+
+    def cost(tag: str, count: int) -> list[str]:
+        files = [(f"{tag}{n}.bin", os.urandom(4096)) for n in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            response = send(api, files, parent=folder.pk)
+        assert response.status_code == 201, response.content
+        assert response.json()["count"] == count
+        return [query["sql"] for query in queries]
+
+    few, many = cost("few", 5), cost("many", 50)
+    assert len(few) == len(many)
+    users = connection.ops.quote_name(alice._meta.db_table)
+    assert sum(f"FROM {users}" in sql for sql in many) == 1  # the token's look-up
+    assert len(live(folder)) == 56

@@ -203,7 +203,8 @@ def database_url_for_tests() -> str:
 
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
-        assert not connection.is_in_memory_db(), "the SQLite test database must be a file"
+        # Another process opens it: it must be a file on disk, not an in-memory database.
+        assert Path(settings["NAME"]).is_file(), "the SQLite test database must be a file"
         return f"sqlite:///{settings['NAME']}"
     assert connection.vendor == "postgresql", connection.vendor
     credentials = quote(settings.get("USER") or "", safe="")

@@ -217,7 +217,7 @@ def test_requeue_tasks_puts_failures_back(settings: Any, run_worker: Callable[[]
     assert DBTaskResult.objects.get(pk=failed.id).status == TaskResultStatus.FAILED
     out = io.StringIO()
     call_command("requeue_tasks", "--dry-run", stdout=out)
-    assert "Would re-queue 1 task(s)" in out.getvalue()
+    assert "Would re-queue 1 task. Dry run" in out.getvalue()
     assert DBTaskResult.objects.get(pk=failed.id).status == TaskResultStatus.FAILED
     call_command("requeue_tasks", stdout=out)
     row = DBTaskResult.objects.get(pk=failed.id)
@@ -297,7 +297,7 @@ def test_the_admin_shows_failures_with_their_error_and_requeues_them(
         {"action": "requeue", "_selected_action": [str(row.pk)]},
         follow=True,
     )
-    assert "1 task(s) put back in the queue" in reply.content.decode()
+    assert "1 task put back in the queue." in reply.content.decode()
     row.refresh_from_db()
     assert row.status == TaskResultStatus.READY
 

@@ -55,6 +55,50 @@ def pdf(*pages: str) -> bytes:
     return out.getvalue()
 
 
+def pdf_that_takes_hours(fan: int = 1000, levels: int = 3) -> bytes:
+    """A PDF of a few KB whose one page keeps pdfium busy for hours: the page draws a form
+    ``fan`` times, which draws the next form ``fan`` times, ``levels`` deep, and the last
+    one shows text ``fan`` times (``fan ** (levels + 1)`` text operations; 10^12 by
+    default, where 10^6 take about half a second to read and more to draw)."""
+    page = b"q " + b"/X Do " * fan + b"Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /X 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for level in range(levels):
+        if level < levels - 1:
+            body = b"/X Do " * fan
+            resources = b"<< /XObject << /X %d 0 R >> >>" % (7 + level)
+        else:
+            body = b"BT /F1 1 Tf 10 10 Td " + b"(ab) Tj 0.001 0.001 Td " * fan + b"ET"
+            resources = b"<< /Font << /F1 5 0 R >> >>"
+        objects.append(
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources "
+            + resources
+            + b" /Length %d >>\nstream\n" % len(body)
+            + body
+            + b"\nendstream"
+        )
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
+    return out.getvalue()
+
+
 def _zip(members: dict[str, str | bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

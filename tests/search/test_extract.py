@@ -12,6 +12,7 @@ import pytest
 
 from search.extract import Unreadable, document_kind, extract_text
 from tests.search import documents
+from tests.utils import without_hanging
 
 MB = 1_000_000
 
@@ -162,3 +163,12 @@ def test_an_office_file_with_too_many_parts_is_not_read() -> None:
 def test_reading_stops_at_the_time_limit() -> None:
     with pytest.raises(Unreadable, match="longer than"):
         read(documents.pdf(*["page"] * 50), "pdf", seconds=0)
+
+
+def test_a_pdf_that_keeps_pdfium_busy_for_hours_stops_at_the_time_limit() -> None:
+    """One call into pdfium (this page's text: 10^12 operations) cannot be interrupted, so
+    a PDF is read in a child process that is killed when the time is up; the next PDF is
+    read as usual."""
+    with pytest.raises(Unreadable, match=r"^Reading it took longer than 1 second\.$"):
+        without_hanging(lambda: read(documents.pdf_that_takes_hours(), "pdf", seconds=1))
+    assert read(documents.pdf("read after it"), "pdf").strip() == "read after it"

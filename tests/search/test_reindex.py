@@ -35,14 +35,14 @@ def test_files_from_before_are_read_once(
     assert not BlobText.objects.exists()
     assert ids(alice_api.get("/api/v1/search/", {"q": "gnus"})) == set()
 
-    assert "Would read 1 document(s)" in reindex("--user", "alice", "--dry-run")
+    assert "Would read 1 document. Dry run" in reindex("--user", "alice", "--dry-run")
     assert not BlobText.objects.exists()
-    assert "Read 1 document(s): 1 indexed, 0 unreadable." in reindex("--user", "alice")
+    assert "Read 1 document: 1 indexed, 0 unreadable." in reindex("--user", "alice")
     assert ids(alice_api.get("/api/v1/search/", {"q": "gnus"})) == {report.pk}
     # mallory's identical docx shares the content: already read.
-    assert "Read 1 document(s): 1 indexed" in reindex()
-    assert "Read 0 document(s)" in reindex()
-    assert "Read 2 document(s): 2 indexed" in reindex("--again")
+    assert "Read 1 document: 1 indexed" in reindex()
+    assert "Read 0 documents:" in reindex()
+    assert "Read 2 documents: 2 indexed" in reindex("--again")
 
 
 def test_unreadable_documents_are_counted(alice: Any, upload: Callable[..., Node]) -> None:

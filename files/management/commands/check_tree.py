@@ -6,7 +6,9 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils.translation import ngettext
 
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand
 
@@ -38,17 +40,23 @@ class Command(MaintenanceCommand):
         )
         damaged = len(report.problems)
         if not damaged:
-            self.say(f"All {report.owners} tree(s) are consistent.", self.style.SUCCESS)
+            consistent = ngettext(
+                "%(count)d tree is consistent.",
+                "All %(count)d trees are consistent.",
+                report.owners,
+            ) % {"count": report.owners}
+            self.say(consistent, self.style.SUCCESS)
             return
         if report.repair and report.healthy:
             self.say(
-                f"Repaired {len(report.repaired)} damaged tree(s) of {report.owners}: "
-                f"{', '.join(report.repaired)}.",
+                f"Repaired {counted(len(report.repaired), 'damaged tree', 'damaged trees')} of "
+                f"{report.owners}: {', '.join(report.repaired)}.",
                 self.style.WARNING,
             )
             return
         broken = report.unrepaired if report.repair else report.problems
         hint = "" if report.repair else " Run with --repair to rebuild them."
         raise CommandError(
-            f"{len(broken)} of {report.owners} tree(s) damaged: {', '.join(broken)}.{hint}"
+            f"{len(broken)} of {counted(report.owners, 'tree', 'trees')} damaged: "
+            f"{', '.join(broken)}.{hint}"
         )

@@ -8,7 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils.translation import ngettext
 
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand, size
 
@@ -61,18 +63,27 @@ class Command(MaintenanceCommand):
         )
         verb = "Would remove" if dry_run else "Removed"
         parts = [
-            f"{report.blobs} blob(s) ({size(report.blob_bytes)})",
-            f"{report.thumbnails} thumbnail(s) ({size(report.thumbnail_bytes)})",
-            f"{report.orphans} orphan object(s) ({size(report.orphan_bytes)})",
-            f"{report.temp_files} temp file(s) ({size(report.temp_bytes)})",
-            *(f"{sweep.count} {sweep.label} ({size(sweep.bytes)})" for sweep in report.swept),
+            f"{counted(report.blobs, 'blob', 'blobs')} ({size(report.blob_bytes)})",
+            f"{counted(report.thumbnails, 'thumbnail', 'thumbnails')} "
+            f"({size(report.thumbnail_bytes)})",
+            f"{counted(report.orphans, 'orphan object', 'orphan objects')} "
+            f"({size(report.orphan_bytes)})",
+            f"{counted(report.temp_files, 'temp file', 'temp files')} ({size(report.temp_bytes)})",
+            *(
+                f"{counted(sweep.count, sweep.label, sweep.plural)} ({size(sweep.bytes)})"
+                for sweep in report.swept
+            ),
         ]
         summary = (
             f"{verb} {', '.join(parts)}; "
             f"{'would free' if dry_run else 'freed'} {size(report.bytes_freed)}."
         )
         if report.kept:
-            summary += f" {report.kept} blob(s) were referenced again meanwhile and kept."
+            summary += " " + ngettext(
+                "%(count)d blob was referenced again meanwhile and kept.",
+                "%(count)d blobs were referenced again meanwhile and kept.",
+                report.kept,
+            ) % {"count": report.kept}
         if dry_run:
             summary += " Dry run: nothing was deleted."
         self.say(summary, self.style.SUCCESS)

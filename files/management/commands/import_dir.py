@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from fileflow.errors import DomainError
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand, size
 from files.services import ON_CONFLICT_CHOICES
@@ -62,8 +63,9 @@ class Command(MaintenanceCommand):
         except DomainError as error:
             raise CommandError(f"Cannot import into {options['into']}: {error}") from error
         done = (
-            f"Imported {report.files} file(s) ({size(report.bytes)}) in {report.folders} "
-            f"folder(s) from {report.source} into {owner.username}:{report.into}"
+            f"Imported {counted(report.files, 'file', 'files')} ({size(report.bytes)}) in "
+            f"{counted(report.folders, 'folder', 'folders')} from {report.source} into "
+            f"{owner.username}:{report.into}"
         )
         notes = []
         if report.skipped:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand
 
@@ -42,8 +43,8 @@ class Command(MaintenanceCommand):
             older_than=timezone.now() - timedelta(days=days), dry_run=options["dry_run"]
         )
         verb = "Would delete" if report.dry_run else "Deleted"
-        summary = f"{verb} {report.entries} activity entr{'y' if report.entries == 1 else 'ies'}"
-        summary += f" older than {days} day(s)."
+        entries = counted(report.entries, "activity entry", "activity entries")
+        summary = f"{verb} {entries} older than {counted(days, 'day', 'days')}."
         if report.dry_run:
             summary += " Dry run: nothing was deleted."
         self.say(summary, self.style.SUCCESS)

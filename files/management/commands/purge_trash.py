@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand, size
 
@@ -52,8 +53,9 @@ class Command(MaintenanceCommand):
         )
         verb = "Would delete" if dry_run else "Deleted"
         summary = (
-            f"{verb} {report.entries} trash entr{'y' if report.entries == 1 else 'ies'} "
-            f"older than {days} day(s) from {report.owners} account(s), "
+            f"{verb} {counted(report.entries, 'trash entry', 'trash entries')} "
+            f"older than {counted(days, 'day', 'days')} from "
+            f"{counted(report.owners, 'account', 'accounts')}, "
             f"{'freeing' if not dry_run else 'which would free'} {size(report.bytes)}."
         )
         if dry_run:

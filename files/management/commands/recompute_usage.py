@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand
 
@@ -37,12 +38,13 @@ class Command(MaintenanceCommand):
             log=self.log(options["verbosity"]),
         )
         wrong = len(report.mismatches)
+        accounts = counted(report.owners, "account", "accounts")
         if not wrong:
-            self.say(f"Usage is correct for {report.owners} account(s).", self.style.SUCCESS)
+            self.say(f"Usage is correct for {accounts}.", self.style.SUCCESS)
         elif check:
             raise CommandError(
-                f"Usage is wrong for {wrong} of {report.owners} account(s); "
+                f"Usage is wrong for {wrong} of {accounts}; "
                 "run `manage.py recompute_usage` to fix it."
             )
         else:
-            self.say(f"Fixed usage of {wrong} of {report.owners} account(s).", self.style.WARNING)
+            self.say(f"Fixed usage of {wrong} of {accounts}.", self.style.WARNING)

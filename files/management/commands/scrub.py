@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from fileflow.text import counted
 from files import maintenance
 from files.management import MaintenanceCommand, size
 
@@ -37,7 +38,7 @@ class Command(MaintenanceCommand):
         report = maintenance.blob_scrub(
             sha_prefix=prefix, progress=self.progress, log=self.log(options["verbosity"])
         )
-        checked = f"Checked {report.blobs} blob(s), {size(report.bytes)} read."
+        checked = f"Checked {counted(report.blobs, 'blob', 'blobs')}, {size(report.bytes)} read."
         if not report.damaged:
             self.say(f"{checked} No damage found.", self.style.SUCCESS)
             return
@@ -46,6 +47,7 @@ class Command(MaintenanceCommand):
         found = ", ".join(f"{count} {names[kind]}" for kind, count in sorted(kinds.items()))
         self.say(checked)
         raise CommandError(
-            f"Damage found in {len(report.problems)} blob(s): {found}. Restore those objects "
+            f"Damage found in {counted(len(report.problems), 'blob', 'blobs')}: {found}. "
+            "Restore those objects "
             "from a backup (the expected SHA-256 is the object's name)."
         )

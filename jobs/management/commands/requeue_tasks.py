@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fileflow.text import counted
 from jobs.services import failed_tasks, stale_running_tasks, tasks_requeue
 
 
@@ -44,7 +45,8 @@ class Command(BaseCommand):
         if options["task"]:
             tasks = tasks.filter(task_path=options["task"])
         if options["dry_run"]:
-            self.stdout.write(f"Would re-queue {tasks.count()} task(s). Dry run: nothing changed.")
+            found = counted(tasks.count(), "task", "tasks")
+            self.stdout.write(f"Would re-queue {found}. Dry run: nothing changed.")
             return
         count = tasks_requeue(tasks=tasks)
-        self.stdout.write(f"Re-queued {count} task(s).")
+        self.stdout.write(f"Re-queued {counted(count, 'task', 'tasks')}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from fileflow.text import counted
 from files.management import MaintenanceCommand
 from search.documents import text_reindex
 
@@ -36,11 +37,11 @@ class Command(MaintenanceCommand):
             dry_run=options["dry_run"],
             progress=self.progress,
         )
+        documents = counted(report.documents, "document", "documents")
         if report.dry_run:
-            self.say(f"Would read {report.documents} document(s). Dry run: nothing was read.")
+            self.say(f"Would read {documents}. Dry run: nothing was read.")
             return
         self.say(
-            f"Read {report.documents} document(s): {report.indexed} indexed, "
-            f"{report.unreadable} unreadable.",
+            f"Read {documents}: {report.indexed} indexed, {report.unreadable} unreadable.",
             self.style.SUCCESS,
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from fileflow.text import counted
 from sharing import services
 from sharing.models import SharingPolicy
 
@@ -26,11 +27,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         days = SharingPolicy.current().ip_retention_days
         if options["dry_run"]:
-            count = services.addresses_to_forget().count()
+            found = counted(services.addresses_to_forget().count(), "address", "addresses")
             self.stdout.write(
-                f"Would erase {count} address(es) older than {days} day(s). "
+                f"Would erase {found} older than {counted(days, 'day', 'days')}. "
                 "Dry run: nothing was erased."
             )
             return
-        count = services.addresses_forget()
-        self.stdout.write(f"Erased {count} address(es) older than {days} day(s).")
+        erased = counted(services.addresses_forget(), "address", "addresses")
+        self.stdout.write(f"Erased {erased} older than {counted(days, 'day', 'days')}.")
