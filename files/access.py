@@ -18,7 +18,7 @@ not reached by it, in every one of these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -134,6 +134,10 @@ def access_of(user: User | AnonymousUser | None, node: Node) -> Access | None:
     if node.trashed_at is not None:
         return None
     shares = shares_reaching(user, node)
+    # Kept on this node object for files.places (where the node is for this person), so
+    # the answer's path costs no second look at the shares. Never read back here: every
+    # check (one under a lock included) asks the database again.
+    setattr(node, _REACHED, (user.pk, frozenset(share.node_id for share in shares)))
     if not shares:
         return None
     best = max(shares, key=lambda share: _RANK[NodeShare.Role(share.role)])
@@ -144,6 +148,17 @@ def access_of(user: User | AnonymousUser | None, node: Node) -> Access | None:
         else None
     )
     return Access(role=best.role, reshare_role=reshare_role)
+
+
+_REACHED = "_access_reached"
+
+
+def reached_on(user: User, node: Node) -> frozenset[int] | None:
+    """The ids on ``node``'s way down (itself included) that a live share to ``user`` is
+    on, as the last :func:`access_of` on this node object found them; None when it has not
+    been checked for ``user``. For showing where the node is, not for deciding access."""
+    seen: tuple[int, frozenset[int]] | None = getattr(node, _REACHED, None)
+    return seen[1] if seen is not None and seen[0] == user.pk else None
 
 
 def can(user: User | AnonymousUser | None, node: Node, action: str) -> bool:
@@ -298,10 +313,19 @@ def shared_roots(user: User | AnonymousUser, nodes: Iterable[Node]) -> dict[int,
     the caller's own) is left out."""
     if not user.is_authenticated:
         return {}
-    assert isinstance(user, User)
     chains = {
         node.pk: [*tree.ids_in(node.path), node.pk] for node in nodes if node.owner_id != user.pk
     }
+    return shared_tops(user, chains)
+
+
+def shared_tops[K](user: User | AnonymousUser, chains: Mapping[K, Sequence[int]]) -> dict[K, int]:
+    """:func:`shared_roots` for chains of ids (from the top down) of someone else's tree,
+    such as an activity entry's stored path: the first id of each chain a live share to
+    ``user`` is on. One query for all; a chain no share reaches is left out."""
+    if not user.is_authenticated:
+        return {}
+    assert isinstance(user, User)
     wanted = {pk for chain in chains.values() for pk in chain}
     if not wanted:
         return {}
@@ -314,9 +338,9 @@ def shared_roots(user: User | AnonymousUser, nodes: Iterable[Node]) -> dict[int,
             .filter(node_id__in=ordered[start : start + 10_000])
             .values_list("node_id", flat=True)
         )
-    roots: dict[int, int] = {}
-    for pk, chain in chains.items():
+    roots: dict[K, int] = {}
+    for key, chain in chains.items():
         top = next((ancestor for ancestor in chain if ancestor in reached), None)
         if top is not None:
-            roots[pk] = top
+            roots[key] = top
     return roots

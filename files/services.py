@@ -18,7 +18,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import User
-from files import access, selectors, tree
+from files import access, places, selectors, tree
 from files.activity import Kind, activity_record, activity_record_many
 from files.blobs import blob_stage, blobs_find_or_create, blobs_for
 from files.errors import (
@@ -603,6 +603,14 @@ def node_rename(*, node: Node, name: str, actor: User | None = None) -> Node:
     assert node.parent is not None
     existing = selectors.node_live_child(parent=node.parent, name=name, exclude=node)
     if existing is not None:
+        if actor is not None and not access.can(actor, node.parent, "view"):
+            # An item shared with the actor itself: its folder is its owner's, not to be named.
+            kind = "folder" if existing.is_folder else "file"
+            raise NameConflict(
+                f"A {kind} named “{existing.name}” is already next to this item in its "
+                "owner's files; choose another name.",
+                field="name",
+            )
         raise _conflict(node.parent, existing)
     old = node.name
     node.name = name
@@ -673,7 +681,9 @@ def _move_across(*, node: Node, new_parent: Node, actor: User | None) -> Node:
     size = selectors.node_subtree_bytes(node=node)
     _charge(new_parent.owner_id, size)
     _charge(old_owner_id, -size)
-    where = tree.path_of(node.parent) if node.parent else "/"
+    # The entry is the new owner's: where it was as they see it (a folder shared with them,
+    # "Shared with me/…"), never the names of the other person's folders.
+    where = _origin_for(new_parent.owner, node)
     node = tree.move(node, new_parent)
     subtree = tree.descendants(node, include_self=True)
     Node.tags.through.objects.filter(node_id__in=subtree.values("pk")).delete()
@@ -689,6 +699,17 @@ def _move_across(*, node: Node, new_parent: Node, actor: User | None) -> Node:
         detail=f"from {where}, handed over to {new_parent.owner}",
     )
     return node
+
+
+def _origin_for(reader: User, node: Node) -> str:
+    """Where ``node`` is, for the record of its hand-over to ``reader``: its folder as
+    ``reader`` sees it (:mod:`files.places`) when they may open it, else its owner's files."""
+    parent = node.parent
+    if parent is None:
+        return f"{node.owner}'s files"
+    if not access.can(reader, parent, "view"):
+        return f"{parent.owner}'s files"
+    return places.place_of(reader, parent).path
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 :func:`build_queryset` turns a :class:`~search.query.SearchQuery` into one query over the
 caller's own nodes and what is shared with them, and :func:`search` fetches a page of hits
-with their paths as the caller sees them (:func:`places_of`).
+with their paths as the caller sees them (:func:`files.places.places_of`).
 
 Name matching: every word of ``q`` must occur in the name, ignoring case. On PostgreSQL
 accents are ignored too: both sides go through ``f_unaccent(lower(...))``, the exact
@@ -51,6 +51,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
 from files import access, tree
+from files import places as files_places
 from files.models import Node, Tag
 from search.categories import category_of, category_q, extension_expression
 from search.errors import InvalidSearch, SearchFolderNotFound
@@ -64,7 +65,6 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "build_queryset",
-    "places_of",
     "resolve_folder",
     "search",
 ]
@@ -280,11 +280,6 @@ def _ordering(ordering: str, rank: Any) -> list[OrderBy]:
 TEXT_ONLY = 3
 
 
-# Where other people's items are, for the person they are shared with (as on the web page
-# and in WebDAV): "Shared with me/<shared item>/…", never the owner's folders above it.
-SHARED_WITH_ME = "Shared with me"
-
-
 @dataclass(frozen=True)
 class SearchHit:
     node: Node
@@ -376,7 +371,7 @@ def search(
         else:
             # More pages, or an offset past the last hit (no row to read the total from).
             total = qs.count()
-    places = places_of(user, rows)
+    places = files_places.places_of(user, rows)
     snippets: dict[int, str] = {}
     if query.words:
         snippets = index().snippets(query.q, sorted({n.blob_id for n in rows if n.blob_id}))
@@ -384,11 +379,11 @@ def search(
         hits=[
             SearchHit(
                 node=node,
-                path=places[node.pk][0],
+                path=places[node.pk].path,
                 snippet=snippets.get(node.blob_id) if node.blob_id else None,
                 in_text=getattr(node, "search_rank", 0) >= TEXT_ONLY,
-                shared=places[node.pk][1],
-                folder_id=places[node.pk][2],
+                shared=places[node.pk].shared,
+                folder_id=places[node.pk].parent_id,
             )
             for node in rows
         ],
@@ -405,31 +400,3 @@ def _total_in_window() -> bool:
     temporary table, which costs more than a second, narrower query (10,000 hits: about
     twice as long as ``count()``)."""
     return connection.vendor == "postgresql"
-
-
-def places_of(
-    user: User | AnonymousUser, rows: list[Node]
-) -> dict[int, tuple[str, bool, int | None]]:
-    """(path, shared, folder the caller can open) of each hit, as the caller sees it: their
-    own from the home folder; someone else's under Shared with me, from the item shared
-    with them down (:func:`files.access.shared_roots`), so the owner's folders above it
-    never show. At most three queries whatever the page size."""
-    roots = access.shared_roots(user, rows)
-    places: dict[int, tuple[str, bool, int | None]] = {}
-    own = [node for node in rows if node.pk not in roots]
-    own_paths = tree.paths_of(own)
-    for node in own:
-        places[node.pk] = (own_paths[node.pk], False, node.parent_id)
-    chains: dict[int, list[int]] = {}
-    for node in rows:
-        if node.pk in roots:
-            chain = [*tree.ids_in(node.path), node.pk]
-            chains[node.pk] = chain[chain.index(roots[node.pk]) : -1]
-    wanted = sorted({pk for chain in chains.values() for pk in chain})
-    names = dict(Node.objects.filter(pk__in=wanted).values_list("id", "name")) if wanted else {}
-    for node in rows:
-        if node.pk in chains:
-            parts = [names[pk] for pk in chains[node.pk] if pk in names]
-            folder = node.parent_id if node.pk != roots[node.pk] else None
-            places[node.pk] = ("/".join([SHARED_WITH_ME, *parts, node.name]), True, folder)
-    return places

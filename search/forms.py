@@ -21,8 +21,9 @@ from django.utils.dateparse import parse_date
 from accounts.models import User
 from files import access
 from files.models import Node
+from files.places import places_of
 from search.categories import CATEGORY_KEYS, FILE_CATEGORIES
-from search.engine import places_of, resolve_folder
+from search.engine import resolve_folder
 from search.errors import InvalidProfile, InvalidSearch
 from search.models import SearchProfile
 from search.query import SearchQuery
@@ -234,7 +235,7 @@ class SearchForm(forms.Form):
         # Folders shared with the person read "Shared with me/Q3", as in the results.
         places = places_of(self.user, folders)
         choices = sorted(
-            ((str(f.pk), places[f.pk][0]) for f in folders), key=lambda c: c[1].lower()
+            ((str(f.pk), places[f.pk].path) for f in folders), key=lambda c: c[1].lower()
         )
         return [("", "All your files"), *choices]
 

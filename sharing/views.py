@@ -25,7 +25,6 @@ from accounts.models import User
 from fileflow.api import user_of
 from fileflow.errors import DomainError
 from files import selectors as file_selectors
-from files import tree
 from files.models import Node
 from files.views.common import folder_url, page_number, web_errors
 from files.views.rows import kind_of, page_config
@@ -65,14 +64,12 @@ class LinkRow:
 
 
 def _rows(request: HttpRequest, links: list[ShareLink]) -> list[LinkRow]:
-    paths = tree.paths_of([link.node for link in links])
+    paths = selectors.node_paths(user_of(request), [link.node for link in links])
     rows = []
     for link in links:
         node = link.node
         in_trash = node.trashed_at is not None
-        path = paths.get(node.pk, "/")
-        if in_trash and node.is_trash_root:
-            path = node.trashed_from.rstrip("/") + "/" + node.name
+        path = paths[node.pk]
         live_folder = node.is_folder and not in_trash
         rows.append(
             LinkRow(
@@ -183,7 +180,9 @@ def _list_page(
         "state_label": ShareLink.State(state).label if state else "",
         "tabs": tabs,
         "node": node,
-        "node_path": tree.path_of(node) if node is not None and node.trashed_at is None else "",
+        "node_path": selectors.node_paths(user, [node])[node.pk]
+        if node is not None and node.trashed_at is None
+        else "",
         "create_form": create_form if can_share else None,
         "next_url": "?" + urlencode({**here, "page": page + 1}) if len(found) > PAGE_SIZE else "",
         "prev_url": "?" + urlencode({**here, "page": page - 1}) if page > 1 else "",

@@ -17,6 +17,7 @@ from fileflow.pagination import Pagination, paginate
 from files import selectors
 from files.activity import InvalidFilter, Kind, activity_feed
 from files.models import Activity
+from files.places import as_seen_by
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -80,4 +81,6 @@ class ActivityView(APIView):
             user=user, node=node, person=person, kind=params.get("kind") or None, since=since
         ).select_related("owner")
         paginator, page = paginate(entries, request, self)
-        return paginator.get_paginated_response(ActivitySerializer(page, many=True).data)
+        # "Where it was" as the caller sees it: under Shared with me for what is shared.
+        entries_seen = as_seen_by(user, page)
+        return paginator.get_paginated_response(ActivitySerializer(entries_seen, many=True).data)

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from files import tree
 from files.models import FileVersion, Node
+from files.places import Place, place_of
 from files.services import ON_CONFLICT_CHOICES
 
 # Times as every other field of the API writes them (ISO 8601 in the server's time zone);
@@ -21,12 +22,23 @@ _MOMENT = serializers.DateTimeField()
 # field per object and then goes field by field: a tenth of what a small upload cost the
 # server (bench/transfer.py). A test holds the two to the same output.
 class NodeSerializer(serializers.Serializer):
-    """A file or folder. ``path`` comes from the view's context when it knows it."""
+    """A file or folder, where the caller sees it (:mod:`files.places`): ``places`` in the
+    context gives each node's place (``paths``: an own node's path), else ``user`` does
+    (the caller, one query a node), else the owner's path."""
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
-    path = serializers.SerializerMethodField()
-    parent = serializers.IntegerField(source="parent_id", read_only=True, allow_null=True)
+    path = serializers.SerializerMethodField(
+        help_text="`/Documents/a.pdf` for your own items; `Shared with me/<shared item>/…` "
+        "for items shared with you (the owner's folders above the shared item never show)."
+    )
+    parent = serializers.SerializerMethodField(
+        help_text="The folder holding it that you can open; null for your home folder and "
+        "for an item shared with you itself (it is in Shared with me)."
+    )
+    shared = serializers.SerializerMethodField(
+        help_text="Someone else's item, shared with you (or your group)."
+    )
     is_folder = serializers.BooleanField(read_only=True)
     size = serializers.IntegerField(read_only=True)
     mime_type = serializers.CharField(read_only=True)
@@ -38,11 +50,13 @@ class NodeSerializer(serializers.Serializer):
     trashed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     def to_representation(self, node: Node) -> dict[str, Any]:
+        place = self._place(node)
         return {
             "id": node.pk,
             "name": node.name,
-            "path": self.get_path(node),
-            "parent": node.parent_id,
+            "path": place.path,
+            "parent": place.parent_id,
+            "shared": place.shared,
             "is_folder": node.is_folder,
             "size": node.size,
             "mime_type": node.mime_type,
@@ -56,13 +70,34 @@ class NodeSerializer(serializers.Serializer):
             ),
         }
 
+    def _place(self, node: Node) -> Place:
+        given: dict[int, Place] = self.context.get("places") or {}
+        if node.pk in given:
+            return given[node.pk]
+        paths: dict[int, str] = self.context.get("paths") or {}
+        if node.pk in paths:
+            return Place(path=paths[node.pk], shared=False, parent_id=node.parent_id)
+        # Worked out once per node, not once per field.
+        found: dict[int, Place] = self.__dict__.setdefault("_found_places", {})
+        if node.pk not in found:
+            user = self.context.get("user")
+            if user is None:
+                # Read outside the tree lock: a write committed since may have moved the
+                # node or removed a folder above it; paths_of re-reads such a node's path.
+                path = tree.paths_of([node])[node.pk]
+                found[node.pk] = Place(path=path, shared=False, parent_id=node.parent_id)
+            else:
+                found[node.pk] = place_of(user, node)
+        return found[node.pk]
+
     def get_path(self, node: Node) -> str:
-        paths: dict[int, str] | None = self.context.get("paths")
-        if paths is not None and node.pk in paths:
-            return paths[node.pk]
-        # Read outside the tree lock: a write committed since may have moved the node or
-        # removed a folder above it; paths_of re-reads such a node's path.
-        return tree.paths_of([node])[node.pk]
+        return self._place(node).path
+
+    def get_parent(self, node: Node) -> int | None:
+        return self._place(node).parent_id
+
+    def get_shared(self, node: Node) -> bool:
+        return self._place(node).shared
 
     def get_sha256(self, node: Node) -> str | None:
         return node.blob.sha256 if node.blob_id and node.blob else None

@@ -17,9 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from fileflow.api import user_of
 from fileflow.pagination import paginate
-from files import selectors, services, tree
+from files import access, selectors, services, tree
 from files.api.serializers import (
     CopySerializer,
     FileVersionSerializer,
@@ -47,6 +48,7 @@ from files.ingest import (
 )
 from files.models import Node
 from files.names import split_path
+from files.places import Place, place_of
 from files.selectors import InvalidListing
 from files.services import ON_CONFLICT_CHOICES
 
@@ -69,9 +71,12 @@ def _choice_param(request: Request, name: str, choices: tuple[str, ...], default
 
 
 def _node_response(
-    node: Node, *, status_code: int = status.HTTP_200_OK, path: str | None = None
+    node: Node, user: User, *, status_code: int = status.HTTP_200_OK, place: Place | None = None
 ) -> Response:
-    context = {"paths": {node.pk: path}} if path is not None else {}
+    """One node as ``user`` sees it (its place from :mod:`files.places` unless given)."""
+    context: dict[str, Any] = {"user": user}
+    if place is not None:
+        context["places"] = {node.pk: place}
     return Response(NodeSerializer(node, context=context).data, status=status_code)
 
 
@@ -116,9 +121,10 @@ class NodeViewSet(viewsets.ViewSet):
             cursor=request.query_params.get("cursor"),
             limit=_int_param(request, "limit", 100),  # type: ignore[arg-type]
         )
-        folder_path = tree.path_of(folder)
-        prefix = folder_path.rstrip("/") + "/"
-        paths = {node.pk: prefix + node.name for node in page.items}
+        # The folder's place costs what its path did (one query): its ancestors, from the
+        # shared item down for someone it is shared with; its entries' follow from it.
+        here = place_of(user_of(request), folder)
+        places = {node.pk: here.below(node) for node in page.items}
         next_url = None
         if page.next_cursor:
             query = request.query_params.copy()
@@ -126,8 +132,8 @@ class NodeViewSet(viewsets.ViewSet):
             next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
         return Response(
             {
-                "folder": NodeSerializer(folder, context={"paths": {folder.pk: folder_path}}).data,
-                "results": NodeSerializer(page.items, many=True, context={"paths": paths}).data,
+                "folder": NodeSerializer(folder, context={"places": {folder.pk: here}}).data,
+                "results": NodeSerializer(page.items, many=True, context={"places": places}).data,
                 "next": next_url,
             }
         )
@@ -149,11 +155,11 @@ class NodeViewSet(viewsets.ViewSet):
             name=data.validated_data["name"],
             actor=user_of(request),
         )
-        return _node_response(node, status_code=status.HTTP_201_CREATED)
+        return _node_response(node, user_of(request), status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses=NodeSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        return _node_response(selectors.node_get(user_of(request), pk))
+        return _node_response(selectors.node_get(user_of(request), pk), user_of(request))
 
     @extend_schema(request=NodeUpdateSerializer, responses=NodeSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -184,7 +190,7 @@ class NodeViewSet(viewsets.ViewSet):
                 node = services.node_set_favorite(node=node, is_favorite=changes["is_favorite"])
             if "tags" in changes:
                 node = services.node_set_tags(node=node, names=changes["tags"])
-        return _node_response(selectors.node_get(user, node.pk))
+        return _node_response(selectors.node_get(user, node.pk), user)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
@@ -213,7 +219,7 @@ class NodeViewSet(viewsets.ViewSet):
             name=data.validated_data.get("name"),
             actor=user_of(request),
         )
-        return _node_response(copy, status_code=status.HTTP_201_CREATED)
+        return _node_response(copy, user_of(request), status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=NodeSerializer)
     @action(detail=True, methods=["post"])
@@ -221,7 +227,7 @@ class NodeViewSet(viewsets.ViewSet):
         """Restore a trash entry to where it was."""
         user = user_of(request)
         node = selectors.node_get(user, pk, "edit")
-        return _node_response(services.node_restore(node=node, actor=user))
+        return _node_response(services.node_restore(node=node, actor=user), user)
 
     @extend_schema(
         parameters=[
@@ -258,11 +264,17 @@ class NodeViewSet(viewsets.ViewSet):
         if not values and request.method == "POST":
             value = cast(dict[str, Any], request.data).get("ids", "")
             values = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-        nodes = selectors.nodes_by_ids(user_of(request), selectors.parse_ids(values))
+        user = user_of(request)
+        nodes = selectors.nodes_by_ids(user, selectors.parse_ids(values))
         parents = {node.parent_id for node in nodes}
         name = "FileFlow download"
-        if len(parents) == 1 and nodes[0].parent is not None and not nodes[0].parent.is_home:
-            name = nodes[0].parent.name
+        parent = nodes[0].parent
+        # Named after the folder they are in, when it is one the caller can open: never
+        # after a folder of the owner's above what is shared with them.
+        opened = parent is not None and not parent.is_home and access.can(user, parent, "view")
+        if len(parents) == 1 and opened:
+            assert parent is not None
+            name = parent.name
         return zip_response(request._request, nodes=nodes, filename=f"{name}.zip")
 
     @extend_schema(
@@ -291,7 +303,9 @@ class NodeViewSet(viewsets.ViewSet):
     def version_restore(self, request: Request, pk: str, version_id: str) -> Response:
         """Make an earlier content current; the current content becomes a version."""
         version = selectors.version_get(user_of(request), pk, version_id, "edit")
-        return _node_response(services.version_restore(version=version, actor=user_of(request)))
+        return _node_response(
+            services.version_restore(version=version, actor=user_of(request)), user_of(request)
+        )
 
     @extend_schema(request=None, responses={204: None}, parameters=[VERSION_ID])
     @action(detail=True, methods=["delete"], url_path=r"versions/(?P<version_id>[^/.]+)")
@@ -406,8 +420,9 @@ class NodeUploadView(_MultipartUploadView):
             )
         finally:
             discard_all(uploads[1:])  # more parts than the one `file` this endpoint takes
+        user = user_of(request)
         return _node_response(
-            result.nodes[0], status_code=_upload_status(result), path=_path_in(result, 0)
+            result.nodes[0], user, status_code=_upload_status(result), place=_place_in(result, user)
         )
 
 
@@ -436,26 +451,32 @@ class NodeUploadManyView(_MultipartUploadView):
             {
                 "count": len(result.nodes),
                 "results": NodeSerializer(
-                    result.nodes, many=True, context=_upload_context(result)
+                    result.nodes, many=True, context=_upload_context(result, user_of(request))
                 ).data,
             },
             status=_upload_status(result),
         )
 
 
-def _upload_context(result: services.UploadResult, path: str | None = None) -> dict[str, Any]:
-    """What the serializer needs to answer without more queries: each file's path (in
-    the folder the batch went to) and, for files new in this upload, that they have no tags."""
-    base = path if path is not None else tree.path_of(result.folder)
-    base = base.rstrip("/")
+def _upload_context(
+    result: services.UploadResult, user: User, path: str | None = None
+) -> dict[str, Any]:
+    """What the serializer needs to answer without more queries: each file's place (in
+    the folder the batch went to, as the uploader sees it) and, for files new in this
+    upload, that they have no tags. ``path``: the folder's, when the caller named it."""
+    if path is not None:
+        folder = Place(path=path, shared=False, parent_id=result.folder.parent_id)
+    else:
+        folder = place_of(user, result.folder)
     return {
-        "paths": {node.pk: f"{base}/{node.name}" for node in result.nodes},
+        "places": {node.pk: folder.below(node) for node in result.nodes},
         "untagged": {node.pk for node in result.new},
     }
 
 
-def _path_in(result: services.UploadResult, index: int) -> str:
-    return _upload_context(result)["paths"][result.nodes[index].pk]
+def _place_in(result: services.UploadResult, user: User) -> Place:
+    places: dict[int, Place] = _upload_context(result, user)["places"]
+    return places[result.nodes[0].pk]
 
 
 def _upload_status(result: services.UploadResult) -> int:
@@ -514,7 +535,7 @@ class FileContentView(APIView):
             actor=user_of(request),
         )
         # The folders are those of the path asked for; the name may have become “x (1)”.
-        context = _upload_context(result, path="/" + "/".join(parts[:-1]))
+        context = _upload_context(result, user_of(request), path="/" + "/".join(parts[:-1]))
         return Response(
             NodeSerializer(result.nodes[0], context=context).data, status=_upload_status(result)
         )
@@ -552,13 +573,19 @@ class TrashView(APIView):
     def get(self, request: Request) -> Response:
         entries = selectors.trash_entries(user_of(request)).prefetch_related("tags")
         paginator, items = paginate(entries, request, self)
-        paths = {n.pk: n.trashed_from.rstrip("/") + "/" + n.name for n in items}
+        # The trash is the owner's: each entry where it was in their files.
+        places = {
+            n.pk: Place(
+                path=n.trashed_from.rstrip("/") + "/" + n.name, shared=False, parent_id=n.parent_id
+            )
+            for n in items
+        }
         return Response(
             {
                 "count": paginator.count,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
-                "results": TrashEntrySerializer(items, many=True, context={"paths": paths}).data,
+                "results": TrashEntrySerializer(items, many=True, context={"places": places}).data,
                 "retention_days": settings.FILEFLOW_TRASH_DAYS,
             }
         )

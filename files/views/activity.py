@@ -14,6 +14,7 @@ from accounts.models import User
 from fileflow.api import user_of
 from files import selectors
 from files.activity import InvalidFilter, Kind, activity_feed
+from files.places import as_seen_by
 from files.views.common import page_number, web_errors
 from files.views.rows import page_config
 
@@ -46,7 +47,7 @@ def activity(request: HttpRequest) -> HttpResponse:
     offset = (page - 1) * PAGE_SIZE
     rows = list(entries[offset : offset + PAGE_SIZE + 1])
     context = {
-        "entries": rows[:PAGE_SIZE],
+        "entries": as_seen_by(user, rows[:PAGE_SIZE]),
         "has_next": len(rows) > PAGE_SIZE,
         "page": page,
         "folder": folder,

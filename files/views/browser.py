@@ -22,6 +22,7 @@ from files.forms import (
 )
 from files.ingest import Upload, discard_all, receive_multipart, refuse_early_into
 from files.models import Node, Tag
+from files.places import place_along
 from files.selectors import InvalidListing
 from files.views.common import (
     add_service_error,
@@ -107,10 +108,13 @@ def _folder_page(
         if next_cursor:
             next_url = "?" + urlencode({**base_sorted, "cursor": next_cursor})
     crumbs = access.crumbs_for(user, folder)
-    path = tree.path_along(crumbs)
+    place = place_along(user, crumbs)
+    path = place.path
     context = {
         "folder": folder,
         "crumbs": crumbs,
+        # Someone else's folder: the crumbs start at Shared with me, then the shared item.
+        "shared_crumb": place.shared,
         "folder_path": path,
         "rows": rows_for(items),
         "view": view,

@@ -26,6 +26,7 @@ from files.forms import (
     selected_ids,
 )
 from files.models import FileVersion, Node, NodeShare
+from files.places import as_seen_by, place_along
 from files.selectors import InvalidListing
 from files.views.common import (
     add_service_error,
@@ -72,16 +73,20 @@ def _detail_page(
     versions = list(selectors.versions_of(node)) if not node.is_folder else []
     user = user_of(request)
     granted = access.access_of(user, node)
-    crumbs = access.crumbs_for(user, parent)
+    # From the home folder for the owner; for anyone else from the item shared with them
+    # (its owner's folders above it are not theirs to see), under Shared with me.
+    crumbs = access.crumbs_for(user, node)[:-1]
+    place = place_along(user, [*crumbs, node])
     context = {
         "node": node,
         "row": row,
         "parent": parent,
-        "parent_url": folder_url(parent),
+        "parent_url": folder_url(parent) if crumbs else reverse("sharing:shared-with-me"),
         "path": node.trashed_from.rstrip("/") + "/" + node.name
-        if node.is_trash_root
-        else tree.path_along([*crumbs, node]),
+        if node.is_trash_root and not place.shared
+        else place.path,
         "crumbs": crumbs,
+        "shared_crumb": place.shared,
         "versions": versions,
         "rename_form": rename_form or RenameForm(initial={"name": node.name}),
         "tags_form": tags_form or TagsForm(initial={"tags": ", ".join(row.tags)}),
@@ -92,7 +97,7 @@ def _detail_page(
         .select_related("user", "group", "created_by")
         .order_by("created_at", "pk"),
         "roles": NodeShare.Role.choices,
-        "activity": list(activity_feed(user=user, node=node)[:20]),
+        "activity": as_seen_by(user, list(activity_feed(user=user, node=node)[:20])),
         "section": "files",
         "page_config": page_config(request),
     }
@@ -173,7 +178,11 @@ def trash(request: HttpRequest, pk: int) -> HttpResponse:
         else "Its owner can restore it from their trash."
     )
     messages.success(request, f"“{node.name}” moved to the trash. {where}")
-    return redirect(back_to(request, folder_url(parent)))
+    # An item shared with the caller itself was in its owner's folder: back to Shared with me.
+    shown = access.can(user_of(request), parent, "view")
+    return redirect(
+        back_to(request, folder_url(parent) if shown else reverse("sharing:shared-with-me"))
+    )
 
 
 @login_required
@@ -207,11 +216,14 @@ def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
                 status = exc.status_code
         else:
             error, status = form_error(form), 400
+    user = user_of(request)
     at = request.GET.get("to") or request.POST.get("parent") or node.parent_id
     try:
         browsing = own_folder(request, at)
     except (NodeNotFound, NotAFolder):
-        browsing = parent
+        # The item's folder when the caller may open it; else (an item shared with them
+        # itself, whose folder is its owner's) their own files.
+        browsing = parent if access.can(user, parent, "view") else tree.home_of(user)
     subfolders = list(
         Node.objects.alive()
         .filter(parent=browsing, is_folder=True)
@@ -221,7 +233,8 @@ def move(request: HttpRequest, pk: int, mode: str = "move") -> HttpResponse:
         "node": node,
         "mode": mode,
         "browsing": browsing,
-        "crumbs": list(tree.ancestors(browsing, include_self=True)),
+        "crumbs": access.crumbs_for(user, browsing),
+        "shared_crumb": browsing.owner_id != user.pk,
         "subfolders": subfolders,
         "blocked": node.is_folder and tree.is_inside(browsing, node),
         "error": error,

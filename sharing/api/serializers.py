@@ -4,7 +4,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from files import tree
 from sharing import selectors
 from sharing.models import ShareAccess, ShareLink
 
@@ -46,11 +45,12 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         return selectors.public_url(link, self.context.get("request"))
 
     def get_node_path(self, link: ShareLink) -> str:
-        node = link.node
-        if node.trashed_at is not None and node.is_trash_root:
-            return node.trashed_from.rstrip("/") + "/" + node.name
-        # From the parent links: the node's tree columns may have shifted since it was read.
-        return tree.paths_of([node])[node.pk]
+        """Where the item is as the caller sees it (:func:`sharing.selectors.node_paths`)."""
+        paths: dict[int, str] | None = self.context.get("node_paths")
+        if paths is None or link.node_id not in paths:
+            request = self.context["request"]
+            paths = selectors.node_paths(request.user, [link.node])
+        return paths[link.node_id]
 
 
 class ShareCreateSerializer(serializers.Serializer):

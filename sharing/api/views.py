@@ -74,7 +74,9 @@ class ShareLinkViewSet(viewsets.ViewSet):
         node = file_selectors.node_get(user, node_id) if node_id else None
         links = selectors.links_for(user, state=state, node=node)
         paginator, page = paginate(links, request, self)
-        data = ShareLinkSerializer(page, many=True, context={"request": request}).data
+        paths = selectors.node_paths(user, [link.node for link in page])
+        context = {"request": request, "node_paths": paths}
+        data = ShareLinkSerializer(page, many=True, context=context).data
         return paginator.get_paginated_response(data)
 
     @extend_schema(request=ShareCreateSerializer, responses={201: ShareLinkSerializer})

@@ -326,7 +326,7 @@
         picker.close("done");
         FF.toast((mode === "copy" ? "Copied " : "Moved ") + label(done) + " to “" + targetName + "”.", {
           actionLabel: "Open folder",
-          onAction: function () { window.location.href = target.parent === null ? FF.config.urls.home : FF.url("folder", target.id); }
+          onAction: function () { window.location.href = target.parent === null && !target.shared ? FF.config.urls.home : FF.url("folder", target.id); }
         });
       });
     };
