@@ -499,12 +499,19 @@ def _store_new_files(
         folder = parent
         folder.path = folder_path  # as it is now: it may have moved since it was read
     else:
-        # What the INSERT told of the folder; its other fields are read if asked for.
-        folder = Node.from_db(
-            connection.alias,
-            ["id", "owner_id", "path", "is_folder"],
-            [nodes[0].parent_id, owner.pk, folder_path, True],
-        )
+        # What the INSERT and the path tell of the folder; its other fields are read if
+        # asked for.
+        known = {
+            "id": nodes[0].parent_id,
+            "owner_id": owner.pk,
+            "parent_id": tree.ids_in(folder_path)[-1] if folder_path else None,
+            "path": folder_path,
+            "name": parts[-1] if parts else "",
+            "is_folder": True,
+            "trashed_at": None,
+        }
+        loaded = [f.attname for f in Node._meta.concrete_fields if f.attname in known]
+        folder = Node.from_db(connection.alias, loaded, [known[name] for name in loaded])
     for node in nodes:
         node.parent = folder
     activity_record_many(

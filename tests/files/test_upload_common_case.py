@@ -136,3 +136,19 @@ def test_a_batch_larger_than_one_statement_holds_is_stored_whole(alice: Any) -> 
     assert stored_bytes(result.nodes[500]) == b"500"
     assert result.nodes[-1].blob_id == result.nodes[7].blob_id
     assert tree.check(alice) == []
+
+
+def test_the_folder_a_path_upload_reports_is_the_folder(alice: Any) -> None:
+    folder = services.folder_ensure_path(owner=alice, path="/A/B")
+    result = services.file_upload_batch(
+        owner=alice, path=["A", "B"], files=[Upload(name="x", received=received(b"x"))]
+    )
+    got = result.folder
+    assert (got.pk, got.parent_id, got.name, got.path, got.is_folder, got.trashed_at) == (
+        folder.pk,
+        folder.parent_id,
+        "B",
+        folder.path,
+        True,
+        None,
+    )
