@@ -51,6 +51,13 @@ BENCHES: dict[str, Bench] = {
             rf"^Goal: median <= {N} ms; worst engine median here: {N} ms$",
         ],
     ),
+    "mime": Bench(
+        ["--repeat", "1", "--calls", "5"],
+        [
+            rf"^known: PNG \(ours\) +image/png +{N} +{N} +{N}$",
+            rf"^unknown binary \(random\) +application/octet-stream +{N} +{N} +{N}$",
+        ],
+    ),
     "people": Bench(
         # The script reads first pages of 50: at least 50 shares and 50 files.
         ["--owners", "5", "--folders", "10", "--files", "1", "--listing", "5", "--repeat", "1"],
