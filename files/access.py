@@ -90,6 +90,19 @@ def _aware(value: datetime) -> datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
+def _to_a_group_not_left(share: str) -> str:
+    """SQL: the share row ``share`` (an alias) is to a group the user is in, and the user
+    has not left it (:class:`NodeShareLeave`). Two parameters, the user's id each time: the
+    one place the hand-written access queries say it (the ORM's: ``to_user``)."""
+    member = User.groups.through._meta.db_table
+    left = NodeShareLeave._meta.db_table
+    # Only table names and an alias are formatted in; the user's id is a parameter.
+    return (
+        f"({share}.group_id IN (SELECT group_id FROM {member} WHERE user_id = %s) AND NOT EXISTS "  # noqa: S608
+        f"(SELECT 1 FROM {left} l WHERE l.share_id = {share}.id AND l.user_id = %s))"
+    )
+
+
 def shares_reaching(user: User, node: Node) -> list[Reach]:
     """The live shares to ``user`` (or their groups) on ``node`` or one of its ancestors:
     one query, ``node_id IN`` the ids in the node's path (the share index on node_id), the
@@ -103,14 +116,10 @@ def shares_reaching(user: User, node: Node) -> list[Reach]:
     ids = [*tree.ids_in(node.path), node.pk]
     marks = ", ".join(["%s"] * len(ids))
     shares = NodeShare._meta.db_table
-    memberships = User.groups.through._meta.db_table
-    left = NodeShareLeave._meta.db_table
     # Only table names and placeholders are formatted in; every value is a parameter.
     sql = (
         f"SELECT node_id, role, can_reshare, expires_at FROM {shares} s "  # noqa: S608
-        f"WHERE node_id IN ({marks}) AND (s.user_id = %s OR (group_id IN "
-        f"(SELECT group_id FROM {memberships} WHERE user_id = %s) AND NOT EXISTS "
-        f"(SELECT 1 FROM {left} l WHERE l.share_id = s.id AND l.user_id = %s)))"
+        f"WHERE node_id IN ({marks}) AND (s.user_id = %s OR {_to_a_group_not_left('s')})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*ids, user.pk, user.pk, user.pk])
@@ -266,14 +275,11 @@ def _shared_ids(user: User) -> RawSQL:
     once scanned every node to probe the shares of someone who had none."""
     node = Node._meta.db_table
     share = NodeShare._meta.db_table
-    member = User.groups.through._meta.db_table
-    left = NodeShareLeave._meta.db_table
     unexpired = "(expires_at IS NULL OR expires_at > %s)"
     shares = (
         f"SELECT node_id, node_key FROM {share} WHERE user_id = %s AND {unexpired} "  # noqa: S608 - our table names only
-        f"UNION ALL SELECT node_id, node_key FROM {share} g WHERE {unexpired} AND group_id IN "
-        f"(SELECT group_id FROM {member} WHERE user_id = %s) AND NOT EXISTS "
-        f"(SELECT 1 FROM {left} l WHERE l.share_id = g.id AND l.user_id = %s)"
+        f"UNION ALL SELECT node_id, node_key FROM {share} g WHERE {unexpired} AND "
+        f"{_to_a_group_not_left('g')}"
     )
     below = "n.path >= s.node_key AND n.path < s.node_key || '~'"
     if connection.vendor == "postgresql":
