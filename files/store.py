@@ -167,6 +167,11 @@ class BlobStore(ABC):
         """Drop an unfinished multipart upload and its parts; an unknown one is no error."""
         raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
 
+    def multipart_exists(self, key: str, upload_id: str) -> bool:
+        """Whether the store still knows the multipart upload (False only when it says so;
+        an error reaching it is raised)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no multipart uploads")
+
 
 # --- local disk -----------------------------------------------------------------------------
 
@@ -547,6 +552,23 @@ class S3Store(BlobStore):
             code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
             if code != "NoSuchUpload" and not _is_missing(error):
                 raise
+
+    def multipart_exists(self, key: str, upload_id: str) -> bool:
+        """Whether S3 still knows the multipart upload: ListParts, one part. Only S3's
+        NoSuchUpload is a no (completed, aborted, or removed by a lifecycle rule); a refused
+        connection, a 5xx or a missing bucket is raised, since it says nothing about it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client().list_parts(
+                Bucket=self.storage.bucket_name, Key=self._key(key), UploadId=upload_id, MaxParts=1
+            )
+        except ClientError as error:
+            code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+            if code == "NoSuchUpload":
+                return False
+            raise
+        return True
 
 
 # --- the configured store -------------------------------------------------------------------

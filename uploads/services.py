@@ -18,7 +18,8 @@ upload needs while it is unfinished:
   transaction, so the file is charged against the space its own reservation held. When
   that request dies first (a killed worker), the upload stays complete but unstored: the
   next request to it (even a HEAD) or ``gc`` stores it (:func:`upload_finish`). A refusal
-  ends the upload; a storage or database failure keeps it, for a retry (503).
+  ends the upload, and so do bytes gone from the store (410); a storage or database
+  failure keeps it, for a retry (503).
 - An upload nobody writes to for ``FILEFLOW_UPLOAD_EXPIRY`` expires: it answers 410 and
   :func:`uploads_sweep_expired` (run by ``manage.py gc``) removes it and its bytes — unless
   every byte had arrived: then it is stored.
@@ -48,7 +49,13 @@ from files.maintenance.gc import Sweep
 from files.models import Node
 from files.names import clean_name, split_path
 from files.services import ON_CONFLICT_CHOICES, file_upload_batch, space_reserve
-from uploads.errors import OffsetMismatch, UploadExpired, UploadNotFound, UploadUnavailable
+from uploads.errors import (
+    OffsetMismatch,
+    UploadExpired,
+    UploadLost,
+    UploadNotFound,
+    UploadUnavailable,
+)
 from uploads.models import TusUpload, new_upload_id
 from uploads.storage import Checksum, Read, chunks_for
 
@@ -360,9 +367,13 @@ def upload_append(
 
     written, cut = 0, None
     if count:
-        written, cut = chunks_for(upload).append(
-            upload, read, count=count, checksum=checksum, commit=commit
-        )
+        try:
+            written, cut = chunks_for(upload).append(
+                upload, read, count=count, checksum=checksum, commit=commit
+            )
+        except UploadLost:
+            _expire_lost(upload)
+            raise
     upload.offset = offset + written
     if not upload.is_complete:
         if written:
@@ -380,9 +391,11 @@ def upload_finish(*, upload: TusUpload, finish: Finisher | None = None) -> list[
     the file; the others find it gone (:class:`UploadNotFound`) and leave the bytes to it.
 
     A refusal (the name taken meanwhile with ``on_conflict=fail``, no room, the folder gone
-    or no longer shared) ends the upload: its row, its reservation and its bytes go. Any
-    other failure (the object store or the database not answering) keeps the upload as it
-    is and raises :class:`UploadUnavailable` (503): the client's retry finishes it."""
+    or no longer shared) ends the upload: its row, its reservation and its bytes go. So do
+    bytes the store says are gone (:class:`UploadLost`, 410: the part file, or on S3 both
+    the assembled object and the multipart upload, removed out of band). Any other failure
+    (the object store or the database not answering) keeps the upload as it is and raises
+    :class:`UploadUnavailable` (503): the client's retry finishes it."""
     chunks = chunks_for(upload)
     item: Upload | None = None
     try:
@@ -398,12 +411,16 @@ def upload_finish(*, upload: TusUpload, finish: Finisher | None = None) -> list[
                 raise UploadNotFound("This upload was finished or cancelled meanwhile.")
             _check_reach(upload)
             nodes = (finish or _store)(upload, item)
-    except DomainError:
-        # Refused: the upload and its reservation go, and its bytes are dropped — if the
-        # row was still there to delete: else another request took the upload (a
-        # termination removes the bytes itself; another finishing request keeps them as
-        # the file).
-        if _delete(upload) is not None and item is not None:
+    except DomainError as exc:
+        # Refused, or its bytes gone (UploadLost: no retry can bring them back): the upload
+        # and its reservation go, and its bytes are dropped — if the row was still there to
+        # delete: else another request took the upload (a termination removes the bytes
+        # itself; another finishing request keeps them as the file, or dropped them as
+        # known content, which is why this one found them gone).
+        if _delete(upload, with_bytes=isinstance(exc, UploadLost)) is None:
+            if isinstance(exc, UploadLost):
+                raise UploadNotFound("This upload was finished or cancelled meanwhile.") from exc
+        elif item is not None:
             blob_drop(item.received)
         raise
     except Exception as exc:
@@ -421,6 +438,15 @@ def upload_finish(*, upload: TusUpload, finish: Finisher | None = None) -> list[
             item.received.discard()
     chunks.forget(upload)
     return nodes
+
+
+@transaction.atomic
+def _expire_lost(upload: TusUpload) -> None:
+    """Its bytes are gone (:class:`UploadLost`), so it can only expire: now. Its requests
+    answer 410 from here on, its reservation is released, and ``gc`` removes the row."""
+    tree.lock(upload.owner_id)
+    TusUpload.objects.filter(pk=upload.pk).update(expires_at=timezone.now())
+    release_expired(upload.owner_id)
 
 
 @transaction.atomic
@@ -454,6 +480,9 @@ def _finish_stranded(*, now: datetime, dry_run: bool, log: Callable[[str], None]
             nodes = upload_finish(upload=upload)
         except UploadUnavailable:
             log(f"Could not store the finished upload {upload.id} yet; kept for the next run")
+            continue
+        except UploadLost:
+            log(f"Ended the finished upload {upload.id} ({upload.filename}): its bytes are gone")
             continue
         except DomainError as exc:
             log(f"The finished upload {upload.id} ({upload.filename}) was refused: {exc}")

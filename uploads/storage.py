@@ -121,6 +121,13 @@ def _lost() -> UploadLost:
     )
 
 
+def _gone() -> UploadLost:
+    return UploadLost(
+        "The bytes received for this upload are gone from the server's storage (removed "
+        "outside FileFlow), so it cannot be finished. Start a new upload."
+    )
+
+
 def _rehash(handle: Any, upto: int) -> Any:
     """The SHA-256 of the first ``upto`` bytes of an open file, read again."""
     hasher = hashlib.sha256()
@@ -166,9 +173,7 @@ class LocalChunks:
         try:
             handle = open(self._path(upload), "r+b", buffering=0)  # noqa: SIM115
         except FileNotFoundError:
-            raise UploadLost(
-                "The bytes received so far for this upload are gone; start the upload again."
-            ) from None
+            raise _gone() from None
         with handle:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -230,9 +235,7 @@ class LocalChunks:
         try:
             handle = open(path, "rb")  # noqa: SIM115
         except FileNotFoundError:
-            raise UploadLost(
-                "The bytes received for this upload are gone; start the upload again."
-            ) from None
+            raise _gone() from None
         with handle:
             head = handle.read(HEAD_SIZE)
             hasher = _peek_hasher(upload.id, upload.length)
@@ -319,9 +322,17 @@ class MultipartChunks:
             if not multipart_id:
                 multipart_id = self.store.multipart_start(self.key(upload))
                 started_here = True
-            etags.append(
-                self.store.multipart_put(self.key(upload), multipart_id, len(etags) + 1, data)
-            )
+            try:
+                etag = self.store.multipart_put(
+                    self.key(upload), multipart_id, len(etags) + 1, data
+                )
+            except Exception:
+                # The parts stored so far are gone (a lifecycle rule aborted the multipart
+                # upload) only if S3 says so when asked; else this error is raised as it is.
+                if not self.store.multipart_exists(self.key(upload), multipart_id):
+                    raise _gone() from None
+                raise
+            etags.append(etag)
 
         try:
             while written < count:
@@ -403,8 +414,14 @@ class MultipartChunks:
                 self.store.multipart_complete(key, upload.multipart_id, etags)
             except Exception:
                 # Joined meanwhile by another request finishing the same upload (a client's
-                # HEAD while its last PATCH was being stored; gc): the object is there.
+                # HEAD while its last PATCH was being stored; gc): the object is there. If
+                # not, and S3 says it knows no such multipart upload, the object and the
+                # parts are both gone (deleted out of band, a lifecycle rule): no retry can
+                # bring them back. Else (S3 did not answer, or answered an error that says
+                # nothing of them) the caller keeps the upload for a retry.
                 if not self._assembled(key, upload.length):
+                    if not self.store.multipart_exists(key, upload.multipart_id):
+                        raise _gone() from None
                     raise
         with self.store.open_range(key, length=min(HEAD_SIZE, upload.length)) as reader:
             head = reader.read()

@@ -75,6 +75,29 @@ class Backend:
         return sorted([f"multipart:{u['Key']}" for u in uploads] + assembled)
 
 
+def strand(backend: Backend, url: str, content: bytes) -> None:
+    """What a worker killed while storing the file leaves: the last bytes received and the
+    offset committed (offset = length), no file, the upload row still there (its part file
+    on disk, or its parts and tail in S3 and the row)."""
+    from pathlib import Path
+
+    from uploads import storage
+    from uploads.models import TusUpload
+
+    upload = TusUpload.objects.get(pk=url.rsplit("/", 1)[1])
+    last = content[upload.offset :]
+    if backend.bucket is None:
+        part = Path(backend.settings.FILE_UPLOAD_TEMP_DIR) / "tus" / f"{upload.pk}.part"
+        with open(part, "ab") as handle:
+            handle.write(last)
+        TusUpload.objects.filter(pk=upload.pk).update(offset=len(content))
+    else:
+        TusUpload.objects.filter(pk=upload.pk).update(
+            offset=len(content), tail=bytes(upload.tail) + last
+        )
+    storage.forget_hashers(upload.pk)  # the hash went with the process
+
+
 @pytest.fixture
 def s3_calls(s3_storage: Any) -> Iterator[list[str]]:
     """The names of the S3 operations this process's blob store sends (CopyObject, …),

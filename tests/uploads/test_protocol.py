@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from files import tree
 from files.models import FileVersion, Node
-from tests.uploads.conftest import TUS, create, metadata, patch
+from tests.uploads.conftest import TUS, create, metadata, patch, strand
 from uploads.models import TusUpload
 
 pytestmark = pytest.mark.django_db
@@ -466,26 +466,6 @@ def test_operators_see_and_terminate_uploads_in_the_admin(
     assert list((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir()) == []
 
 
-def _strand(backend: Any, url: str, content: bytes) -> None:
-    """What a worker killed while storing the file leaves: the last bytes received and the
-    offset committed (offset = length), no file, the upload row still there (its part file
-    on disk, or its parts and tail in S3 and the row)."""
-    upload = TusUpload.objects.get(pk=url.rsplit("/", 1)[1])
-    last = content[upload.offset :]
-    if backend.bucket is None:
-        part = Path(backend.settings.FILE_UPLOAD_TEMP_DIR) / "tus" / f"{upload.pk}.part"
-        with open(part, "ab") as handle:
-            handle.write(last)
-        TusUpload.objects.filter(pk=upload.pk).update(offset=len(content))
-    else:
-        TusUpload.objects.filter(pk=upload.pk).update(
-            offset=len(content), tail=bytes(upload.tail) + last
-        )
-    from uploads import storage
-
-    storage.forget_hashers(upload.pk)  # the hash went with the process
-
-
 def test_head_stores_a_complete_upload_whose_worker_died_once(
     bearer_api: Any, alice: Any, backend: Any
 ) -> None:
@@ -494,7 +474,7 @@ def test_head_stores_a_complete_upload_whose_worker_died_once(
     content = os.urandom(100_000)
     url = _path(create(bearer_api, len(content), filename="stranded.bin")["Location"])
     assert patch(bearer_api, url, 0, content[:60_000]).status_code == 204
-    _strand(backend, url, content)
+    strand(backend, url, content)
     answer = bearer_api.head(url, **TUS)
     assert answer.status_code == 200, answer.content
     assert answer["Upload-Offset"] == answer["Upload-Length"] == str(len(content))
@@ -519,7 +499,7 @@ def test_gc_stores_complete_uploads_left_over_a_minute_even_expired(
     for name, data in content.items():
         urls[name] = _path(create(bearer_api, len(data), filename=name)["Location"])
         assert patch(bearer_api, urls[name], 0, data[:20_000]).status_code == 204
-        _strand(backend, urls[name], data)
+        strand(backend, urls[name], data)
     unfinished = _path(create(bearer_api, 10, filename="d.bin")["Location"])
     patch(bearer_api, unfinished, 0, b"12345")
     now = timezone.now()
