@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods
 from fileflow.errors import DomainError
 from files.ingest import Upload
 from files.models import Node
-from files.services import file_upload_batch
 from sharing import selectors, services
 from sharing.models import ShareAccess, ShareLink
 from sharing.public import _admit, _drop_link, _public_headers, _remember_upload, visitor_of
@@ -31,10 +30,6 @@ from uploads import protocol
 from uploads import services as upload_services
 from uploads.errors import UploadNotFound
 from uploads.models import TusUpload
-
-
-def _scope(link: ShareLink) -> str:
-    return f"share:{link.pk}"
 
 
 def tus_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -55,25 +50,12 @@ def tus_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespons
     return wrapper
 
 
-def _finisher(
-    request: HttpRequest, link: ShareLink, metadata: dict[str, str]
-) -> upload_services.Finisher:
+def _finisher(request: HttpRequest, link: ShareLink) -> upload_services.Finisher:
+    """Stored as ``gc`` stores it (:func:`sharing.services.share_store_resumable`: the same
+    log entry); the visitor's page also lists it among their uploads."""
+
     def finish(upload: TusUpload, item: Upload) -> list[Node]:
-        uploader = metadata.get("uploader", "")
-        nodes = file_upload_batch(
-            owner=upload.owner,
-            parent=link.node,
-            files=[item],
-            on_conflict="rename",
-            actor=None,
-        ).nodes
-        services.access_log(
-            link=link,
-            action=ShareAccess.Action.UPLOAD,
-            visitor=visitor_of(request),
-            node=nodes[0],
-            uploader_name=" ".join(uploader.split()),
-        )
+        nodes = services.share_store_resumable(upload=upload, item=item)
         _remember_upload(request, link, item.name)
         return nodes
 
@@ -86,10 +68,9 @@ def _finisher(
 def drop_create(request: HttpRequest, token: str) -> HttpResponseBase:
     link = _drop_link(request, token)
     owner = link.node.owner
-    metadata: dict[str, str] = {}
+    visitor = services.visitor_kept(visitor_of(request))
 
     def target(values: dict[str, str]) -> upload_services.Target:
-        metadata.update(values)
         return upload_services.upload_target(
             user=owner,
             filename=values.get("filename"),
@@ -109,10 +90,16 @@ def drop_create(request: HttpRequest, token: str) -> HttpResponseBase:
     return protocol.create(
         request.META,
         request.read,
-        party=protocol.Party(owner=owner, creator=None, scope=_scope(link)),
+        party=protocol.Party(
+            owner=owner,
+            creator=None,
+            scope=services.drop_scope(link),
+            visitor_client=visitor.client,
+            visitor_address=visitor.address,
+        ),
         location=location,
         target=target,
-        finish=_finisher(request, link, metadata),
+        finish=_finisher(request, link),
         admit=admit,
     )
 
@@ -124,7 +111,7 @@ def _continuing(request: HttpRequest, token: str, pk: str) -> tuple[ShareLink, T
     selectors.check_open(link, counted_before=True)
     if link.permission != ShareLink.Permission.UPLOAD:
         raise UploadNotFound("No such upload.")
-    return link, upload_services.upload_get(pk=pk, creator=None, scope=_scope(link))
+    return link, upload_services.upload_get(pk=pk, creator=None, scope=services.drop_scope(link))
 
 
 @require_http_methods(["OPTIONS", "HEAD", "PATCH", "DELETE"])
@@ -134,7 +121,7 @@ def drop_upload(request: HttpRequest, token: str, pk: str) -> HttpResponseBase:
     link, upload = _continuing(request, token, pk)
     if request.method == "DELETE":
         return protocol.terminate(upload)
-    finish = _finisher(request, link, protocol.parse_metadata(upload.metadata))
+    finish = _finisher(request, link)
     if request.method == "HEAD":
         return protocol.head(upload, finish=finish)
     return protocol.patch(request.META, request.read, upload=upload, finish=finish)

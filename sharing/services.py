@@ -24,9 +24,10 @@ from files import services as file_services
 from files.activity import Kind, activity_record
 from files.ingest import Upload
 from files.models import Node
-from sharing import tokens
+from sharing import selectors, tokens
 from sharing.errors import InvalidShare, ShareNotFound, TooManyAttempts, WrongPassword
 from sharing.models import ShareAccess, ShareLink, SharingPolicy
+from uploads.models import TusUpload
 
 MAX_PASSWORD_LENGTH = 128
 MAX_LABEL_LENGTH = 100
@@ -335,6 +336,7 @@ def access_log(
     # Retention is enforced as the log grows (an indexed UPDATE that usually touches no
     # row), so a server without the nightly cron job keeps no address too long either.
     addresses_forget(policy=policy)
+    visitor = visitor_kept(visitor, policy=policy)
     return ShareAccess.objects.create(
         link=link,
         action=action,
@@ -344,8 +346,15 @@ def access_log(
         uploader_name=uploader_name[:100],
         client=visitor.client[:100],
         client_key=tokens.client_key(visitor.address) if visitor.address else "",
-        ip_address=(visitor.address or None) if policy.ip_retention_days > 0 else None,
+        ip_address=visitor.address or None,
     )
+
+
+def visitor_kept(visitor: Visitor, *, policy: SharingPolicy | None = None) -> Visitor:
+    """What the log may keep of a visitor: no address when the policy keeps none."""
+    if (policy or SharingPolicy.current()).ip_retention_days > 0:
+        return visitor
+    return Visitor(address="", client=visitor.client)
 
 
 def share_check_password(*, link: ShareLink, password: str, visitor: Visitor) -> None:
@@ -421,6 +430,35 @@ def share_receive_uploads(
             uploader_name=" ".join(uploader_name.split()),
         )
     return nodes
+
+
+def drop_scope(link: ShareLink) -> str:
+    """The scope of the resumable uploads made through ``link`` (``TusUpload.scope``)."""
+    return f"share:{link.pk}"
+
+
+def share_store_resumable(*, upload: TusUpload, item: Upload) -> list[Node]:
+    """Store a finished resumable upload made through a drop folder's link, whoever
+    finishes it: the visitor's request that brought the last byte (or their next one), or
+    ``gc`` after a crash. Stored and logged by :func:`share_receive_uploads`, as the drop
+    page's files are: into the link's folder, renamed never replacing, and one log entry
+    naming the visitor who started the upload and the name they gave. Not through a link
+    that has expired, been revoked or deleted meanwhile: refused (the upload ends)."""
+    from uploads.protocol import parse_metadata
+
+    link_id = upload.scope.removeprefix("share:")
+    links = ShareLink.objects.select_related("node", "created_by")
+    link = links.filter(pk=int(link_id)).first() if link_id.isdigit() else None
+    if link is None:
+        raise ShareNotFound("The link this upload came through no longer exists.")
+    selectors.check_open(link, counted_before=True)
+    return share_receive_uploads(
+        link=link,
+        uploads=[item],
+        uploader_name=parse_metadata(upload.metadata).get("uploader", ""),
+        visitor=Visitor(address=upload.visitor_address or "", client=upload.visitor_client),
+        counted=False,
+    )
 
 
 def addresses_to_forget(*, policy: SharingPolicy | None = None) -> QuerySet[ShareAccess]:

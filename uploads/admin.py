@@ -27,6 +27,8 @@ class TusUploadAdmin(admin.ModelAdmin):
         "owner",
         "creator",
         "scope",
+        "visitor_client",
+        "visitor_address",
         "filename",
         "parent",
         "folder_path",

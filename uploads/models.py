@@ -44,6 +44,11 @@ class TusUpload(models.Model):
         related_name="+",
     )
     scope = models.CharField(max_length=64, blank=True, default="")
+    # That link's visitor, as its access log keeps them (no address when the operator's
+    # policy keeps none): the log entry for the stored file names them, whether their own
+    # request stores it or ``gc`` does after a crash. Goes with the row.
+    visitor_client = models.CharField(max_length=100, blank=True, default="")
+    visitor_address = models.GenericIPAddressField(null=True, blank=True)
     filename = models.CharField(max_length=255)
     parent = models.ForeignKey(
         "files.Node", on_delete=models.CASCADE, null=True, blank=True, related_name="+"

@@ -64,6 +64,9 @@ class Party:
     owner: User
     creator: User | None
     scope: str = ""
+    # A link's visitor as its access log may keep them (kept on the upload).
+    visitor_client: str = ""
+    visitor_address: str = ""
 
 
 def answer(response: HttpResponse) -> HttpResponse:
@@ -231,6 +234,8 @@ def create(
         creator=party.creator,
         scope=party.scope,
         metadata=raw_metadata,
+        visitor_client=party.visitor_client,
+        visitor_address=party.visitor_address,
     )
     if admit is not None:
         try:

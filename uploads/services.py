@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
@@ -224,8 +225,11 @@ def upload_create(
     creator: User | None,
     scope: str = "",
     metadata: str = "",
+    visitor_client: str = "",
+    visitor_address: str = "",
 ) -> TusUpload:
-    """A new, empty upload; ``length`` None defers it (creation-defer-length)."""
+    """A new, empty upload; ``length`` None defers it (creation-defer-length). ``scope``'s
+    uploads (a share link's) keep their visitor for the log entry of the stored file."""
     tree.lock(owner.pk)
     if length is not None:
         _reserve(owner.pk, length, uploader=_uploader(owner.pk, creator))
@@ -245,6 +249,8 @@ def upload_create(
         length=length,
         reserved_bytes=length or 0,
         metadata=metadata,
+        visitor_client=visitor_client,
+        visitor_address=visitor_address or None,
         expires_at=_expiry(),
     )
     chunks_for(upload).create(upload)
@@ -319,6 +325,28 @@ def upload_declare_length(*, upload: TusUpload, length: int) -> TusUpload:
     return upload
 
 
+_scope_finishers: dict[str, Finisher] = {}
+
+
+def register_scope_finisher(kind: str, finish: Finisher) -> None:
+    """Have the uploads of scope ``kind`` (``"share"`` for ``share:<link id>``) stored by
+    ``finish``, whoever finishes them: the request that brought the last byte, a later one,
+    or ``gc`` (which has no request to ask). Registered by the app that owns the scope."""
+    _scope_finishers[kind] = finish
+
+
+def _finisher_of(upload: TusUpload) -> Finisher:
+    if not upload.scope:
+        return _store
+    kind = upload.scope.partition(":")[0]
+    try:
+        return _scope_finishers[kind]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"No app stores uploads of scope {kind!r} (register_scope_finisher)."
+        ) from None
+
+
 def _store(upload: TusUpload, item: Upload) -> list[Node]:
     return file_upload_batch(
         owner=upload.owner,
@@ -384,6 +412,8 @@ def upload_append(
 
 def upload_finish(*, upload: TusUpload, finish: Finisher | None = None) -> list[Node]:
     """Store a complete upload's file and end the upload; returns the stored nodes.
+    ``finish`` stores it (default: its scope's, :func:`register_scope_finisher`, else into
+    its target for its creator).
 
     Called by the request that brought the last byte and, when that one died before the
     file was stored (a killed worker), by the next request to the upload (a HEAD too) or by
@@ -410,7 +440,7 @@ def upload_finish(*, upload: TusUpload, finish: Finisher | None = None) -> list[
             if not TusUpload.objects.filter(pk=upload.pk).delete()[0]:
                 raise UploadNotFound("This upload was finished or cancelled meanwhile.")
             _check_reach(upload)
-            nodes = (finish or _store)(upload, item)
+            nodes = (finish or _finisher_of(upload))(upload, item)
     except DomainError as exc:
         # Refused, or its bytes gone (UploadLost: no retry can bring them back): the upload
         # and its reservation go, and its bytes are dropped — if the row was still there to

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,3 +183,112 @@ def test_a_drop_upload_whose_store_died_is_stored_by_its_head_under_the_links_ru
     log = ShareAccess.objects.get(link=link, action=ShareAccess.Action.UPLOAD, node=stored)
     assert log.uploader_name == "Bob"
     assert TusUpload.objects.count() == 0
+
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
+
+def _stranded_by_gc(settings: Any, location: str, content: bytes) -> None:
+    """The visitor's last chunk arrived, the worker died before storing the file, nobody
+    came back: gc stores it (its last byte came over a minute ago)."""
+    from django.core.management import call_command
+
+    from tests.uploads.conftest import Backend, strand
+    from uploads.models import TusUpload
+
+    strand(Backend("local", settings), location.removeprefix("http://testserver"), content)
+    written = timezone.now() - timedelta(minutes=5)
+    TusUpload.objects.update(expires_at=written + settings.FILEFLOW_UPLOAD_EXPIRY)
+    call_command("gc", stdout=io.StringIO())
+    assert TusUpload.objects.count() == 0
+
+
+def _entry(access: ShareAccess) -> dict[str, Any]:
+    return {
+        field: getattr(access, field)
+        for field in (
+            "link_id",
+            "action",
+            "counted",
+            "uploader_name",
+            "client",
+            "client_key",
+            "ip_address",
+        )
+    }
+
+
+def test_gc_storing_a_drop_upload_logs_the_entry_the_visitors_request_does(
+    alice: Any, inbox: Node, settings: Any
+) -> None:
+    """Two uploads by one visitor: the first stored by their own last chunk, the second by
+    gc after the worker storing it died. Each file has one log entry, the same but for the
+    file; the activity log names the link for both."""
+    from files.models import Activity
+
+    link, url = drop(alice, inbox)
+    visitor = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=FIREFOX)
+    visitor.get("/account/login/")
+    visitor.get(url)
+    csrf = {"HTTP_X_CSRFTOKEN": visitor.cookies["csrftoken"].value}
+    first = start(visitor, url, csrf, 6, filename="one.txt", uploader=" Bob  B. ")
+    assert send(visitor, first["Location"], csrf, 0, b"abcdef").status_code == 204
+    second = start(visitor, url, csrf, 6, filename="two.txt", uploader=" Bob  B. ")
+    assert send(visitor, second["Location"], csrf, 0, b"123").status_code == 204
+    _stranded_by_gc(settings, second["Location"], b"123456")
+
+    one = Node.objects.get(parent=inbox, name="one.txt")
+    two = Node.objects.get(parent=inbox, name="two.txt")
+    assert two.size == 6
+    by_request = ShareAccess.objects.get(link=link, node=one)
+    by_gc = ShareAccess.objects.get(link=link, node=two)
+    assert _entry(by_request) == _entry(by_gc)
+    assert _entry(by_gc) == {
+        "link_id": link.pk,
+        "action": ShareAccess.Action.UPLOAD,
+        "counted": False,
+        "uploader_name": "Bob B.",
+        "client": "Firefox on Linux",
+        "client_key": by_request.client_key,
+        "ip_address": "127.0.0.1",
+    }
+    assert by_gc.client_key and by_gc.item_name == "two.txt"
+    labels = dict(Activity.objects.filter(node__in=[one, two]).values_list("node_id", "link_label"))
+    assert labels[one.pk] == labels[two.pk] == f"#{link.pk}"
+
+
+def test_a_drop_upload_keeps_no_address_when_the_policy_keeps_none(
+    alice: Any, inbox: Node, settings: Any
+) -> None:
+    from sharing.models import SharingPolicy
+    from uploads.models import TusUpload
+
+    policy = SharingPolicy.current()
+    policy.ip_retention_days = 0
+    policy.save()
+    link, url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    created = start(visitor, url, csrf, 6, filename="a.txt")
+    assert send(visitor, created["Location"], csrf, 0, b"abc").status_code == 204
+    assert TusUpload.objects.get().visitor_address is None
+    _stranded_by_gc(settings, created["Location"], b"abcdef")
+    stored = Node.objects.get(parent=inbox, name="a.txt")
+    assert ShareAccess.objects.get(link=link, node=stored).ip_address is None
+
+
+def test_gc_stores_no_drop_upload_through_a_link_revoked_meanwhile(
+    alice: Any, inbox: Node, settings: Any
+) -> None:
+    """The visitor's own requests stop when the link is revoked; so does gc: the upload
+    ends, its bytes and its reserved space go, and nothing lands in the folder."""
+    link, url = drop(alice, inbox)
+    visitor, csrf = visitor_of(url)
+    created = start(visitor, url, csrf, 6, filename="late.txt")
+    assert send(visitor, created["Location"], csrf, 0, b"abc").status_code == 204
+    share_services.share_revoke(link=link)
+    _stranded_by_gc(settings, created["Location"], b"abcdef")
+    assert not Node.objects.filter(parent=inbox).exists()
+    assert not ShareAccess.objects.filter(node__isnull=False).exists()
+    assert not list((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir())
+    alice.refresh_from_db()
+    assert (alice.used_bytes, alice.reserved_bytes) == (0, 0)
