@@ -10,12 +10,15 @@ shared with sees the activity of what they can reach.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from fileflow.errors import DomainError
+from fileflow.rows import BATCH, column, insert_rows
 from files import tree
 from files.models import Activity, Node, NodeShare, shared_with
 
@@ -59,7 +62,7 @@ def activity_record_many(
         raise RuntimeError("activity_record() must run inside the change's transaction")
     if kind not in Kind.values:
         raise ValueError(f"unknown activity kind {kind!r}")
-    return Activity.objects.bulk_create(
+    rows = [
         Activity(
             kind=kind,
             owner_id=node.owner_id,
@@ -72,6 +75,49 @@ def activity_record_many(
             detail=detail[:500],
         )
         for node in nodes
+    ]
+    insert_rows(rows)  # one plain INSERT: every upload writes these (fileflow/rows.py)
+    return rows
+
+
+def activity_record_new_files(
+    *,
+    nodes: list[Node],
+    where: str,
+    actor: User | None = None,
+    link_label: str = "",
+) -> None:
+    """Record the upload of ``nodes``, files of one folder inserted in this transaction,
+    as :func:`activity_record_many` would: one ``INSERT … SELECT`` over their ids, no row
+    built in Python (an upload of 50 files spent ~2 ms building them, under the owner's
+    lock, bench/transfer.py). Must run inside the upload's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("activity_record() must run inside the change's transaction")
+    at = Activity._meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
+    head = [Kind.UPLOAD, actor.pk if actor else None, link_label[:200], where, at]
+    with connection.cursor() as cursor:
+        for start in range(0, len(nodes), BATCH):
+            ids = [node.pk for node in nodes[start : start + BATCH]]
+            cursor.execute(_new_files_sql(len(ids)), head + ids)
+
+
+@cache
+def _new_files_sql(count: int) -> str:
+    quote = connection.ops.quote_name
+    into = ", ".join(
+        column(Activity, name)
+        for name in (
+            "kind", "actor", "link_label", "where", "created_at",
+            "owner", "node", "node_name", "path", "detail",
+        )
+    )  # fmt: skip
+    nodes = quote(Node._meta.db_table)
+    # A person or NULL: typed, as PostgreSQL reads an untyped NULL in a SELECT list as text.
+    actor = f"CAST(%s AS {Activity._meta.get_field('actor').db_type(connection)})"
+    return (
+        f"INSERT INTO {quote(Activity._meta.db_table)} ({into}) "  # noqa: S608 - names only
+        f"SELECT %s, {actor}, %s, %s, %s, n.owner_id, n.id, n.name, n.path, '' FROM {nodes} n "
+        f"WHERE n.id IN ({', '.join(['%s'] * count)}) ORDER BY n.id"
     )
 
 

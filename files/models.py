@@ -392,8 +392,14 @@ class Activity(models.Model):
         LINK_VISIT = "link_visit", "Link visited"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # No index of their own for owner and node: the (owner, time) and (node, time) indexes
+    # below serve every look-up by either, and each index is one more page an upload's
+    # transaction writes.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_owned"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="activity_owned",
+        db_index=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -404,7 +410,12 @@ class Activity(models.Model):
     )
     link_label = models.CharField(max_length=200, blank=True)
     node = models.ForeignKey(
-        Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="activity"
+        Node,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activity",
+        db_index=False,
     )
     node_name = models.CharField(max_length=255)
     # Where the item was: its folder path as a person reads it, and its tree path (ids).

@@ -1,4 +1,5 @@
-"""The task queue: what an upload queues (only once committed, never breaking the upload),
+"""The task queue: what an upload queues (in the upload's own transaction, never breaking the
+upload),
 bounded retries, re-queueing, maintenance jobs, the admin."""
 
 from __future__ import annotations
@@ -36,20 +37,14 @@ def thumbnail_tasks() -> list[DBTaskResult]:
 
 
 @pytest.mark.django_db
-def test_an_upload_queues_one_task_once_committed_and_it_queues_the_thumbnails(
-    alice: Any, alice_api: Any, django_capture_on_commit_callbacks: Any
-) -> None:
+def test_an_upload_queues_one_task_and_it_queues_the_thumbnails(alice: Any, alice_api: Any) -> None:
     home = tree.home_of(alice)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        reply = alice_api.post(
-            "/api/v1/nodes/upload/",
-            {"file": io.BytesIO(png()), "parent": home.pk, "name": "cat.png"},
-            format="multipart",
-        )
-        assert reply.status_code == 201, reply.content
-        # Nothing is queued before the upload's transaction commits.
-        assert not DBTaskResult.objects.exists()
-    assert callbacks
+    reply = alice_api.post(
+        "/api/v1/nodes/upload/",
+        {"file": io.BytesIO(png()), "parent": home.pk, "name": "cat.png"},
+        format="multipart",
+    )
+    assert reply.status_code == 201, reply.content
     # The request queues one task, telling the worker what it needs about the file ...
     [announced] = DBTaskResult.objects.all()
     assert announced.task_path == announce_stored_content.module_path
@@ -87,6 +82,18 @@ def test_text_files_queue_no_thumbnails(
 
 
 @pytest.mark.django_db
+def test_the_task_is_written_in_the_uploads_own_transaction(alice: Any) -> None:
+    """It commits with the files or not at all (a crash right after the commit loses no
+    task), and the worker cannot see it before the files."""
+    with transaction.atomic():
+        node = services.file_upload(
+            owner=alice, parent=tree.home_of(alice), name="cat.png", received=received(png())
+        )
+        [queued] = DBTaskResult.objects.all()  # before anything has committed
+        assert queued.args_kwargs["args"][0][0]["node_id"] == node.pk
+
+
+@pytest.mark.django_db
 def test_a_rolled_back_upload_queues_nothing(
     alice: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -105,15 +112,14 @@ def test_a_rolled_back_upload_queues_nothing(
 
 @pytest.mark.django_db
 def test_an_upload_succeeds_when_the_queue_cannot_take_tasks(
-    alice: Any, alice_api: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    alice: Any, alice_api: Any, settings: Any
 ) -> None:
     settings.TASKS = {"default": {"BACKEND": "no.such.Backend"}}
-    with django_capture_on_commit_callbacks(execute=True):
-        reply = alice_api.post(
-            "/api/v1/nodes/upload/",
-            {"file": io.BytesIO(png()), "parent": tree.home_of(alice).pk, "name": "cat.png"},
-            format="multipart",
-        )
+    reply = alice_api.post(
+        "/api/v1/nodes/upload/",
+        {"file": io.BytesIO(png()), "parent": tree.home_of(alice).pk, "name": "cat.png"},
+        format="multipart",
+    )
     assert reply.status_code == 201, reply.content
     assert Node.objects.filter(name="cat.png", owner=alice).exists()
     assert DBTaskResult.objects.count() == 0
