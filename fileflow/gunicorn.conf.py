@@ -6,8 +6,7 @@ https://docs.gunicorn.org/en/stable/settings.html
 import os
 
 bind = f"{os.environ.get('FILEFLOW_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-# gunicorn's threaded worker, taking new connections in turn with its siblings (see there).
-worker_class = os.environ.get("FF_WORKER", "fileflow.server.BalancedThreadWorker")
+worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("FILEFLOW_THREADS", "8"))
 # A worker that says nothing for this long is restarted; uploads stream, so this is idle time.

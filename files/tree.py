@@ -41,6 +41,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Concat, Length, Mod, Substr
+from django.utils import timezone
 
 from accounts.models import User
 from files.errors import InvalidMove
@@ -201,17 +202,41 @@ class NewLeaves:
             for field in Node._meta.concrete_fields
             if field.name not in {"id", "parent", "path", "blob"}
         ]
+        # One time for the whole batch (what pre_save would give each node a moment apart),
+        # so that it is one of the values the rows share.
+        now = timezone.now()
+        for node in nodes:
+            for field in fields:
+                if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                    setattr(node, field.attname, now)
         rows = [
-            [field.get_db_prep_save(field.pre_save(node, add=True), connection) for field in fields]
+            [field.get_db_prep_save(getattr(node, field.attname), connection) for field in fields]
             for node in nodes
         ]
         # A column no node has a value for is left to its NULL (PostgreSQL would otherwise
-        # read a bare NULL in the VALUES list as text). The blob comes last, given to insert().
-        keep = [i for i in range(len(fields)) if any(row[i] is not None for row in rows)]
-        columns = ", ".join(connection.ops.quote_name(str(fields[i].column)) for i in keep)
-        row = "(" + ", ".join(["%s"] * (len(keep) + 1)) + ")"
+        # read a bare NULL as text). A value every row has (owner, times, flags, often the
+        # type) is sent once, in the SELECT list; the rest, then the blob (given to
+        # insert()), go in a VALUES list whose columns are column1, column2, … on both
+        # databases. PostgreSQL planned the former UNION ALL of one SELECT per row in ~20 ms
+        # for 50 rows, 10 times longer than it took to run, and psycopg spent ~1.3 ms
+        # writing their ~700 parameters into the statement (bench/transfer.py, upload-many).
+        first = rows[0]
+        shared = [
+            i
+            for i in range(len(fields))
+            if first[i] is not None and all(row[i] == first[i] for row in rows)
+        ]
+        vary = [
+            i
+            for i in range(len(fields))
+            if i not in shared and any(row[i] is not None for row in rows)
+        ]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(fields[i].column)) for i in shared + vary)
+        row = "(" + ", ".join(["%s"] * (len(vary) + 1)) + ")"
         key_sql = f"folder.path || {enc_sql_text('folder.id')}"
         names = ", ".join(["%s"] * len(nodes))
+        constants = "".join("%s, " for _ in shared)
         self._sql = (
             f"WITH folder AS (SELECT f.id, f.path FROM {table} f "  # noqa: S608 - no user text
             f"WHERE f.id = ({folder_id_sql}) AND f.owner_id = %s AND f.is_folder = %s "
@@ -219,10 +244,7 @@ class NewLeaves:
             f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = f.id "
             f"AND c.name IN ({names}) AND c.trashed_at IS NULL)) "
             f"INSERT INTO {table} ({columns}, blob_id, parent_id, path) "
-            # The rows as one VALUES list (its columns are column1, column2, … on both
-            # databases): PostgreSQL planned a UNION ALL of one SELECT per row in ~20 ms for
-            # 50 rows, 10 times longer than it took to run (bench/transfer.py, upload-many).
-            f"SELECT v.*, folder.id, {key_sql} "
+            f"SELECT {constants}v.*, folder.id, {key_sql} "
             f"FROM folder, (VALUES {', '.join([row] * len(nodes))}) v "
             "RETURNING id, name, parent_id, path"
         )
@@ -232,8 +254,9 @@ class NewLeaves:
             True,
             (MAX_DEPTH - 1) * WIDTH,
             *(node.name for node in nodes),
+            *(first[i] for i in shared),
         ]
-        self._rows = [[row[i] for i in keep] for row in rows]
+        self._rows = [[row[i] for i in vary] for row in rows]
 
     def insert(self, blob_ids: Sequence[int]) -> bool:
         """Save the files, the i-th with the content ``blob_ids[i]``, in one statement (the
