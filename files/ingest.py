@@ -167,8 +167,11 @@ class Receiver:
 
     def __init__(self, *, name: str = "upload", max_size: int | None = None) -> None:
         directory = settings.FILE_UPLOAD_TEMP_DIR
-        os.makedirs(directory, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
+        try:
+            fd, self.path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
+        except FileNotFoundError:  # made on the first upload (or removed since)
+            os.makedirs(directory, exist_ok=True)
+            fd, self.path = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=directory)
         self._file = os.fdopen(fd, "wb")
         self._hash = HashBeside(hashlib.sha256())
         self._head = bytearray()

@@ -122,6 +122,7 @@ def _binary_signature(head: bytes) -> str | None:
 # How much of the head _opaque looks at, and the least of it worth looking at.
 _SAMPLE = 1024
 _SHORTEST_SAMPLE = 256
+_EVERY_BYTE = bytes(range(256))
 
 
 def _opaque(head: bytes) -> bool:
@@ -140,7 +141,10 @@ def _opaque(head: bytes) -> bool:
     if len(sample) < _SHORTEST_SAMPLE:
         return False
     expected = 256 * (1 - math.exp(-len(sample) / 256))  # different values in random bytes
-    return len(set(sample)) >= 0.9 * expected
+    # The values it holds: the 256 there are, less the ones missing from it (what is left
+    # of them once its own are deleted): ~3 µs against ~8 µs for len(set(sample)).
+    different = 256 - len(_EVERY_BYTE.translate(None, sample))
+    return different >= 0.9 * expected
 
 
 @functools.cache

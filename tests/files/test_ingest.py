@@ -73,6 +73,21 @@ def test_a_body_of_one_chunk_or_less_is_hashed_without_a_thread() -> None:
     assert set(seen) == {0}
 
 
+def test_the_temp_folder_is_made_again_when_it_is_gone(settings: Any, tmp_path: Path) -> None:
+    """It is made on the first upload, not looked for on each (an operator may empty the
+    data dir's tmp/ by hand)."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "gone" / "tmp")
+    content = b"still stored"
+
+    received = receive_stream(uneven_reader(content), length=len(content))
+
+    try:
+        assert Path(received.path).parent == tmp_path / "gone" / "tmp"
+        assert Path(received.path).read_bytes() == content
+    finally:
+        received.discard()
+
+
 def test_a_body_cut_short_stops_the_hasher_and_leaves_no_temp_file(settings: Any) -> None:
     content = os.urandom(5 * MiB)
     read = uneven_reader(content)
