@@ -89,4 +89,9 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int]:
     except BaseException:
         server.terminate()
         raise
+    if workers > 1:
+        # /healthz answered from the first worker ready. Connections opened before the others
+        # have loaded the app all go to that one and, kept alive, stay there: a benchmark
+        # would then measure one worker of several (seen with 4 clients on 2 workers).
+        time.sleep(3)
     return server, port
