@@ -221,7 +221,7 @@ def test_cancelling_one_file_of_a_group_sends_the_others_alone(signed_in: Page, 
     third.get_by_role("button", name="Cancel part 3.bin").click()
     unthrottle(cdp)
     expect(third.locator(".upload-status")).to_have_text("Cancelled")
-    # The three are sent again as a group once the cancelled request has ended; on a busy
+    # The other three go up again one by one once the group's request is aborted; on a busy
     # machine (the PostgreSQL pass of CI) that took longer than the default 5 s once.
     expect(page.locator("#upload-total-text")).to_contain_text(
         "3 of 3 files uploaded", timeout=15_000
