@@ -12,7 +12,8 @@ load of a shared machine drifts within a run. nginx and rclone come from
 Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000),
 --clients (4), --batch (50: the small files are sent once a request each with PUT, and once
 in requests of that many files to POST /api/v1/nodes/upload-many/), --workers (1: gunicorn
-workers; the memory figures need 1, the deployed default is 2). The small files' lines end
+workers; the memory figures need 1, the deployed default is 2), --small-rounds (3: the
+small-file comparison is run that many times, medians given). The small files' lines end
 with the CPU each server spent per file (gunicorn's workers, rclone), which a busy machine
 blurs less than the rates.
 """
@@ -264,6 +265,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=50, help="files per upload-many request")
     parser.add_argument(
+        "--small-rounds", type=int, default=3, help="rounds of the small-file comparison"
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="gunicorn workers (1: the memory figures are one's)"
     )
     args = parser.parse_args()
@@ -370,42 +374,65 @@ def main() -> None:
             dav_cpu.append((cpu_ms([rclone.pid]) - used) / count)
             return rate
 
-        # rclone runs before and after each of ours, which is compared with their mean.
-        dav_before = dav_rate("before")
-        used = cpu_ms(workers)
-        ff_rate = small_uploads(
-            port,
-            count,
-            clients,
-            lambda i: f"/api/v1/files/content/?path=/bench-small-{os.getpid()}/f{i:05d}.bin",
-            {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
-        )
-        ff_cpu = (cpu_ms(workers) - used) / count
-        dav_between = dav_rate("between")
+        # rclone runs before and after each of ours, which is compared with their mean; the
+        # whole round is run --small-rounds times and the medians are given (1,000 files
+        # take under half a second through upload-many: one round swings widely).
         from files import services
 
-        folder = services.folder_ensure_path(owner=user, path=f"/bench-batch-{os.getpid()}")
-        connection.close()
-        used = cpu_ms(workers)
-        batch_rate = batch_uploads(port, count, clients, args.batch, token, folder.pk)
-        batch_cpu = (cpu_ms(workers) - used) / count
-        dav_after = dav_rate("after")
-        assert Node.objects.filter(parent=folder).count() == count
-        put_base = (dav_before + dav_between) / 2
-        batch_base = (dav_between + dav_after) / 2
+        puts: list[tuple[float, float]] = []  # (FileFlow, rclone) files/s per round
+        batches: list[tuple[float, float]] = []
+        ff_cpus: list[float] = []
+        batch_cpus: list[float] = []
+        for round_ in range(args.small_rounds):
+            dav_before = dav_rate(f"before-{round_}")
+            used = cpu_ms(workers)
+            ff_rate = small_uploads(
+                port,
+                count,
+                clients,
+                lambda i, r=round_: (
+                    f"/api/v1/files/content/?path=/bench-small-{os.getpid()}-{r}/f{i:05d}.bin"
+                ),
+                {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+            )
+            ff_cpus.append((cpu_ms(workers) - used) / count)
+            dav_between = dav_rate(f"between-{round_}")
+            folder = services.folder_ensure_path(
+                owner=user, path=f"/bench-batch-{os.getpid()}-{round_}"
+            )
+            connection.close()
+            used = cpu_ms(workers)
+            batch_rate = batch_uploads(port, count, clients, args.batch, token, folder.pk)
+            batch_cpus.append((cpu_ms(workers) - used) / count)
+            dav_after = dav_rate(f"after-{round_}")
+            assert Node.objects.filter(parent=folder).count() == count
+            puts.append((ff_rate, (dav_before + dav_between) / 2))
+            batches.append((batch_rate, (dav_between + dav_after) / 2))
+
+        def line(pairs: list[tuple[float, float]]) -> str:
+            ours = statistics.median(rate for rate, _ in pairs)
+            theirs = statistics.median(base for _, base in pairs)
+            ratio = statistics.median(rate / base for rate, base in pairs)
+            return (
+                f"FileFlow {ours:6.0f} files/s   rclone webdav {theirs:6.0f} files/s   "
+                f"ratio {ratio:.2f}"
+            )
+
+        def rounds(pairs: list[tuple[float, float]]) -> str:
+            return ", ".join(f"{rate / base:.2f}" for rate, base in pairs)
+
         print(
-            f"{count} x 4 KiB by {clients} clients:     FileFlow {ff_rate:6.0f} files/s   "
-            f"rclone webdav {put_base:6.0f} files/s   ratio {ff_rate / put_base:.2f}   "
-            "(a PUT per file)"
+            f"{count} x 4 KiB by {clients} clients:     {line(puts)}   (a PUT per file; "
+            f"medians of {args.small_rounds} rounds: {rounds(puts)})"
         )
         print(
-            f"  the same, {args.batch} files per request: FileFlow {batch_rate:6.0f} files/s   "
-            f"rclone webdav {batch_base:6.0f} files/s   ratio {batch_rate / batch_base:.2f}   "
-            "(POST /api/v1/nodes/upload-many/)"
+            f"  the same, {args.batch} files per request: {line(batches)}   "
+            f"(POST /api/v1/nodes/upload-many/; rounds: {rounds(batches)})"
         )
         print(
-            f"  server CPU per file: PUT {ff_cpu:.2f} ms, upload-many {batch_cpu:.2f} ms, "
-            f"rclone {statistics.median(dav_cpu):.2f} ms (median of 3)"
+            f"  server CPU per file: PUT {statistics.median(ff_cpus):.2f} ms, upload-many "
+            f"{statistics.median(batch_cpus):.2f} ms, rclone {statistics.median(dav_cpu):.2f} "
+            f"ms (medians)"
         )
     finally:
         for process in (rclone, nginx, gunicorn):

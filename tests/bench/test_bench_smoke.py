@@ -80,7 +80,10 @@ BENCHES: dict[str, Bench] = {
         ],
     ),
     "transfer": Bench(
-        ["--size-mib", "4", "--small", "20", "--clients", "2", "--batch", "10"],
+        [
+            *("--size-mib", "4", "--small", "20", "--clients", "2", "--batch", "10"),
+            *("--small-rounds", "1"),
+        ],
         [
             rf"^raw PUT through gunicorn: +{N} MiB/s +ratio {N}",
             rf"^multipart POST through gunicorn: +{N} MiB/s +ratio {N}",
