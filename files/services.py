@@ -529,15 +529,37 @@ def _store_new_files(
         for node, item in zip(nodes, received, strict=True):
             node.parent = folder
             node.blob = blobs[item.sha256]
-        activity_record_new_files(
-            nodes=nodes,
-            # A folder found by its path has that path: no look-up of its ancestors' names.
-            where="/" + "/".join(parts) if parent is None else tree.path_of(folder),
-            actor=None if via_link else actor or owner,
-            link_label=via_link,
+        _record_upload(
+            nodes,
+            folder,
+            parts=parts,
+            by_path=parent is None,
+            actor=actor or owner,
+            via_link=via_link,
         )
         announce_content(nodes)
     return UploadResult(nodes=nodes, skipped=[], folder=folder, new=nodes)
+
+
+def _record_upload(
+    nodes: list[Node],
+    folder: Node,
+    *,
+    parts: list[str],
+    by_path: bool,
+    actor: User,
+    via_link: str,
+) -> None:
+    """The activity rows of files new in ``folder``, uploaded by ``actor`` or by the
+    visitor of the link ``via_link``."""
+    if nodes:
+        activity_record_new_files(
+            nodes=nodes,
+            # A folder found by its path has that path: no look-up of its ancestors' names.
+            where="/" + "/".join(parts) if by_path else tree.path_of(folder),
+            actor=None if via_link else actor,
+            link_label=via_link,
+        )
 
 
 @transaction.atomic
@@ -595,14 +617,9 @@ def _store_any(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
-    if new:
-        activity_record_new_files(
-            nodes=new,
-            # A folder found by its path has that path: no look-up of its ancestors' names.
-            where="/" + "/".join(parts) if parent is None else tree.path_of(folder),
-            actor=None if via_link else actor or owner,
-            link_label=via_link,
-        )
+    _record_upload(
+        new, folder, parts=parts, by_path=parent is None, actor=actor or owner, via_link=via_link
+    )
     announce_content(stored)
     return UploadResult(nodes=stored, skipped=skipped, folder=folder, new=new)
 
