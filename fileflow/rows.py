@@ -1,9 +1,10 @@
 """Rows written by every change (the activity log's), in one plain INSERT.
 
 ``QuerySet.bulk_create`` spends ~0.25 ms of Python building the statement for one row,
-more than the database takes to run it (bench/transfer.py). :func:`insert_rows` writes what ``bulk_create`` would (every concrete
-field's value as the field prepares it for the database, defaults and ``pre_save`` values
-such as ``auto_now_add`` included) from a statement built once per model and row count.
+more than the database takes to run it (bench/transfer.py). :func:`insert_rows` writes
+what ``bulk_create`` would (every concrete field's value as the field prepares it for the
+database, defaults and ``pre_save`` values such as ``auto_now_add`` included) from a
+statement built once per model and row count.
 Use it where a request writes rows of a model that has no save() or signal logic of its
 own; everything else goes through the ORM.
 """
