@@ -29,6 +29,11 @@ class InvalidFilter(DomainError):
     code = "invalid_filter"
 
 
+def _in_the_changes_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("activity_record() must run inside the change's transaction")
+
+
 def activity_record(
     *,
     kind: str,
@@ -58,8 +63,7 @@ def activity_record_many(
     """Record the same change to several nodes of one folder, whose path the caller already
     knows (``where``): one INSERT however many nodes, no look-up of the folder's ancestors.
     Must run inside the change's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("activity_record() must run inside the change's transaction")
+    _in_the_changes_transaction()
     if kind not in Kind.values:
         raise ValueError(f"unknown activity kind {kind!r}")
     rows = [
@@ -91,8 +95,7 @@ def activity_record_new_files(
     as :func:`activity_record_many` would: one ``INSERT … SELECT`` over their ids, no row
     built in Python (an upload of 50 files spent ~2 ms building them, under the owner's
     lock, bench/transfer.py). Must run inside the upload's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("activity_record() must run inside the change's transaction")
+    _in_the_changes_transaction()
     at = Activity._meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
     head = [Kind.UPLOAD, actor.pk if actor else None, link_label[:200], where, at]
     with connection.cursor() as cursor:

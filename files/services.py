@@ -327,7 +327,7 @@ def file_upload_batch(
         parts = (split_path(path) if isinstance(path, str) else list(path)) if path else []
         for upload in files:
             blob_stage(upload.received)
-        return _store_batch(
+        batch = _Batch(
             owner=owner,
             parent=parent,
             parts=parts,
@@ -336,10 +336,10 @@ def file_upload_batch(
             # Before the transaction: detection needs no lock. A renamed file (“a (1).txt”)
             # keeps its name's extension, and a replaced one its name.
             mime_types=[sniff(u.received.head, name) for u, name in zip(files, names, strict=True)],
-            on_conflict=on_conflict,
             actor=actor,
             via_link=via_link,
         )
+        return _store_batch(batch, on_conflict)
     finally:
         for upload in files:
             upload.received.discard()
@@ -426,58 +426,37 @@ class _NotOnlyNewFiles(Exception):
 _NEW_FILES_AT_ONCE = 500
 
 
-def _store_batch(
-    *,
-    owner: User,
-    parent: Node | None,
-    parts: list[str],
-    names: list[str],
-    received: list[Received],
-    mime_types: list[str],
-    on_conflict: BatchOnConflict,
-    actor: User | None,
-    via_link: str = "",
-) -> UploadResult:
-    if len(names) <= _NEW_FILES_AT_ONCE and (
-        parent is not None or len(parts) <= _JOINED_PATH_DEPTH
+@dataclass(frozen=True)
+class _Batch:
+    """The files of one upload, their names cleaned and their types found, bound for one
+    folder: ``parent``, or the folder at ``parts`` under the owner's home."""
+
+    owner: User
+    parent: Node | None
+    parts: list[str]
+    names: list[str]
+    received: list[Received]
+    mime_types: list[str]
+    actor: User | None  # the uploader (the owner, or an editor); None through a link
+    via_link: str
+
+    @property
+    def by_path(self) -> bool:
+        return self.parent is None
+
+
+def _store_batch(batch: _Batch, on_conflict: BatchOnConflict) -> UploadResult:
+    if len(batch.names) <= _NEW_FILES_AT_ONCE and (
+        not batch.by_path or len(batch.parts) <= _JOINED_PATH_DEPTH
     ):
         try:
-            return _store_new_files(
-                owner=owner,
-                parent=parent,
-                parts=parts,
-                names=names,
-                received=received,
-                mime_types=mime_types,
-                actor=actor,
-                via_link=via_link,
-            )
+            return _store_new_files(batch)
         except _NotOnlyNewFiles:
             pass  # rolled back: nothing of it was kept
-    return _store_any(
-        owner=owner,
-        parent=parent,
-        parts=parts,
-        names=names,
-        received=received,
-        mime_types=mime_types,
-        on_conflict=on_conflict,
-        actor=actor,
-        via_link=via_link,
-    )
+    return _store_any(batch, on_conflict)
 
 
-def _store_new_files(
-    *,
-    owner: User,
-    parent: Node | None,
-    parts: list[str],
-    names: list[str],
-    received: list[Received],
-    mime_types: list[str],
-    actor: User | None,
-    via_link: str,
-) -> UploadResult:
+def _store_new_files(batch: _Batch) -> UploadResult:
     """The common case in the fewest statements: new files into a folder that exists, their
     names free there, the quota holding them (a small ``PUT`` is five statements between
     BEGIN and COMMIT). Anything else (a name taken, folders to make, no room) raises
@@ -491,15 +470,16 @@ def _store_new_files(
     (tests/integration/test_engine_concurrent_writers.py). Then the folder is found by the
     nodes' INSERT itself, under the lock.
     """
+    owner, parent, received = batch.owner, batch.parent, batch.received
     nodes = [
         Node(owner=owner, name=name, size=item.size, mime_type=mime)
-        for name, item, mime in zip(names, received, mime_types, strict=True)
+        for name, item, mime in zip(batch.names, received, batch.mime_types, strict=True)
     ]
     params: list[object]
     if parent is not None:
         folder_id, params = "%s", [parent.pk]
     else:
-        folder_id, params = selectors.folder_id_at_path_sql(owner_id=owner.pk, parts=parts)
+        folder_id, params = selectors.folder_id_at_path_sql(owner_id=owner.pk, parts=batch.parts)
     leaves = tree.NewLeaves(nodes, owner_id=owner.pk, folder_id_sql=folder_id, params=params)
     with transaction.atomic():
         if not _fits(owner.pk, used=sum(item.size for item in received)):
@@ -520,7 +500,7 @@ def _store_new_files(
                 "owner_id": owner.pk,
                 "parent_id": tree.ids_in(folder_path)[-1] if folder_path else None,
                 "path": folder_path,
-                "name": parts[-1] if parts else "",
+                "name": batch.parts[-1] if batch.parts else "",
                 "is_folder": True,
                 "trashed_at": None,
             }
@@ -529,54 +509,29 @@ def _store_new_files(
         for node, item in zip(nodes, received, strict=True):
             node.parent = folder
             node.blob = blobs[item.sha256]
-        _record_upload(
-            nodes,
-            folder,
-            parts=parts,
-            by_path=parent is None,
-            actor=actor or owner,
-            via_link=via_link,
-        )
+        _record_upload(nodes, folder, batch)
         announce_content(nodes)
     return UploadResult(nodes=nodes, skipped=[], folder=folder, new=nodes)
 
 
-def _record_upload(
-    nodes: list[Node],
-    folder: Node,
-    *,
-    parts: list[str],
-    by_path: bool,
-    actor: User,
-    via_link: str,
-) -> None:
-    """The activity rows of files new in ``folder``, uploaded by ``actor`` or by the
-    visitor of the link ``via_link``."""
+def _record_upload(nodes: list[Node], folder: Node, batch: _Batch) -> None:
+    """The activity rows of the batch's files new in ``folder``, uploaded by its actor (or
+    the owner) or by the visitor of its link."""
     if nodes:
         activity_record_new_files(
             nodes=nodes,
             # A folder found by its path has that path: no look-up of its ancestors' names.
-            where="/" + "/".join(parts) if by_path else tree.path_of(folder),
-            actor=None if via_link else actor,
-            link_label=via_link,
+            where="/" + "/".join(batch.parts) if batch.by_path else tree.path_of(folder),
+            actor=None if batch.via_link else batch.actor or batch.owner,
+            link_label=batch.via_link,
         )
 
 
 @transaction.atomic
-def _store_any(
-    *,
-    owner: User,
-    parent: Node | None,
-    parts: list[str],
-    names: list[str],
-    received: list[Received],
-    mime_types: list[str],
-    on_conflict: BatchOnConflict,
-    actor: User | None,
-    via_link: str = "",
-) -> UploadResult:
+def _store_any(batch: _Batch, on_conflict: BatchOnConflict) -> UploadResult:
+    owner, names, actor = batch.owner, batch.names, batch.actor
     tree.lock(owner.pk)
-    folder, taken = _target_folder(owner, parent, parts, names, actor)
+    folder, taken = _target_folder(owner, batch.parent, batch.parts, names, actor)
     existing = (
         {node.name: node for node in selectors.node_live_children(folder=folder, names=names)}
         if taken
@@ -586,7 +541,7 @@ def _store_any(
     # Each file with its type, and the file to version or the new file's name.
     targets: list[tuple[Received, str, Node | str]] = []
     skipped: list[str] = []
-    for name, item, mime_type in zip(names, received, mime_types, strict=True):
+    for name, item, mime_type in zip(names, batch.received, batch.mime_types, strict=True):
         clash = existing.get(name)
         if clash is None:
             targets.append((item, mime_type, name))
@@ -617,9 +572,7 @@ def _store_any(
         stored.append(node)
         new.append(node)
     tree.insert_leaves(new, folder)
-    _record_upload(
-        new, folder, parts=parts, by_path=parent is None, actor=actor or owner, via_link=via_link
-    )
+    _record_upload(new, folder, batch)
     announce_content(stored)
     return UploadResult(nodes=stored, skipped=skipped, folder=folder, new=new)
 

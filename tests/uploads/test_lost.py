@@ -94,13 +94,19 @@ def stranded(client: Any, name: str) -> tuple[str, bytes]:
     return url, content
 
 
+def stranded_and_lost(client: Any, how: str, backend: Backend) -> tuple[str, bytes]:
+    """A complete upload left unstored (as after a crash), whose bytes are then lost ``how``."""
+    url, content = stranded(client, "gone.bin")
+    strand(backend, url, content)
+    lose(how, backend, url)
+    return url, content
+
+
 def test_a_finished_upload_whose_bytes_are_gone_answers_410_and_ends(
     loss: tuple[str, Backend], bearer_api: Any, alice: Any, settings: Any
 ) -> None:
-    how, backend = loss
-    url, content = stranded(bearer_api, "gone.bin")
-    strand(backend, url, content)
-    lose(how, backend, url)
+    backend = loss[1]
+    url, content = stranded_and_lost(bearer_api, *loss)
     if backend.bucket is not None:
         # Not reaching S3 says nothing about the bytes: 503, the upload kept as it is.
         with unreachable(settings):
@@ -143,10 +149,8 @@ def test_the_head_a_client_resumes_with_answers_410_too(
 def test_gc_ends_a_stranded_upload_whose_bytes_are_gone_once(
     loss: tuple[str, Backend], bearer_api: Any, alice: Any, settings: Any
 ) -> None:
-    how, backend = loss
-    url, content = stranded(bearer_api, "gone.bin")
-    strand(backend, url, content)
-    lose(how, backend, url)
+    backend = loss[1]
+    url, _ = stranded_and_lost(bearer_api, *loss)
     # Its last byte came over a minute ago, and nobody came back for it.
     pk = url.rsplit("/", 1)[1]
     written = timezone.now() - timedelta(minutes=5)
