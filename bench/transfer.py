@@ -271,6 +271,8 @@ def main() -> None:
         "--workers", type=int, default=1, help="gunicorn workers (1: the memory figures are one's)"
     )
     args = parser.parse_args()
+    if args.small_rounds < 1:
+        parser.error("--small-rounds must be at least 1")
     for tool in ("nginx", "rclone"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed for the baseline: apt-get install {tool}")
