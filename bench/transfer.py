@@ -5,7 +5,8 @@ with a baseline measured in the same run on the same machine.
     FILEFLOW_DATA_DIR=/tmp/ff-bench scripts/with-postgres.sh .venv/bin/python bench/transfer.py
 
 Baselines: a plain Python loop that reads the file in 1 MiB chunks, hashes it and writes it
-to the same disk (uploads); Debian's nginx serving the same file on loopback (downloads);
+to the same disk (uploads); Debian's nginx serving the same file on loopback (downloads:
+five of each, alternated);
 `rclone serve webdav` taking the same small files (small uploads). The upload baselines run
 right before and after what they are compared with (the ratio is against their mean): the
 load of a shared machine drifts within a run. nginx and rclone come from
@@ -339,11 +340,13 @@ def main() -> None:
         assert node.blob.sha256 == digest, "stored content differs"
         blob_path = Blob.key_for(digest)
         headers = {"Authorization": f"Bearer {token}"}
-        ours = [download(port, f"/api/v1/nodes/{node.pk}/content/", headers) for _ in range(3)]
-        assert all(total == size for _, total in ours)
         nginx, nginx_port = start_nginx(data_dir / "blobs", work)
-        theirs = [download(nginx_port, f"/{blob_path}") for _ in range(3)]
-        assert all(total == size for _, total in theirs)
+        # Alternated, so that a drift of the machine's load touches both alike.
+        ours, theirs = [], []
+        for _ in range(5):
+            ours.append(download(port, f"/api/v1/nodes/{node.pk}/content/", headers))
+            theirs.append(download(nginx_port, f"/{blob_path}"))
+        assert all(total == size for _, total in ours + theirs)
         ours_rate = size / statistics.median(t for t, _ in ours) / MIB
         nginx_rate = size / statistics.median(t for t, _ in theirs) / MIB
         _, hwm3 = memory_kib(workers)

@@ -19,9 +19,11 @@ Folders leave as ZIPs streamed by :mod:`files.zipstream`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -114,6 +116,14 @@ OCTET_STREAM = "application/octet-stream"
 # Large enough that the non-sendfile path (TLS in gunicorn, runserver, S3 proxying) does not
 # make a system call per 4 KiB, small enough to stay out of the way of memory.
 BLOCK_SIZE = 256 * 1024
+
+# From this size a body sent from a real file is "corked" (TCP_CORK, what nginx's
+# ``tcp_nopush`` does around its sendfile): the kernel sends only full segments until the
+# response is closed, which uncorks and pushes out the last partial one. Without it the
+# segments follow the pieces sendfile hands over: a 512 MiB download on loopback through
+# gunicorn ran at 0.72 of nginx (curl, medians of 7, alternated); corked, a plain sendfile
+# server matched nginx (2,206 against 2,257 MiB/s). Small bodies gain nothing.
+CORK_FROM = 1024 * 1024
 
 
 class BlobMissing(NotFound):
@@ -298,6 +308,30 @@ class FileWindow:
 
 class _BlobFileResponse(FileResponse):
     block_size = BLOCK_SIZE
+    _corked: socket.socket | None = None
+
+    def cork(self, request: HttpRequest) -> None:
+        """Cork the connection this response leaves by (see CORK_FROM) until :meth:`close`.
+
+        Only gunicorn says which socket that is (``gunicorn.socket`` in the WSGI environ);
+        under other servers, or on a socket that is not TCP, nothing changes."""
+        sock = request.META.get("gunicorn.socket")
+        if not isinstance(sock, socket.socket) or not hasattr(socket, "TCP_CORK"):
+            return
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        except OSError:  # a Unix socket
+            return
+        self._corked = sock
+
+    def close(self) -> None:
+        # The server closes the response once it has handed over the last byte (Django makes
+        # the file wrapper's close this one), also when sending failed.
+        sock, self._corked = self._corked, None
+        if sock is not None:
+            with contextlib.suppress(OSError):  # the connection is gone already
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        super().close()
 
 
 Unsatisfiable = Literal["unsatisfiable"]
@@ -427,6 +461,8 @@ def serve_stored(
         status=206 if wanted is not None else 200,
     )
     response.headers["Content-Length"] = str(length)
+    if store.real_files and length >= CORK_FROM:
+        response.cork(request)
     if wanted is not None:
         response.headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     return finish(response)

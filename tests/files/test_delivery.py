@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,14 @@ from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.test import RequestFactory
 from django.utils.http import http_date
 
-from files.delivery import BlobMissing, FileWindow, parse_range, serve_blob, serve_node
+from files.delivery import (
+    CORK_FROM,
+    BlobMissing,
+    FileWindow,
+    parse_range,
+    serve_blob,
+    serve_node,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +243,53 @@ def test_a_large_file_streams_in_blocks_not_all_at_once(upload: Any) -> None:
     assert b"".join(blocks) == content[1000:]
     assert len(blocks) > 1
     assert max(len(block) for block in blocks) <= 256 * 1024
+
+
+@pytest.fixture
+def tcp_connection() -> Iterator[socket.socket]:
+    """The server's end of a real loopback TCP connection (what gunicorn hands the app)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        with client, server:
+            yield server
+
+
+def corked(sock: socket.socket) -> bool:
+    return bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK))
+
+
+def test_a_big_download_corks_the_connection_until_the_response_is_closed(
+    upload: Any, tcp_connection: socket.socket
+) -> None:
+    """Full TCP segments while the server sends the file; the last partial one leaves as
+    soon as the response is closed (a corked socket would hold it back for 200 ms)."""
+    content = os.urandom(CORK_FROM)
+    node = upload("big.bin", content)
+    request = rf.get("/download")
+    request.META["gunicorn.socket"] = tcp_connection
+    response = serve_node(request, node)
+    assert corked(tcp_connection)
+    try:
+        assert b"".join(response.streaming_content) == content
+    finally:
+        response.close()
+    assert not corked(tcp_connection)
+
+
+def test_small_downloads_and_other_servers_leave_the_connection_alone(
+    upload: Any, tcp_connection: socket.socket
+) -> None:
+    small = upload("small.bin", os.urandom(CORK_FROM - 1))
+    request = rf.get("/download")
+    request.META["gunicorn.socket"] = tcp_connection
+    fetch_response = serve_node(request, small)
+    assert not corked(tcp_connection)
+    fetch_response.close()
+    # No socket in the environ (runserver, the test client): the download still works.
+    big = upload("big.bin", os.urandom(CORK_FROM))
+    response, body = fetch(big)
+    assert response.status_code == 200 and len(body) == CORK_FROM
 
 
 # --- names and dispositions ---------------------------------------------------------------
