@@ -184,7 +184,8 @@ FILEFLOW_DAV_ALLOW_PASSWORD = config.boolean("FILEFLOW_DAV_ALLOW_PASSWORD", True
 
 # Background work: Django's tasks framework with the database backend; `manage.py db_worker`
 # runs the tasks (https://docs.djangoproject.com/en/6.1/topics/tasks/).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# django-tasks-db, with a cheaper enqueue (jobs/backend.py).
+TASKS = {"default": {"BACKEND": "jobs.backend.DatabaseBackend", "QUEUES": ["default"]}}
 # A task that raises is run again after a pause, until it has been tried this many times.
 FILEFLOW_TASK_MAX_ATTEMPTS = config.integer("FILEFLOW_TASK_MAX_ATTEMPTS", 3, minimum=1)
 # Search inside documents: at most this much text is kept per content, and reading one
