@@ -67,7 +67,7 @@ class Received:
     size: int
     sha256: str
     head: bytes  # the first HEAD_SIZE bytes: all that MIME detection reads
-    # Already copied to remote storage under its content key (see files.blobs.blob_stage).
+    # Already in the store under its content key (see files.blobs.blob_stage).
     staged: bool = False
     # Already in the blob store under this key, assembled there by a resumable upload: a new
     # blob stays where it is, known content drops it (see files.blobs.blobs_for).
