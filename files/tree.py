@@ -236,9 +236,15 @@ class NewLeaves:
         key_sql = f"folder.path || {enc_sql_text('folder.id')}"
         names = ", ".join(["%s"] * len(nodes))
         constants = "".join("%s, " for _ in shared)
+        # The folder is found by its id; its owner is only checked (the unary plus keeps
+        # the owner's index out of the plan, on both databases). Statistics taken before a
+        # new account's nodes arrived say it has none, so PostgreSQL estimated one row for
+        # the owner and read the owner's index instead of the primary key: every upload
+        # into an account of 1,000,000 nodes scanned them all, ~130 ms (bench/tree_scale.py
+        # --million, right after the account was made; ~3 ms once ANALYZE had run).
         self._sql = (
             f"WITH folder AS (SELECT f.id, f.path FROM {table} f "  # noqa: S608 - no user text
-            f"WHERE f.id = ({folder_id_sql}) AND f.owner_id = %s AND f.is_folder = %s "
+            f"WHERE f.id = ({folder_id_sql}) AND +f.owner_id = %s AND f.is_folder = %s "
             "AND f.trashed_at IS NULL AND LENGTH(f.path) <= %s "
             f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = f.id "
             f"AND c.name IN ({names}) AND c.trashed_at IS NULL)) "
