@@ -279,6 +279,11 @@ class NodeShareQuerySet(models.QuerySet["NodeShare"]):
         shares they have left excepted)."""
         return self.filter(Q(user=user) | (Q(group__in=user.groups.values("pk")) & ~left_by(user)))
 
+    def received_by(self, user: User) -> NodeShareQuerySet:
+        """What Shared with me lists for ``user``: live shares to them or their groups, of
+        other people's live items."""
+        return self.live().to_user(user).exclude(node__owner=user)
+
     def with_marks_of(self, user: User) -> NodeShareQuerySet:
         """Each row carries ``user``'s own marks (:class:`NodeShareMark`) as ``seen_at``
         (None: unread) and ``pinned``, read in the same query: a LEFT JOIN on that person's

@@ -322,9 +322,7 @@ def shared_with_me(user: User) -> NodeShareQuerySet:
     """Live shares to ``user`` or their groups, of other people's live items, newest first;
     each carries ``user``'s own marks (``seen_at``, ``pinned``)."""
     return (
-        NodeShare.objects.live()
-        .to_user(user)
-        .exclude(node__owner=user)
+        NodeShare.objects.received_by(user)
         .with_marks_of(user)
         .select_related("node", "node__owner", "node__blob", "created_by", "group")
         .order_by("-created_at", "-pk")
