@@ -13,7 +13,7 @@ load of a shared machine drifts within a run. nginx and rclone come from
 Debian (`apt-get install nginx rclone`). Options: --size-mib (default 1024), --small (1000),
 --clients (4), --batch (50: the small files are sent once a request each with PUT, and once
 in requests of that many files to POST /api/v1/nodes/upload-many/), --workers (1: gunicorn
-workers; the memory figures need 1, the deployed default is 2), --small-rounds (3: the
+workers; the memory figures need 1, the deployed default is 2), --small-rounds (5: the
 small-file comparison is run that many times, medians given). The small files' lines end
 with the CPU each server spent per file (gunicorn's workers, rclone), which a busy machine
 blurs less than the rates.
@@ -266,7 +266,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--batch", type=int, default=50, help="files per upload-many request")
     parser.add_argument(
-        "--small-rounds", type=int, default=3, help="rounds of the small-file comparison"
+        "--small-rounds", type=int, default=5, help="rounds of the small-file comparison"
     )
     parser.add_argument(
         "--workers", type=int, default=1, help="gunicorn workers (1: the memory figures are one's)"

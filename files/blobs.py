@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from typing import IO, Any, BinaryIO
 
 from django.core.files.storage import Storage
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -48,21 +48,23 @@ def blob_drop(received: Received) -> None:
 
 
 def _put(received: Received, key: str) -> None:
-    """Move the temp file into storage (a rename on local disk, an upload elsewhere)."""
+    """Move the temp file into storage (a rename on local disk, an upload elsewhere); when
+    it was staged, only the temp file goes, once the transaction has committed (outside the
+    lock; a caller that rolls back still has it to try again)."""
     if received.staged:
-        received.discard()
+        transaction.on_commit(received.discard)
         return
     blob_store().commit(received.path, key)
 
 
 def blob_stage(received: Received) -> None:
-    """Before the write transaction: send new content to remote storage.
+    """Before the write transaction: put new content in the store.
 
-    On S3 an upload takes as long as the bytes take to travel; doing it here keeps the tree
-    lock (and, on SQLite, the database write lock) free meanwhile. The object's key depends
-    only on the content, so a staged object whose upload then fails (quota, conflict) is
-    harmless: garbage collection removes it after the grace period. Local disk needs no
-    staging: the move into place is a rename inside the transaction.
+    On S3 an upload takes as long as the bytes take to travel; on local disk the temp file
+    gets a second name at its key (a hard link). Doing it here keeps the tree lock (and, on
+    SQLite, the database write lock) free meanwhile. The key depends only on the content,
+    so a staged object whose upload then fails (quota, conflict) is harmless: garbage
+    collection removes it after the grace period.
     """
     if received.staged or received.key is not None:
         return

@@ -209,28 +209,27 @@ class NewLeaves:
             for field in fields:
                 if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                     setattr(node, field.attname, now)
-        rows = [
-            [field.get_db_prep_save(getattr(node, field.attname), connection) for field in fields]
-            for node in nodes
-        ]
         # A column no node has a value for is left to its NULL (PostgreSQL would otherwise
         # read a bare NULL as text). A value every row has (owner, times, flags, often the
-        # type) is sent once, in the SELECT list; the rest, then the blob (given to
-        # insert()), go in a VALUES list whose columns are column1, column2, … on both
+        # type) is prepared and sent once, in the SELECT list; the rest, then the blob (given
+        # to insert()), go in a VALUES list whose columns are column1, column2, … on both
         # databases. PostgreSQL planned the former UNION ALL of one SELECT per row in ~20 ms
         # for 50 rows, 10 times longer than it took to run, and psycopg spent ~1.3 ms
         # writing their ~700 parameters into the statement (bench/transfer.py, upload-many).
-        first = rows[0]
-        shared = [
-            i
-            for i in range(len(fields))
-            if first[i] is not None and all(row[i] == first[i] for row in rows)
-        ]
-        vary = [
-            i
-            for i in range(len(fields))
-            if i not in shared and any(row[i] is not None for row in rows)
-        ]
+        shared: list[int] = []
+        shared_values: list[Any] = []
+        vary: list[int] = []
+        columns_of_rows: list[list[Any]] = []
+        for i, field in enumerate(fields):
+            values = [getattr(node, field.attname) for node in nodes]
+            first = values[0]
+            if all(value == first for value in values):
+                if first is not None:
+                    shared.append(i)
+                    shared_values.append(field.get_db_prep_save(first, connection))
+            elif any(value is not None for value in values):
+                vary.append(i)
+                columns_of_rows.append([field.get_db_prep_save(v, connection) for v in values])
         quote = connection.ops.quote_name
         columns = ", ".join(quote(str(fields[i].column)) for i in shared + vary)
         row = "(" + ", ".join(["%s"] * (len(vary) + 1)) + ")"
@@ -254,9 +253,11 @@ class NewLeaves:
             True,
             (MAX_DEPTH - 1) * WIDTH,
             *(node.name for node in nodes),
-            *(first[i] for i in shared),
+            *shared_values,
         ]
-        self._rows = [[row[i] for i in vary] for row in rows]
+        self._rows = [list(row) for row in zip(*columns_of_rows, strict=True)] or [
+            [] for _ in nodes
+        ]
 
     def insert(self, blob_ids: Sequence[int]) -> bool:
         """Save the files, the i-th with the content ``blob_ids[i]``, in one statement (the

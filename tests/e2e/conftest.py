@@ -30,10 +30,18 @@ LAUNCH_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Browser tests test pages, not databases: scripts/test.sh runs them in its SQLite pass only
+# (marker one_database), except these, whose pages run hand-written SQL that differs by
+# database (full-text search; the access rules of Shared with me and people shares).
+BOTH_DATABASES = frozenset({"test_browser_search.py", "test_browser_people.py"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+            if item.path.name not in BOTH_DATABASES:
+                item.add_marker(pytest.mark.one_database)
 
 
 @pytest.fixture(scope="session")
