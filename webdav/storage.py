@@ -29,6 +29,7 @@ from wsgidav.lock_man.lock_manager import (
 )
 
 from accounts.models import User
+from fileflow.errors import DomainError
 from files import access, tree
 from files.models import Node
 from webdav import selectors, shared
@@ -45,11 +46,9 @@ NODE_IDS_KEY = "fileflow.dav.node_ids"
 _request_locks: ContextVar[dict[int, list[dict[str, Any]]] | None] = ContextVar(
     "fileflow_dav_locks", default=None
 )
-# lock root -> (node id, its owner's id), for the items this request has built (a new lock
-# records its item from here).
-_request_nodes: ContextVar[dict[str, tuple[int, int]] | None] = ContextVar(
-    "fileflow_dav_nodes", default=None
-)
+# lock root -> node, for the items this request has built (a new lock records its item
+# from here).
+_request_nodes: ContextVar[dict[str, Node] | None] = ContextVar("fileflow_dav_nodes", default=None)
 # Who is asking: reference URLs are in their namespace.
 _request_user: ContextVar[User | None] = ContextVar("fileflow_dav_user", default=None)
 
@@ -77,7 +76,7 @@ def remember_node(environ: dict[str, Any], url: str, node: Node) -> None:
     environ.setdefault(NODE_IDS_KEY, {})[url] = node.pk
     known = _request_nodes.get()
     if known is not None:
-        known[normalize_lock_root(url)] = (node.pk, node.owner_id)
+        known[normalize_lock_root(url)] = node
 
 
 class DbPropertyManager:
@@ -193,9 +192,10 @@ def _as_dict(lock: DavLock) -> dict[str, Any]:
 
 
 def _reaches(lock: DavLock) -> bool:
-    """The holder still reaches the locked item (always, for their own item)."""
+    """The holder may still change the locked item (always, their own item): a lock whose
+    holder lost the share, or now only views it, binds nobody."""
     node = lock.node
-    return node is None or node.owner_id == lock.owner_id or access.can(lock.owner, node, "view")
+    return node is None or node.owner_id == lock.owner_id or access.can(lock.owner, node, "edit")
 
 
 def _current(locks: list[DavLock], viewer: User | None = None) -> list[dict[str, Any]]:
@@ -203,7 +203,7 @@ def _current(locks: list[DavLock], viewer: User | None = None) -> list[dict[str,
     default each lock's holder) sees it: one query for the names along the paths, two more
     (Shared with me) only when an item is someone else's. A lock is left out when its item
     is in the trash (it went with its item; DELETE over WebDAV releases it), when ``viewer``
-    does not reach the item, and when its holder no longer does; an item ``viewer`` reaches
+    does not reach the item, and when its holder may no longer change it; an item ``viewer`` reaches
     through two shares is listed at both paths."""
     following = [lock.node for lock in locks if lock.node is not None]
     viewers = {lock.pk: viewer or lock.owner for lock in locks}
@@ -312,10 +312,10 @@ class DbLockStorage:
         validate_lock(lock)
         lock["token"] = generate_lock_token()
         owner_id = owner_of(root)
-        node_id, _ = (_request_nodes.get() or {}).get(root, (None, None))
+        node = (_request_nodes.get() or {}).get(root)
         dav_services.lock_create(
             owner_id=owner_id,
-            node_id=node_id,
+            node_id=node.pk if node is not None else None,
             token=lock["token"],
             root=root,
             depth=lock["depth"],
@@ -379,11 +379,18 @@ class FileFlowLockManager(LockManager):
         super().__init__(DbLockStorage())
 
     def acquire(self, *, url: str, **kwargs: Any) -> Any:
+        """A lock binds everyone who reaches the item, so only someone who may change it
+        takes one: anyone else is answered as for any write their role does not allow."""
         root = normalize_lock_root(url)
         owner_id = owner_of(root + "/")
-        _, item_owner_id = (_request_nodes.get() or {}).get(root, (None, owner_id))
+        node, user = (_request_nodes.get() or {}).get(root), _request_user.get()
+        if node is not None and user is not None and node.owner_id != user.pk:
+            try:
+                access.require(user, node, "edit")
+            except DomainError as exc:
+                raise DAVError(exc.status_code, context_info=exc.message) from exc
         with transaction.atomic():
-            for user_id in sorted({owner_id, item_owner_id or owner_id}):
+            for user_id in sorted({owner_id, node.owner_id if node is not None else owner_id}):
                 tree.lock(user_id)
             DbLockStorage._forget(owner_id)
             return super().acquire(url=url, **kwargs)

@@ -159,3 +159,44 @@ def test_a_lock_whose_holder_lost_the_share_binds_nobody(
     person_share_delete(actor=world["alice"], share=world["share"])
     assert alice("PUT", "/dav/Team/plan.txt", b"alice").status_code == 204
     assert _root(alice, "/dav/Team/plan.txt") is None
+
+
+def test_a_viewer_takes_no_lock(world: dict[str, Any]) -> None:  # noqa: F811
+    """A lock binds everyone who reaches the item: someone who may only view it cannot
+    take one (answered as any write a viewer tries), so cannot hold the owner's file."""
+    from webdav.models import DavLock
+
+    carol = world["dav"]["carol"]
+    refused = carol("LOCK", TEAM + "/plan.txt", LOCK_BODY, Timeout="Second-600")
+    assert refused.status_code == 404
+    assert b"view only" in content(refused)
+    assert not DavLock.objects.exists()
+    assert world_dav_alice(world)("PUT", "/dav/Team/plan.txt", b"alice").status_code == 204
+
+
+def test_a_lock_whose_holder_now_only_views_binds_nobody(
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    from sharing.people import person_share_update
+
+    alice, bob = world_dav_alice(world), world["dav"]["bob"]
+    lock(bob, TEAM + "/plan.txt")
+    assert alice("PUT", "/dav/Team/plan.txt", b"alice").status_code == 423
+    person_share_update(actor=world["alice"], share=world["share"], role=NodeShare.Role.VIEWER)
+    assert alice("PUT", "/dav/Team/plan.txt", b"alice").status_code == 204
+
+
+def test_an_item_reached_by_two_paths_is_locked_at_both(
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    """alice also shares /Team/Sub with bob on its own: it is in his Shared with me twice."""
+    alice, bob = world_dav_alice(world), world["dav"]["bob"]
+    assert alice("MKCOL", "/dav/Team/Sub").status_code == 201
+    assert alice("PUT", "/dav/Team/Sub/x.txt", b"x").status_code == 201
+    sub = live(world["alice"], "Team/Sub")
+    assert sub is not None
+    person_share_create(actor=world["alice"], node=sub, user="bob", role=NodeShare.Role.EDITOR)
+    token = lock(bob, TEAM + "/Sub/x.txt")
+    assert bob("PUT", SHARED + "/Sub/x.txt", b"y").status_code == 423
+    assert bob("PUT", SHARED + "/Sub/x.txt", b"y", If=f"(<{token}>)").status_code == 204
+    assert _root(alice, "/dav/Team/Sub/x.txt") == "/dav/Team/Sub/x.txt"
