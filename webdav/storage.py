@@ -6,10 +6,10 @@ locks, and wsgidav is shown it at that item's path now, as the user who asks see
 owner at its place in their files, someone it is shared with under their Shared with me
 (``Shared with me/<shared item>/…``, where their WebDAV drive lists it). So a lock follows
 its item through a rename or move made anywhere, and binds everyone who reaches the item,
-whichever path they reach it by. A lock whose holder no longer reaches its item binds
-nobody. Dead properties are kept by node. Reads that a PROPFIND repeats for every member
-(dead properties, the locks of each path) are answered from what was read once for the
-request.
+whichever path they reach it by; so only someone who may change an item locks it, and a
+lock whose holder may no longer change its item binds nobody. Dead properties are kept by
+node. Reads that a PROPFIND repeats for every member (dead properties, the locks of each
+path) are answered from what was read once for the request.
 """
 
 from __future__ import annotations
@@ -203,8 +203,8 @@ def _current(locks: list[DavLock], viewer: User | None = None) -> list[dict[str,
     default each lock's holder) sees it: one query for the names along the paths, two more
     (Shared with me) only when an item is someone else's. A lock is left out when its item
     is in the trash (it went with its item; DELETE over WebDAV releases it), when ``viewer``
-    does not reach the item, and when its holder may no longer change it; an item ``viewer`` reaches
-    through two shares is listed at both paths."""
+    does not reach the item, and when its holder may no longer change it. An item that
+    ``viewer`` reaches through two shares is locked at both paths."""
     following = [lock.node for lock in locks if lock.node is not None]
     viewers = {lock.pk: viewer or lock.owner for lock in locks}
     entries: dict[int, list[tuple[str, Node]]] = {}
