@@ -11,8 +11,17 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Concat, Lower, Substr
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat, Lower, Substr
 from django.utils import timezone
 
 from accounts.models import User
@@ -270,6 +279,29 @@ class NodeShareQuerySet(models.QuerySet["NodeShare"]):
         shares they have left excepted)."""
         return self.filter(Q(user=user) | (Q(group__in=user.groups.values("pk")) & ~left_by(user)))
 
+    def received_by(self, user: User) -> NodeShareQuerySet:
+        """What Shared with me lists for ``user``: live shares to them or their groups, of
+        other people's live items."""
+        return self.live().to_user(user).exclude(node__owner=user)
+
+    def with_marks_of(self, user: User) -> NodeShareQuerySet:
+        """Each row carries ``user``'s own marks (:class:`NodeShareMark`) as ``seen_at``
+        (None: unread) and ``pinned``, read in the same query: a LEFT JOIN on that person's
+        row, unique per share and person, so a listing costs no query more."""
+        mine = self.annotate(mine=FilteredRelation("marks", condition=Q(marks__user=user)))
+        # Passed as a mapping: the attributes are declared on NodeShare for the type checker,
+        # whose Django plugin would take keyword annotations of those names for a redefinition.
+        marks = {"seen_at": F("mine__seen_at"), "pinned": Coalesce(F("mine__pinned"), False)}
+        return mine.annotate(**marks)
+
+    def unread(self) -> NodeShareQuerySet:
+        """Of rows read :meth:`with_marks_of` someone, those that person has not seen."""
+        return self.filter(Q(seen_at__isnull=True))
+
+    def pinned_ones(self) -> NodeShareQuerySet:
+        """Of rows read :meth:`with_marks_of` someone, those that person pinned."""
+        return self.filter(Q(pinned=True))
+
 
 class NodeShare(models.Model):
     """A node shared by its owner (or a re-sharer) with one user or one group, in a role.
@@ -303,9 +335,12 @@ class NodeShare(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_made"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # The recipient's "unread" marker and sidebar pin (a group share keeps them per group).
-    seen_at = models.DateTimeField(null=True, blank=True)
-    pinned = models.BooleanField(default=False)
+
+    # Each recipient's own "unread" marker and sidebar pin live in NodeShareMark (one row per
+    # share and person, so the members of a group keep their own). Rows read
+    # NodeShare.objects.with_marks_of(person) carry that person's as these two attributes.
+    seen_at: datetime | None
+    pinned: bool
 
     objects = NodeShareQuerySet.as_manager()
 
@@ -364,6 +399,27 @@ class NodeShareLeave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} left {self.share}"
+
+
+class NodeShareMark(models.Model):
+    """One recipient's own marks on a share to them: when they saw it (no row or no date:
+    unread) and whether they pinned it to their sidebar. Per person, so in a group share each
+    member has their own; goes with the share."""
+
+    share = models.ForeignKey(NodeShare, on_delete=models.CASCADE, related_name="marks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_marks"
+    )
+    seen_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["share", "user"], name="files_nodesharemark_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.share}"
 
 
 class Activity(models.Model):

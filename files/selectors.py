@@ -21,8 +21,9 @@ from accounts.models import User
 from fileflow.errors import DomainError
 from files import access, tree
 from files.errors import NodeNotFound, NotAFolder
-from files.models import FileVersion, Node, Tag
+from files.models import FileVersion, Node, NodeShare, Tag
 from files.names import numbered
+from files.places import SHARED_WITH_ME
 
 SortKey = Literal["name", "size", "modified", "type"]
 SORT_KEYS: dict[str, Any] = {
@@ -113,14 +114,85 @@ def move_get(user: User, pk: Any, parent_pk: Any) -> tuple[Node, Node]:
     return node, target
 
 
-def node_at_path(user: User, path: str) -> Node:
-    """Resolve ``/a/b/c`` among the caller's live nodes."""
+SHARED_NAME = SHARED_WITH_ME  # as on the web page and in the API's paths
+SHARED_FALLBACK_NAME = "Shared with me (from others)"
+
+
+def shared_root_name(user: User) -> str:
+    """The name of the Shared with me collection at the top of ``user``'s paths: the page's
+    name unless one of their own items has it (theirs wins at that path)."""
+    taken = Node.objects.filter(
+        owner=user, parent__parent__isnull=True, name=SHARED_NAME, trashed_at__isnull=True
+    ).exists()
+    return SHARED_FALLBACK_NAME if taken else SHARED_NAME
+
+
+def shared_entries(user: User) -> dict[str, Node]:
+    """Name -> item for everything Shared with me lists for ``user`` (each item once,
+    however many shares reach it), as paths under the collection name them. Each goes by
+    its own name; when two have the same name (compared without case: Finder and Explorer
+    cannot hold both), the later ones get the owner's user name as a suffix, ``Report.pdf
+    (alice)``, then a number. The earliest (by name, then id) keeps its plain name, so names
+    stay put when more arrive."""
+    nodes: dict[int, Node] = {}
+    shares = NodeShare.objects.received_by(user).select_related("node", "node__owner")
+    for share in shares.order_by("-created_at", "-pk"):
+        if share.node.trashed_at is None:
+            nodes.setdefault(share.node_id, share.node)
+    entries: dict[str, Node] = {}
+    taken: set[str] = set()
+    for node in sorted(nodes.values(), key=lambda node: (node.name, node.pk)):
+        name = node.name
+        if name.casefold() in taken:
+            name = f"{node.name} ({node.owner.get_username()})"
+            number = 2
+            while name.casefold() in taken:
+                name = f"{node.name} ({node.owner.get_username()}, {number})"
+                number += 1
+        taken.add(name.casefold())
+        entries[name] = node
+    return entries
+
+
+def node_at_path(user: User, path: str, *, shared: bool = True) -> Node:
+    """Resolve ``/a/b/c`` among the caller's live nodes; with ``shared``, also a path under
+    their Shared with me collection, ``/Shared with me/<shared item>/…``, named as WebDAV
+    names it (:func:`shared_entries`). Their own items win at the top, as there."""
     from files.names import split_path
 
+    parts = split_path(path) if path.strip("/") else []
     node = tree.home_of(user)
-    for part in split_path(path) if path.strip("/") else []:
+    for depth, part in enumerate(parts):
         child = (
             Node.objects.owned_by(user)
+            .filter(parent=node, name=part, trashed_at__isnull=True)
+            .first()
+        )
+        if child is None and depth == 0 and shared and part == shared_root_name(user):
+            return _shared_node_at(user, path, parts[1:])
+        if child is None:
+            raise NodeNotFound(f"Nothing at {path!r}: “{part}” does not exist.", field="path")
+        node = child
+    return node
+
+
+def _shared_node_at(user: User, path: str, parts: list[str]) -> Node:
+    """The item at ``parts`` below the Shared with me collection, through what ``user``
+    reaches (``visible_to``)."""
+    if not parts:
+        raise NodeNotFound(
+            f"{path!r} is the list of what others share with you, not a folder: read it at "
+            "/api/v1/shared-with-me/, or give a path below one of its items.",
+            field="path",
+        )
+    node = shared_entries(user).get(parts[0])
+    if node is None:
+        raise NodeNotFound(
+            f"Nothing at {path!r}: nothing shared with you is called “{parts[0]}”.", field="path"
+        )
+    for part in parts[1:]:
+        child = (
+            Node.objects.visible_to(user)
             .filter(parent=node, name=part, trashed_at__isnull=True)
             .first()
         )

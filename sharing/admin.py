@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from fileflow.text import counted
-from files.models import NodeShare, NodeShareLeave
+from files.models import NodeShare, NodeShareLeave, NodeShareMark
 from sharing import people, services
 from sharing.models import ShareAccess, ShareLink, SharingPolicy
 
@@ -192,6 +192,21 @@ class NodeShareLeaveInline(admin.TabularInline):
         return False
 
 
+class NodeShareMarkInline(admin.TabularInline):
+    """Each recipient's own marks on this share: when they saw it, whether they pinned it."""
+
+    model = NodeShareMark
+    fields = ["user", "seen_at", "pinned"]
+    readonly_fields = ["user", "seen_at", "pinned"]
+    extra = 0
+    can_delete = False
+    verbose_name = "recipient's mark"
+    verbose_name_plural = "recipients' marks (seen, pinned)"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(NodeShare)
 class NodeShareAdmin(admin.ModelAdmin):
     """Shares with people and groups. Read-only; removing one goes through the service
@@ -203,7 +218,7 @@ class NodeShareAdmin(admin.ModelAdmin):
     search_fields = ["node__name", "user__username", "group__name"]
     fields = SHARE_FIELDS
     readonly_fields = SHARE_FIELDS
-    inlines = [NodeShareLeaveInline]
+    inlines = [NodeShareLeaveInline, NodeShareMarkInline]
     actions = ["remove_shares"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -21,6 +21,6 @@ def shared_with_me(request: HttpRequest) -> dict[str, Any]:
     def pinned() -> list[Any]:
         if not signed_in:
             return []
-        return list(people.shared_with_me(user).filter(pinned=True)[:50])  # type: ignore[arg-type]
+        return list(people.shared_with_me(user).pinned_ones()[:50])  # type: ignore[arg-type]
 
     return {"shared_unread": SimpleLazyObject(unread), "pinned_shares": SimpleLazyObject(pinned)}

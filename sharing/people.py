@@ -25,7 +25,7 @@ from fileflow.errors import Conflict
 from files import access, tree
 from files.activity import Kind, activity_record
 from files.errors import NodeNotFound
-from files.models import Node, NodeShare, NodeShareLeave
+from files.models import Node, NodeShare, NodeShareLeave, NodeShareMark, NodeShareQuerySet
 from sharing.errors import InvalidShare, ShareNotFound
 from sharing.services import DEFAULT, Default
 
@@ -266,20 +266,32 @@ def person_share_leave(*, user: User, share: NodeShare) -> None:
 def person_share_mark(
     *, user: User, share: NodeShare, seen: bool | None = None, pinned: bool | None = None
 ) -> NodeShare:
-    """The recipient's own marks on a share to them: seen (the unread marker) and pinned."""
+    """The recipient's own marks on a share to them: seen (the unread marker) and pinned.
+    They are the caller's alone: in a group share each member keeps their own
+    (:class:`NodeShareMark`). Returns the share carrying the caller's marks."""
     if share.user_id != user.pk and not user.groups.filter(pk=share.group_id).exists():
         raise ShareNotFound("No such share.")
+    mark, _ = NodeShareMark.objects.get_or_create(share=share, user=user)
     if seen is not None:
-        share.seen_at = timezone.now() if seen else None
+        mark.seen_at = timezone.now() if seen else None
     if pinned is not None:
-        share.pinned = pinned
-    share.save(update_fields=["seen_at", "pinned"])
+        mark.pinned = pinned
+    mark.save(update_fields=["seen_at", "pinned"])
+    share.seen_at, share.pinned = mark.seen_at, mark.pinned
     return share
 
 
 def shares_mark_seen(*, user: User, ids: set[int]) -> int:
-    """Mark shares to ``user`` seen (opening Shared with me)."""
-    return shared_with_me(user).filter(pk__in=ids).update(seen_at=timezone.now())
+    """Mark shares to ``user`` seen (opening Shared with me), for ``user`` only."""
+    mine = list(shared_with_me(user).filter(pk__in=ids).values_list("pk", flat=True))
+    now = timezone.now()
+    NodeShareMark.objects.bulk_create(
+        [NodeShareMark(share_id=pk, user=user, seen_at=now) for pk in mine],
+        update_conflicts=True,
+        unique_fields=["share", "user"],
+        update_fields=["seen_at"],
+    )
+    return len(mine)
 
 
 # --- reads ---------------------------------------------------------------------------
@@ -306,19 +318,19 @@ def share_get(actor: User, node: Node, pk: Any) -> NodeShare:
     return share
 
 
-def shared_with_me(user: User) -> QuerySet[NodeShare]:
-    """Live shares to ``user`` or their groups, of other people's live items, newest first."""
+def shared_with_me(user: User) -> NodeShareQuerySet:
+    """Live shares to ``user`` or their groups, of other people's live items, newest first;
+    each carries ``user``'s own marks (``seen_at``, ``pinned``)."""
     return (
-        NodeShare.objects.live()
-        .to_user(user)
-        .exclude(node__owner=user)
+        NodeShare.objects.received_by(user)
+        .with_marks_of(user)
         .select_related("node", "node__owner", "node__blob", "created_by", "group")
         .order_by("-created_at", "-pk")
     )
 
 
 def shared_with_me_unread(user: User) -> int:
-    return shared_with_me(user).filter(seen_at__isnull=True).count()
+    return shared_with_me(user).unread().count()
 
 
 def my_share_get(user: User, pk: Any) -> NodeShare:

@@ -452,22 +452,58 @@ def share_store_resumable(*, upload: TusUpload, item: Upload) -> list[Node]:
     if link is None:
         raise ShareNotFound("The link this upload came through no longer exists.")
     selectors.check_open(link, counted_before=True)
+    # The address was taken when the upload started: past the retention by now (though
+    # nothing erased it from the row yet), it is not logged.
+    address = upload.visitor_address or ""
+    if upload.created_at < _address_cutoff():
+        address = ""
     return share_receive_uploads(
         link=link,
         uploads=[item],
         uploader_name=parse_metadata(upload.metadata).get("uploader", ""),
-        visitor=Visitor(address=upload.visitor_address or "", client=upload.visitor_client),
+        visitor=Visitor(address=address, client=upload.visitor_client),
         counted=False,
     )
 
 
+def _address_cutoff(policy: SharingPolicy | None = None) -> datetime:
+    """Addresses taken before this moment are past the policy's retention."""
+    days = (policy or SharingPolicy.current()).ip_retention_days
+    return timezone.now() - timedelta(days=days)
+
+
 def addresses_to_forget(*, policy: SharingPolicy | None = None) -> QuerySet[ShareAccess]:
     """Log lines whose visitor address is older than the policy's retention."""
-    days = (policy or SharingPolicy.current()).ip_retention_days
-    cutoff = timezone.now() - timedelta(days=days)
-    return ShareAccess.objects.filter(ip_address__isnull=False, at__lt=cutoff)
+    return ShareAccess.objects.filter(ip_address__isnull=False, at__lt=_address_cutoff(policy))
+
+
+def upload_addresses_to_forget(*, policy: SharingPolicy | None = None) -> QuerySet[TusUpload]:
+    """Drop-folder uploads still under way whose visitor address (taken when the upload
+    started) is older than the policy's retention."""
+    return TusUpload.objects.filter(
+        visitor_address__isnull=False, created_at__lt=_address_cutoff(policy)
+    )
 
 
 def addresses_forget(*, policy: SharingPolicy | None = None) -> int:
-    """Erase visitors' addresses older than the policy's retention. Returns how many."""
-    return addresses_to_forget(policy=policy).update(ip_address=None)
+    """Erase visitors' addresses older than the policy's retention, in the access log and
+    on drop-folder uploads still under way. Returns how many."""
+    policy = policy or SharingPolicy.current()
+    erased = addresses_to_forget(policy=policy).update(ip_address=None)
+    with transaction.atomic():
+        # Rows a request holds (finishing the upload deletes its row; a chunk moves its
+        # offset) are skipped, not waited for: two finishing requests would otherwise each
+        # wait for the other's row. The next run takes them, and a finishing upload logs
+        # its address only while it is within the retention (share_store_resumable).
+        free = upload_addresses_to_forget(policy=policy).select_for_update(skip_locked=True)
+        erased += TusUpload.objects.filter(pk__in=free.values("pk")).update(visitor_address=None)
+    return erased
+
+
+def addresses_to_forget_count(*, policy: SharingPolicy | None = None) -> int:
+    """How many addresses :func:`addresses_forget` would erase now."""
+    policy = policy or SharingPolicy.current()
+    return (
+        addresses_to_forget(policy=policy).count()
+        + upload_addresses_to_forget(policy=policy).count()
+    )

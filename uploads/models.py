@@ -46,7 +46,8 @@ class TusUpload(models.Model):
     scope = models.CharField(max_length=64, blank=True, default="")
     # That link's visitor, as its access log keeps them (no address when the operator's
     # policy keeps none): the log entry for the stored file names them, whether their own
-    # request stores it or ``gc`` does after a crash. Goes with the row.
+    # request stores it or ``gc`` does after a crash. Goes with the row; the address is
+    # erased once older than the policy's retention (counted from ``created_at``).
     visitor_client = models.CharField(max_length=100, blank=True, default="")
     visitor_address = models.GenericIPAddressField(null=True, blank=True)
     filename = models.CharField(max_length=255)
@@ -84,6 +85,16 @@ class TusUpload(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(reserved_bytes__gte=0), name="uploads_reserved_gte_0"
+            ),
+        ]
+        indexes = [
+            # Addresses past the sharing policy's retention are erased by start time
+            # (sharing.services.addresses_forget, on every access-log write): only the rows
+            # that still hold one are indexed.
+            models.Index(
+                fields=["created_at"],
+                name="uploads_visitor_address",
+                condition=Q(visitor_address__isnull=False),
             ),
         ]
 

@@ -120,7 +120,7 @@ def upload_target(
         except InvalidName as exc:
             raise InvalidName(f"path: {exc.message}", field="path") from None
         try:
-            folder = file_selectors.node_at_path(owner, folder_path)
+            folder = file_selectors.node_at_path(owner, folder_path, shared=False)
         except NodeNotFound:
             folder = None  # made when the upload finishes, like mkdir -p
     else:

@@ -2,12 +2,14 @@
 
 Dead properties belong to a node: a rename or move anywhere (web page, API, WebDAV) takes
 them along, a trashed node keeps them for its restore, and they go when the node is deleted
-for good. Locks are keyed, as wsgidav keys them, by a resource's reference URL
-(``/<owner id>/<quoted path>``, see :mod:`webdav.provider`), and a lock on one of the
-owner's own items also records the item: a rename or move made outside WebDAV (web page,
-API) takes the lock along, so its holder's next write at the new URL still needs the token
-and the old URL is free (a WebDAV ``MOVE`` releases the source's locks, RFC 4918 §7.6). Both
-live in the database so that every worker and app server sees the same ones.
+for good. A lock records the item it locks (and the reference URL it was taken at,
+``/<user id>/<quoted path>``, see :mod:`webdav.provider`): wsgidav is shown it at the item's
+current path as each caller sees it (:mod:`webdav.storage`), so a rename or move made
+outside WebDAV (web page, API) takes the lock along, its holder's next write at the new URL
+still needs the token and the old URL is free (a WebDAV ``MOVE`` releases the source's
+locks, RFC 4918 §7.6), and a lock taken under Shared with me binds the owner and the other
+people the item is shared with too. Both live in the database so that every worker and app
+server sees the same ones.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ class DavLock(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dav_locks"
     )
+    # The reference URL the lock was taken at, in the namespace of ``owner`` (its holder):
+    # used as it is only for a lock on no item; else the root is the item's current path.
     root = models.TextField()
-    # The locked item, when it is the lock owner's own: ``root`` is then read from the
-    # item's current path (webdav.storage), wherever it has moved since.
+    # The locked item, the holder's own or one shared with them: the lock's root is read
+    # from its current path as each caller sees it (webdav.storage), wherever it has moved.
     node = models.ForeignKey(
         Node, null=True, blank=True, on_delete=models.CASCADE, related_name="dav_locks"
     )

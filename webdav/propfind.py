@@ -305,7 +305,7 @@ def propfind_response(
 
     provider = dav_app(mount).provider_map["/"]
     dav_environ = {USER_KEY: user, "wsgidav.provider": provider}
-    begin_request()
+    begin_request(user)
     try:
         mode, requested = _mode(body)
         resource = provider.get_resource_inst(path, dav_environ)

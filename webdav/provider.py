@@ -152,7 +152,7 @@ class _NodeResource:
             owner_id = self.ref_owner_id()
             cached = f"/{owner_id}" + quote(self.get_preferred_path())  # type: ignore[attr-defined]
             self.__dict__["_ref_url"] = cached
-            remember_node(self.environ, cached, self.node.pk, own=owner_id == self.node.owner_id)
+            remember_node(self.environ, cached, self.node)
         return cached
 
     def ref_owner_id(self) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from accounts.models import User
+from files.models import shared_with
 from webdav.models import DavLock, DeadProperty
 
 
@@ -22,8 +24,20 @@ def dead_properties_of_children(folder_id: int) -> dict[int, dict[str, str]]:
 
 
 def locks_of(owner_id: int) -> QuerySet[DavLock]:
-    return DavLock.objects.filter(owner_id=owner_id).select_related("node")
+    """The locks ``owner_id`` holds."""
+    return DavLock.objects.filter(owner_id=owner_id).select_related("node", "owner")
+
+
+def locks_reaching(user: User) -> QuerySet[DavLock]:
+    """The locks ``user`` holds and those anyone holds on an item ``user`` reaches: their
+    own, or one shared with them (the item or a folder above it; the same rule as
+    ``Node.objects.visible_to``, asked of each lock's item)."""
+    return DavLock.objects.filter(
+        Q(owner=user)
+        | Q(node__owner=user)
+        | (Q(node__trashed_at__isnull=True) & shared_with(user, node="node_id", path="node__path"))
+    ).select_related("node", "owner")
 
 
 def lock_by_token(token: str) -> DavLock | None:
-    return DavLock.objects.filter(token=token).select_related("node").first()
+    return DavLock.objects.filter(token=token).select_related("node", "owner").first()

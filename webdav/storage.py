@@ -1,11 +1,15 @@
 """wsgidav's property manager and lock storage interfaces over our database tables.
 
-Lock keys are reference URLs ``/<owner id>/<path>`` (see :mod:`webdav.provider`); the owner
-id is read from them. A lock on the owner's own item also records the item, and its root is
-read from the item's current path: it follows a rename or move made anywhere. Dead
-properties are kept by node. Reads that a PROPFIND repeats for
-every member (dead properties, the locks of each path) are answered from what was read once
-for the request.
+Lock keys are reference URLs ``/<user id>/<path>`` (see :mod:`webdav.provider`): the paths as
+that user sees them, their own files and their Shared with me. A lock records the item it
+locks, and wsgidav is shown it at that item's path now, as the user who asks sees it: the
+owner at its place in their files, someone it is shared with under their Shared with me
+(``Shared with me/<shared item>/…``, where their WebDAV drive lists it). So a lock follows
+its item through a rename or move made anywhere, and binds everyone who reaches the item,
+whichever path they reach it by; so only someone who may change an item locks it, and a
+lock whose holder may no longer change its item binds nobody. Dead properties are kept by
+node. Reads that a PROPFIND repeats for every member (dead properties, the locks of each
+path) are answered from what was read once for the request.
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ from wsgidav.lock_man.lock_manager import (
     validate_lock,
 )
 
-from files import tree
-from webdav import selectors
+from accounts.models import User
+from fileflow.errors import DomainError
+from files import access, tree
+from files.models import Node
+from webdav import selectors, shared
 from webdav import services as dav_services
 from webdav.models import DavLock
 
@@ -35,13 +42,15 @@ PROPS_KEY = "fileflow.dav.props"
 # reference URL -> node id, for the resources this request has built.
 NODE_IDS_KEY = "fileflow.dav.node_ids"
 
-# owner id -> that owner's live locks, read once per request (reset by the view).
+# user id -> the locks as that user sees them, read once per request (reset by the view).
 _request_locks: ContextVar[dict[int, list[dict[str, Any]]] | None] = ContextVar(
     "fileflow_dav_locks", default=None
 )
-# lock root -> node id, for the caller's own items this request has built (a new lock
-# records its item from here).
-_request_nodes: ContextVar[dict[str, int] | None] = ContextVar("fileflow_dav_nodes", default=None)
+# lock root -> node, for the items this request has built (a new lock records its item
+# from here).
+_request_nodes: ContextVar[dict[str, Node] | None] = ContextVar("fileflow_dav_nodes", default=None)
+# Who is asking: reference URLs are in their namespace.
+_request_user: ContextVar[User | None] = ContextVar("fileflow_dav_user", default=None)
 
 
 def owner_of(url: str) -> int:
@@ -49,24 +58,25 @@ def owner_of(url: str) -> int:
     return int(url.split("/", 2)[1])
 
 
-def begin_request() -> None:
+def begin_request(user: User | None = None) -> None:
     _request_locks.set({})
     _request_nodes.set({})
+    _request_user.set(user)
 
 
 def end_request() -> None:
     _request_locks.set(None)
     _request_nodes.set(None)
+    _request_user.set(None)
 
 
-def remember_node(environ: dict[str, Any], url: str, node_id: int, *, own: bool = True) -> None:
+def remember_node(environ: dict[str, Any], url: str, node: Node) -> None:
     """Record which node a resource's reference URL names in this request: wsgidav asks for
-    dead properties and takes locks by URL, we keep them by node. ``own``: the URL is among
-    the node owner's (not a path under someone's Shared with me)."""
-    environ.setdefault(NODE_IDS_KEY, {})[url] = node_id
+    dead properties and takes locks by URL, we keep them by node."""
+    environ.setdefault(NODE_IDS_KEY, {})[url] = node.pk
     known = _request_nodes.get()
-    if own and known is not None:
-        known[normalize_lock_root(url)] = node_id
+    if known is not None:
+        known[normalize_lock_root(url)] = node
 
 
 class DbPropertyManager:
@@ -181,20 +191,56 @@ def _as_dict(lock: DavLock) -> dict[str, Any]:
     }
 
 
-def _current(locks: list[DavLock]) -> list[dict[str, Any]]:
-    """The locks as wsgidav's dicts, each one on an item rooted at the item's path now (one
-    query for the names along the paths); a lock whose item is in the trash is left out
-    (it went with its item; DELETE over WebDAV releases it)."""
+def _reaches(lock: DavLock) -> bool:
+    """The holder may still change the locked item (always, their own item): a lock whose
+    holder lost the share, or now only views it, binds nobody."""
+    node = lock.node
+    return node is None or node.owner_id == lock.owner_id or access.can(lock.owner, node, "edit")
+
+
+def _current(locks: list[DavLock], viewer: User | None = None) -> list[dict[str, Any]]:
+    """The locks as wsgidav's dicts, each rooted at its item's path now as ``viewer`` (by
+    default each lock's holder) sees it: one query for the names along the paths, two more
+    (Shared with me) only when an item is someone else's. A lock is left out when its item
+    is in the trash (it went with its item; DELETE over WebDAV releases it), when ``viewer``
+    does not reach the item, and when its holder may no longer change it. An item that
+    ``viewer`` reaches through two shares is locked at both paths."""
     following = [lock.node for lock in locks if lock.node is not None]
+    viewers = {lock.pk: viewer or lock.owner for lock in locks}
+    entries: dict[int, list[tuple[str, Node]]] = {}
+    elsewhere = {
+        viewers[lock.pk]
+        for lock in locks
+        if lock.node is not None and lock.node.owner_id != viewers[lock.pk].pk
+    }
+    for user in elsewhere:  # reached under their Shared with me
+        root = "/" + shared.shared_root_name(user) + "/"
+        entries[user.pk] = [
+            (root + name, node) for name, node in shared.shared_entries(user).items()
+        ]
+        following += [node for _, node in entries[user.pk]]
     paths = tree.paths_of(following) if following else {}
     found = []
     for lock in locks:
         as_dict = _as_dict(lock)
-        if lock.node is not None:
-            if lock.node.trashed_at is not None:
-                continue
-            as_dict["root"] = normalize_lock_root(f"/{lock.owner_id}" + quote(paths[lock.node.pk]))
-        found.append(as_dict)
+        node, user = lock.node, viewers[lock.pk]
+        if node is None:
+            if lock.owner_id == user.pk:
+                found.append(as_dict)
+            continue
+        if node.trashed_at is not None or not _reaches(lock):
+            continue
+        if node.owner_id == user.pk:
+            seen_at = [paths[node.pk]]
+        else:
+            above = set(tree.ids_in(node.path)) | {node.pk}
+            seen_at = [
+                where + paths[node.pk][len(paths[entry.pk]) :]
+                for where, entry in entries.get(user.pk, [])
+                if entry.pk in above
+            ]
+        for path in seen_at:
+            found.append({**as_dict, "root": normalize_lock_root(f"/{user.pk}" + quote(path))})
     return found
 
 
@@ -227,18 +273,26 @@ class DbLockStorage:
             cache.pop(owner_id, None)
 
     def locks_of(self, owner_id: int) -> list[dict[str, Any]]:
-        """The owner's locks (expired ones too), read once per request."""
+        """The locks at the paths of user ``owner_id`` (expired ones too), read once per
+        request: when they are the caller, every lock on an item they reach, whoever holds
+        it; else (outside a request) only theirs."""
         cache = _request_locks.get()
         if cache is not None and owner_id in cache:
             return cache[owner_id]
-        locks = _current(list(selectors.locks_of(owner_id)))
+        viewer = _request_user.get()
+        if viewer is not None and viewer.pk == owner_id:
+            locks = _current(list(selectors.locks_reaching(viewer)), viewer)
+        else:
+            locks = _current(list(selectors.locks_of(owner_id)))
         if cache is not None:
             cache[owner_id] = locks
         return locks
 
     def get(self, token: str) -> dict[str, Any] | None:
+        """The lock, rooted where the caller sees its item (outside a request: where its
+        holder does); None when the caller does not reach it."""
         lock = selectors.lock_by_token(token)
-        current = _current([lock]) if lock is not None else []
+        current = _current([lock], _request_user.get()) if lock is not None else []
         if not current:
             return None
         found = current[0]
@@ -258,9 +312,10 @@ class DbLockStorage:
         validate_lock(lock)
         lock["token"] = generate_lock_token()
         owner_id = owner_of(root)
+        node = (_request_nodes.get() or {}).get(root)
         dav_services.lock_create(
             owner_id=owner_id,
-            node_id=(_request_nodes.get() or {}).get(root),
+            node_id=node.pk if node is not None else None,
             token=lock["token"],
             root=root,
             depth=lock["depth"],
@@ -316,14 +371,26 @@ class DbLockStorage:
 
 class FileFlowLockManager(LockManager):
     """wsgidav's lock manager, with the conflict check and the new lock in one database
-    transaction under the owner's lock, so two workers cannot both grant an exclusive lock."""
+    transaction under the tree locks of the caller and of the item's owner (in id order), so
+    two workers cannot both grant an exclusive lock on one item, whichever paths they name
+    it by."""
 
     def __init__(self) -> None:
         super().__init__(DbLockStorage())
 
     def acquire(self, *, url: str, **kwargs: Any) -> Any:
-        owner_id = owner_of(normalize_lock_root(url) + "/")
+        """A lock binds everyone who reaches the item, so only someone who may change it
+        takes one: anyone else is answered as for any write their role does not allow."""
+        root = normalize_lock_root(url)
+        owner_id = owner_of(root + "/")
+        node, user = (_request_nodes.get() or {}).get(root), _request_user.get()
+        if node is not None and user is not None and node.owner_id != user.pk:
+            try:
+                access.require(user, node, "edit")
+            except DomainError as exc:
+                raise DAVError(exc.status_code, context_info=exc.message) from exc
         with transaction.atomic():
-            tree.lock(owner_id)
+            for user_id in sorted({owner_id, node.owner_id if node is not None else owner_id}):
+                tree.lock(user_id)
             DbLockStorage._forget(owner_id)
             return super().acquire(url=url, **kwargs)

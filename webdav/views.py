@@ -141,7 +141,7 @@ def dav(request: HttpRequest, path: str | None = None) -> HttpResponseBase:
     environ["HTTP_HOST"] = request.get_host()
     environ[USER_KEY] = user
     environ["wsgidav.auth.user_name"] = user.get_username()
-    begin_request()
+    begin_request(user)
     try:
         return _call_wsgi(dav_app(mount), environ)
     finally:

@@ -81,6 +81,9 @@ class SharedWithMeSerializer(serializers.ModelSerializer):
         source="group.name", default=None, allow_null=True, read_only=True
     )
     unread = serializers.SerializerMethodField()
+    pinned = serializers.BooleanField(
+        read_only=True, help_text="Pinned to your sidebar (yours only)."
+    )
 
     class Meta:
         model = NodeShare

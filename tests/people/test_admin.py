@@ -29,3 +29,15 @@ def test_operators_see_shares_and_activity_and_remove_through_the_service(world:
     assert response.status_code == 302
     assert not NodeShare.objects.filter(pk=share.pk).exists()
     assert Activity.objects.filter(kind="unshare", node=world.team).exists()
+
+
+def test_a_share_page_in_the_admin_shows_each_recipients_marks(world: World):
+    from sharing.people import person_share_mark
+
+    operator = UserFactory(username="op", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(operator)
+    share = NodeShare.objects.get(group=world.family)
+    person_share_mark(user=world.carol, share=share, pinned=True)
+    page = client.get(f"/admin/files/nodeshare/{share.pk}/change/").content.decode()
+    assert "marks (seen, pinned)" in page and "carol" in page

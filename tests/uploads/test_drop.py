@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -292,3 +294,163 @@ def test_gc_stores_no_drop_upload_through_a_link_revoked_meanwhile(
     assert not list((Path(settings.FILE_UPLOAD_TEMP_DIR) / "tus").iterdir())
     alice.refresh_from_db()
     assert (alice.used_bytes, alice.reserved_bytes) == (0, 0)
+
+
+# --- the visitor's address on an unfinished upload: kept no longer than the policy says ---
+
+
+def _retention(days: int) -> None:
+    from sharing.models import SharingPolicy
+
+    policy = SharingPolicy.current()
+    policy.ip_retention_days = days
+    policy.save()
+
+
+def _started(url: str, name: str) -> tuple[Client, dict[str, str], str]:
+    """A visitor who started a 6-byte upload and sent 3 bytes of it."""
+    visitor, csrf = visitor_of(url)
+    location = start(visitor, url, csrf, 6, filename=name)["Location"]
+    assert send(visitor, location, csrf, 0, b"abc").status_code == 204
+    assert _address(location) == "127.0.0.1"
+    return visitor, csrf, location
+
+
+def _age(location: str, hours: float) -> None:
+    """As if the upload had started ``hours`` ago."""
+    from uploads.models import TusUpload
+
+    TusUpload.objects.filter(pk=location.rsplit("/", 1)[1]).update(
+        created_at=timezone.now() - timedelta(hours=hours)
+    )
+
+
+def _address(location: str) -> str | None:
+    from uploads.models import TusUpload
+
+    return TusUpload.objects.get(pk=location.rsplit("/", 1)[1]).visitor_address
+
+
+def test_the_daily_job_erases_the_address_of_an_upload_started_before_the_retention(
+    alice: Any, inbox: Node
+) -> None:
+    from django.core.management import call_command
+
+    _retention(1)
+    _, url = drop(alice, inbox)
+    _, _, old = _started(url, "old.txt")
+    _, _, new = _started(url, "new.txt")
+    _age(old, 25)
+    _age(new, 23)
+    ShareAccess.objects.update(ip_address=None)  # the visits' lines: not what this is about
+    out = io.StringIO()
+    call_command("forget_share_addresses", "--dry-run", stdout=out)
+    assert "Would erase 1 address older than 1 day" in out.getvalue()
+    assert _address(old) == "127.0.0.1"
+    call_command("forget_share_addresses", stdout=out)
+    assert "Erased 1 address older than 1 day" in out.getvalue()
+    assert (_address(old), _address(new)) == (None, "127.0.0.1")
+
+
+def test_no_address_stays_on_an_upload_once_the_policy_keeps_none(alice: Any, inbox: Node) -> None:
+    from sharing.tasks import forget_share_addresses
+
+    _retention(7)
+    _, url = drop(alice, inbox)
+    visitor, csrf, location = _started(url, "a.txt")
+    _retention(0)
+    visits = ShareAccess.objects.filter(ip_address__isnull=False).count()
+    assert forget_share_addresses.call() == visits + 1
+    assert _address(location) is None
+    assert send(visitor, location, csrf, 3, b"def").status_code == 204
+    stored = Node.objects.get(parent=inbox, name="a.txt")
+    assert ShareAccess.objects.get(node=stored).ip_address is None
+
+
+def test_any_entry_in_the_access_log_erases_old_addresses_on_uploads_too(
+    alice: Any, inbox: Node
+) -> None:
+    """As with the log's own lines, a server without the daily job keeps no address longer."""
+    _retention(1)
+    _, url = drop(alice, inbox)
+    _, _, old = _started(url, "old.txt")
+    visitor, csrf, location = _started(url, "new.txt")
+    _age(old, 30)
+    assert send(visitor, location, csrf, 3, b"def").status_code == 204
+    stored = Node.objects.get(parent=inbox, name="new.txt")
+    assert ShareAccess.objects.get(node=stored).ip_address == "127.0.0.1"
+    assert _address(old) is None
+
+
+@pytest.mark.parametrize("finisher", ["visitor", "gc"])
+def test_an_upload_finished_after_the_retention_logs_no_address(
+    alice: Any, inbox: Node, settings: Any, finisher: str
+) -> None:
+    """Even when nothing erased it from the upload yet: the address was taken when the
+    upload started, and that is what the policy's days count from."""
+    _retention(1)
+    link, url = drop(alice, inbox)
+    visitor, csrf, late = _started(url, "late.txt")
+    _, _, recent = _started(url, "recent.txt")
+    _age(late, 25)
+    _age(recent, 23)
+    if finisher == "visitor":
+        for location in (late, recent):
+            assert send(visitor, location, csrf, 3, b"def").status_code == 204
+    else:
+        from tests.uploads.conftest import Backend, strand
+
+        strand(Backend("local", settings), late.removeprefix("http://testserver"), b"abcdef")
+        _stranded_by_gc(settings, recent, b"abcdef")
+    logged = dict(
+        ShareAccess.objects.filter(link=link, node__isnull=False).values_list(
+            "item_name", "ip_address"
+        )
+    )
+    assert logged == {"late.txt": None, "recent.txt": "127.0.0.1"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_erasing_addresses_passes_over_an_upload_a_request_holds(alice: Any) -> None:
+    """A request finishing an upload holds its row (it deletes it) while it writes its log
+    entry, which erases old addresses: waiting for another such request's row could make
+    two of them wait for each other. A held row is left for the next run."""
+    from sharing.services import addresses_forget
+    from uploads.models import TusUpload
+
+    _retention(1)
+    inbox = tree.insert(Node(owner=alice, name="Inbox", is_folder=True), tree.home_of(alice))
+    _, url = drop(alice, inbox)
+    _, _, held = _started(url, "held.txt")
+    _, _, free = _started(url, "free.txt")
+    _age(held, 30)
+    _age(free, 30)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                TusUpload.objects.select_for_update().get(pk=held.rsplit("/", 1)[1])
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert holding.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # a wait fails the test, never hangs it
+        try:
+            addresses_forget()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert (_address(held), _address(free)) == ("127.0.0.1", None)
+    finally:
+        release.set()
+        other.join()
+    addresses_forget()
+    assert _address(held) is None

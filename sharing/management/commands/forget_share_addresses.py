@@ -14,9 +14,10 @@ from sharing.models import SharingPolicy
 
 class Command(BaseCommand):
     help = (
-        "Erase the IP addresses kept in share-link access logs once they are older than the "
-        "sharing policy's retention (admin → Sharing policy, default 7 days). The rest of "
-        "each log line (time, action, item, coarse client) stays. Run it daily from cron."
+        "Erase the IP addresses kept in share-link access logs, and on drop-folder uploads "
+        "still under way, once they are older than the sharing policy's retention (admin → "
+        "Sharing policy, default 7 days). The rest of each log line (time, action, item, "
+        "coarse client) stays. Run it daily from cron."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         days = SharingPolicy.current().ip_retention_days
         if options["dry_run"]:
-            found = counted(services.addresses_to_forget().count(), "address", "addresses")
+            found = counted(services.addresses_to_forget_count(), "address", "addresses")
             self.stdout.write(
                 f"Would erase {found} older than {counted(days, 'day', 'days')}. "
                 "Dry run: nothing was erased."
