@@ -82,7 +82,12 @@ def _node_response(
 
 NODE_LIST_PARAMETERS = [
     OpenApiParameter("parent", OpenApiTypes.INT, description="Folder id (default: home)."),
-    OpenApiParameter("path", OpenApiTypes.STR, description="Folder path such as /Documents/2026."),
+    OpenApiParameter(
+        "path",
+        OpenApiTypes.STR,
+        description="Folder path such as /Documents/2026, or /Shared with me/<item>/… for a "
+        "folder shared with you.",
+    ),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(selectors.SORT_KEYS), default="name"),
     OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"], default="asc"),
     OpenApiParameter("limit", OpenApiTypes.INT, default=100, description="1–1000."),
