@@ -164,11 +164,10 @@ def node_at_path(user: User, path: str, *, shared: bool = True) -> Node:
     parts = split_path(path) if path.strip("/") else []
     node = tree.home_of(user)
     for depth, part in enumerate(parts):
-        child = (
-            Node.objects.owned_by(user)
-            .filter(parent=node, name=part, trashed_at__isnull=True)
-            .first()
-        )
+        # Below the caller's own folder everything is theirs: no owner condition, which
+        # PostgreSQL could answer from the owner's index when its statistics do not know
+        # the account yet (see files.tree.NewLeaves).
+        child = Node.objects.filter(parent=node, name=part, trashed_at__isnull=True).first()
         if child is None and depth == 0 and shared and part == shared_root_name(user):
             return _shared_node_at(user, path, parts[1:])
         if child is None:
