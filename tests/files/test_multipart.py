@@ -144,6 +144,13 @@ BASE64 = part(
     [
         (form(FIRST, file_part("a.bin", b"abc"), close=False), "ends before its closing boundary"),
         (form(FIRST, BASE64), "Content-Transfer-Encoding: base64"),
+        (
+            form(
+                FIRST,
+                part(["Content-Disposition: form-data; name=\"file\"; filename*=nope''a"], b""),
+            ),
+            "header that could not be read",
+        ),
         (form(FIRST, part(["X-Padding: " + "x" * 20_000], b"")), "could not be read"),
         (b"this is not a multipart body at all", "could not be read"),
     ],
