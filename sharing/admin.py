@@ -177,34 +177,36 @@ SHARE_FIELDS: tuple[str, ...] = (
 )
 
 
-class NodeShareLeaveInline(admin.TabularInline):
+class _ShownInline(admin.TabularInline):
+    """Rows of a share shown on its page, never added, changed or deleted there: the
+    services keep them."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [str(field) for field in self.fields or []]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class NodeShareLeaveInline(_ShownInline):
     """Members of the group who left this share (it no longer reaches them)."""
 
     model = NodeShareLeave
     fields = ["user", "created_at"]
-    readonly_fields = ["user", "created_at"]
-    extra = 0
-    can_delete = False
     verbose_name = "member who left"
     verbose_name_plural = "members who left"
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
-
-class NodeShareMarkInline(admin.TabularInline):
+class NodeShareMarkInline(_ShownInline):
     """Each recipient's own marks on this share: when they saw it, whether they pinned it."""
 
     model = NodeShareMark
     fields = ["user", "seen_at", "pinned"]
-    readonly_fields = ["user", "seen_at", "pinned"]
-    extra = 0
-    can_delete = False
     verbose_name = "recipient's mark"
     verbose_name_plural = "recipients' marks (seen, pinned)"
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(NodeShare)
