@@ -1,7 +1,7 @@
 """The one receiving adapter: every transport turns its request into :class:`Received` files.
 
 Bytes go to a temporary file in ``FILE_UPLOAD_TEMP_DIR`` (the data dir's file system, so a
-new local blob arrives by rename) in chunks while SHA-256 is computed and bytes are counted:
+new local blob arrives by a hard link or a rename) in chunks while SHA-256 is computed and bytes are counted:
 memory stays flat whatever the size. The upload services then store the result.
 
 - :func:`receive_stream`: any body read in chunks (``read(n) -> bytes``), with or without a
@@ -74,7 +74,8 @@ class Received:
     key: str | None = None
 
     def discard(self) -> None:
-        """Remove the temp file (a no-op once storage has taken it by rename)."""
+        """Remove the temp file (a no-op once storage has taken it by rename; after a hard
+        link, only this name goes)."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 
