@@ -1,8 +1,8 @@
 """The one receiving adapter: every transport turns its request into :class:`Received` files.
 
 Bytes go to a temporary file in ``FILE_UPLOAD_TEMP_DIR`` (the data dir's file system, so a
-new local blob arrives by a hard link or a rename) in chunks while SHA-256 is computed and bytes are counted:
-memory stays flat whatever the size. The upload services then store the result.
+new local blob arrives by a hard link or a rename) in chunks while SHA-256 is computed and
+bytes are counted: memory stays flat whatever the size. The upload services then store the result.
 
 - :func:`receive_stream`: any body read in chunks (``read(n) -> bytes``), with or without a
   known length — a raw ``PUT``, a tus ``PATCH``, a WebDAV ``PUT`` whose server decoded a
