@@ -218,12 +218,14 @@ def _in_index_order(wanted: bool) -> Iterator[None]:
     if not wanted or connection.vendor != "postgresql":
         yield
         return
+    enclosed = connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_sort = off")
         yield
-        with connection.cursor() as cursor:  # the enclosing transaction sorts as before
-            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+        if enclosed:  # the enclosing transaction goes on sorting as before (a COMMIT resets)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort TO DEFAULT")
 
 
 @dataclass

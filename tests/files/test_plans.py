@@ -111,3 +111,11 @@ def test_a_page_of_a_big_folder_the_statistics_do_not_know_reads_only_that_page(
     second = selectors.children_page(folder=big, sort=sort, limit=100, cursor=page.next_cursor)
     assert not {n.pk for n in second.items} & {n.pk for n in page.items}
     assert rows_read_of_files_node() - before < 1000
+
+
+def test_a_page_read_inside_a_transaction_leaves_its_sorting_as_it_was(alice: Any) -> None:
+    """The pager switches sorting off for its own statements only."""
+    selectors.children_page(folder=tree.home_of(alice), limit=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_sort")
+        assert cursor.fetchone() == ("on",)
