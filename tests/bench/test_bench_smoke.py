@@ -31,6 +31,16 @@ class Bench:
 
 
 BENCHES: dict[str, Bench] = {
+    "account_scale": Bench(
+        ["--sizes", "300,600", "--repeat", "1"],
+        [
+            rf"^page: favourites +{N} +{N} +{N}",
+            rf"^page: search a name +{N} +{N} +{N}",
+            rf"^dav: PROPFIND a file +{N} +{N} +{N}",
+            rf"^admin: nodes, search a name +{N} +{N} +{N}",
+            r"^after ANALYZE: median ms",
+        ],
+    ),
     "big_folder": Bench(
         ["--big", "20", "--rounds", "1"],
         [
