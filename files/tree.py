@@ -52,6 +52,9 @@ WIDTH = 8  # 36**8 ≈ 2.8e12 ids
 # Node.path holds at most this many ancestors (its max_length is 2048 = 256 * 8); the
 # limit leaves room so that a clear error comes before the column's limit.
 MAX_DEPTH = 250
+# Sorts after every base-36 digit: ``[key, key + AFTER_KEYS)`` holds every path that starts
+# with ``key`` (a share's node_key: the shared node's descendants).
+AFTER_KEYS = "~"
 
 
 def enc(pk: int) -> str:
@@ -242,11 +245,16 @@ class NewLeaves:
         # the owner and read the owner's index instead of the primary key: every upload
         # into an account of 1,000,000 nodes scanned them all, ~130 ms (bench/tree_scale.py
         # --million, right after the account was made; ~3 ms once ANALYZE had run).
+        # The names are looked for in the folder by ``+f.id`` likewise: compared with the
+        # folder's id itself, a folder made since the last ANALYZE looked empty, and the
+        # parent's index (with a name test on each of its entries) looked as good as the
+        # (parent, name) index: 1,000 rows read for an upload into a new folder of 1,000
+        # (tests/files/test_plans.py).
         self._sql = (
             f"WITH folder AS (SELECT f.id, f.path FROM {table} f "  # noqa: S608 - no user text
             f"WHERE f.id = ({folder_id_sql}) AND +f.owner_id = %s AND f.is_folder = %s "
             "AND f.trashed_at IS NULL AND LENGTH(f.path) <= %s "
-            f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = f.id "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.parent_id = +f.id "
             f"AND c.name IN ({names}) AND c.trashed_at IS NULL)) "
             f"INSERT INTO {table} ({columns}, blob_id, parent_id, path) "
             f"SELECT {constants}v.*, folder.id, {key_sql} "
@@ -350,7 +358,7 @@ def move(node: Node, new_parent: Node) -> Node:
         if node.is_folder:
             below.update(path=Concat(Value(new_key), Substr("path", len(old_key) + 1)))
         # Shares with people on the node or below it keep their node's key.
-        NodeShare.objects.filter(node_key__gte=old_key, node_key__lt=old_key + "~").update(
+        NodeShare.objects.filter(node_key__gte=old_key, node_key__lt=old_key + AFTER_KEYS).update(
             node_key=Concat(Value(new_key), Substr("node_key", len(old_key) + 1))
         )
     return node

@@ -19,7 +19,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
 
 from accounts.models import User
-from files import access
+from files import selectors
 from files.models import Node
 from files.places import places_of
 from search.categories import CATEGORY_KEYS, FILE_CATEGORIES
@@ -223,11 +223,7 @@ class SearchForm(forms.Form):
         self.order_fields(["q", "type", "ext", "size_min", "size_min_unit", "size_max"])
 
     def _folder_choices(self, data: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-        folders = list(
-            Node.objects.filter(access.visible_filter(self.user))
-            .filter(is_folder=True, trashed_at__isnull=True, parent__isnull=False)
-            .order_by("path", "id")[:MAX_FOLDER_CHOICES]
-        )
+        folders = selectors.live_folders(self.user, limit=MAX_FOLDER_CHOICES)
         asked = _getlist(data, "in")[-1:] if data is not None else []
         if asked and asked[0].isdigit() and all(str(f.pk) != asked[0] for f in folders):
             extra = Node.objects.visible_to(self.user).filter(pk=int(asked[0]), is_folder=True)

@@ -197,3 +197,21 @@ def test_the_shares_path_ranges_come_from_the_index(world: World, shared: Shared
             r"SEARCH n USING (COVERING )?INDEX files_node_path \(path>\? AND path<\?\)", plan
         ), plan
         assert not re.search(r"SCAN (files_node|n)\b", plan), plan
+
+
+def test_search_in_offers_ones_own_live_folders_and_those_shared_with_one(
+    world: World, shared: Shared
+) -> None:
+    bob = world.bob
+    mine = services.folder_create(owner=bob, parent=tree.home_of(bob), name="Bob's")
+    gone = services.folder_create(owner=bob, parent=tree.home_of(bob), name="Old")
+    services.node_trash(node=gone)
+    services.node_trash(node=shared.drafts)  # trashed by its owner: gone for bob too
+    page = web_for(bob).get(reverse("search:results")).content.decode()
+    offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', page)}
+    # Never alice's folders above what she shares, nor the trash, nor the home folder.
+    assert offered == {mine.pk, world.team.pk, world.sub.pk, shared.q3.pk}
+    # Carol sees the group's shares (Team and Q3 with what they hold), and has no folder.
+    page = web_for(world.carol).get(reverse("search:results")).content.decode()
+    offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', page)}
+    assert offered == {world.team.pk, world.sub.pk, shared.q3.pk}
