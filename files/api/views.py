@@ -249,7 +249,7 @@ class NodeViewSet(viewsets.ViewSet):
 
         node = selectors.node_get(user_of(request), pk)
         inline = request.query_params.get("inline") in {"1", "true", "yes"}
-        return serve_node(request._request, node, as_attachment=not inline)
+        return serve_node(request, node, as_attachment=not inline)
 
     @extend_schema(
         parameters=[
@@ -280,7 +280,7 @@ class NodeViewSet(viewsets.ViewSet):
         if len(parents) == 1 and opened:
             assert parent is not None
             name = parent.name
-        return zip_response(request._request, nodes=nodes, filename=f"{name}.zip")
+        return zip_response(request, nodes=nodes, filename=f"{name}.zip")
 
     @extend_schema(
         parameters=[OpenApiParameter("size", OpenApiTypes.INT, default=256)],
@@ -294,7 +294,7 @@ class NodeViewSet(viewsets.ViewSet):
         node = selectors.node_get(user_of(request), pk)
         size = _int_param(request, "size", 256)
         assert size is not None
-        return thumbnail_response(request._request, node, size=size)
+        return thumbnail_response(request, node, size=size)
 
     @extend_schema(responses=FileVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -327,7 +327,7 @@ class NodeViewSet(viewsets.ViewSet):
 
         version = selectors.version_get(user_of(request), pk, version_id)
         return serve_blob(
-            request._request,
+            request,
             blob=version.blob,
             filename=version.node.name,
             mime_type=version.mime_type,
@@ -529,9 +529,10 @@ class FileContentView(APIView):
         parts = split_path(path)
         if not parts:
             raise InvalidName("The path must end in a file name.", field="path")
-        django_request = request._request
-        refuse_early(django_request.META, user_of(request))
-        received = receive_raw(django_request, name=parts[-1])
+        # DRF's Request answers for the request it wraps (META, read()): the body is
+        # still read from the server a chunk at a time, never loaded whole.
+        refuse_early(request.META, user_of(request))
+        received = receive_raw(request, name=parts[-1])
         result = services.file_upload_batch(
             owner=user_of(request),
             path=parts[:-1],
