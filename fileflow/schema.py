@@ -98,7 +98,7 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         codes.append("409")
     if "requestBody" in operation:
         codes.append("415")
-    if path.startswith(_UPLOADS):
+    if path.startswith(_UPLOADS) and method in {"post", "put"}:  # not a download by path
         codes += ["411", "413"]
     if path.endswith("/thumbnail/"):
         codes += ["415", "422"]

@@ -75,17 +75,16 @@ class Progress:
         return cls(None, enabled=False)
 
     @classmethod
-    def to(cls, stream: object, *, enabled: bool = True) -> Progress:
+    def to(cls, stream: Stream, *, enabled: bool = True) -> Progress:
         """A bar on ``stream`` if it is a terminal (and ``enabled``), else a silent one.
 
-        Accepts a management command's ``self.stderr``: Django's ``OutputWrapper`` appends
-        a newline to every write, which would defeat ``\\r`` redraws, so the stream it
-        wraps is used instead.
+        ``stream`` is the stream itself (a command's ``options["stderr"]`` or
+        ``sys.stderr``), not the command's ``self.stderr``: Django's wrapper appends a
+        newline to every write, which would defeat ``\\r`` redraws.
         """
-        raw = getattr(stream, "_out", stream)
-        if not (enabled and _is_terminal(raw)):
+        if not (enabled and _is_terminal(stream)):
             return cls.off()
-        return cls(raw)  # type: ignore[arg-type]
+        return cls(stream)
 
     # --- stages ----------------------------------------------------------------------
 

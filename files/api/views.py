@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import BaseParser, DataAndFiles
@@ -96,6 +96,29 @@ NODE_LIST_PARAMETERS = [
 
 
 VERSION_ID = OpenApiParameter("version_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+INLINE = OpenApiParameter(
+    "inline", OpenApiTypes.BOOL, description="Preview in the browser where safe."
+)
+CONTENT_RESPONSES: dict[Any, Any] = {
+    (200, "*/*"): OpenApiTypes.BINARY,
+    206: OpenApiTypes.BINARY,
+    304: None,
+    416: OpenApiResponse(description="The Range starts past the end; Content-Range says the size."),
+}
+
+
+def _content_response(request: Request, node: Node) -> HttpResponseBase:
+    """A node's content as every API download answers it, whether the node was named by id
+    or by path (:func:`files.delivery.serve_node`: Range, conditional requests, HEAD, a
+    folder as a ZIP); ``?inline=1`` previews it where that is safe.
+
+    DRF's ``Request`` is handed on as it is: it answers for the request it wraps
+    (``method``, ``META``, ``headers``), which is all the delivery needs."""
+    from files.delivery import serve_node
+
+    inline = request.query_params.get("inline") in {"1", "true", "yes"}
+    return serve_node(request, node, as_attachment=not inline)
 
 
 class NodeViewSet(viewsets.ViewSet):
@@ -234,22 +257,11 @@ class NodeViewSet(viewsets.ViewSet):
         node = selectors.node_get(user, pk, "edit")
         return _node_response(services.node_restore(node=node, actor=user), user)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "inline", OpenApiTypes.BOOL, description="Preview in the browser where safe."
-            )
-        ],
-        responses={(200, "*/*"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, 304: None},
-    )
+    @extend_schema(parameters=[INLINE], responses=CONTENT_RESPONSES)
     @action(detail=True, methods=["get", "head"])
     def content(self, request: Request, pk: str) -> HttpResponseBase:
         """Download a file (Range and conditional requests work) or a folder as a ZIP."""
-        from files.delivery import serve_node
-
-        node = selectors.node_get(user_of(request), pk)
-        inline = request.query_params.get("inline") in {"1", "true", "yes"}
-        return serve_node(request._request, node, as_attachment=not inline)
+        return _content_response(request, selectors.node_get(user_of(request), pk))
 
     @extend_schema(
         parameters=[
@@ -280,7 +292,7 @@ class NodeViewSet(viewsets.ViewSet):
         if len(parents) == 1 and opened:
             assert parent is not None
             name = parent.name
-        return zip_response(request._request, nodes=nodes, filename=f"{name}.zip")
+        return zip_response(request, nodes=nodes, filename=f"{name}.zip")
 
     @extend_schema(
         parameters=[OpenApiParameter("size", OpenApiTypes.INT, default=256)],
@@ -294,7 +306,7 @@ class NodeViewSet(viewsets.ViewSet):
         node = selectors.node_get(user_of(request), pk)
         size = _int_param(request, "size", 256)
         assert size is not None
-        return thumbnail_response(request._request, node, size=size)
+        return thumbnail_response(request, node, size=size)
 
     @extend_schema(responses=FileVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -327,7 +339,7 @@ class NodeViewSet(viewsets.ViewSet):
 
         version = selectors.version_get(user_of(request), pk, version_id)
         return serve_blob(
-            request._request,
+            request,
             blob=version.blob,
             filename=version.node.name,
             mime_type=version.mime_type,
@@ -489,14 +501,43 @@ def _upload_status(result: services.UploadResult) -> int:
     return status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
 
 
-class FileContentView(APIView):
-    """Upload a file's raw bytes to a path: `PUT /api/v1/files/content/a/b.txt` or
-    `PUT /api/v1/files/content/?path=/a/b.txt` (the query wins when both are given, so curl's
-    appended file name does not change an explicit `path`).
+DOWNLOAD_PATH = OpenApiParameter(
+    "path",
+    OpenApiTypes.STR,
+    required=False,
+    description="The file or folder to download, e.g. /Documents/report.pdf, or "
+    "/Shared with me/<item>/… for one shared with you; / is all your files as a ZIP "
+    "(required unless the path is in the URL).",
+)
 
-    Missing folders are created. The body is streamed; a `Content-Length` is required."""
+
+class FileContentView(APIView):
+    """A file's content by its path, both ways, as curl sends it: `PUT` uploads raw bytes to
+    `/api/v1/files/content/a/b.txt` or `/api/v1/files/content/?path=/a/b.txt`; `GET` and
+    `HEAD` download from the same URLs. The query wins when both are given, so curl's
+    appended file name does not change an explicit `path`.
+
+    PUT: missing folders are created. The body is streamed; a `Content-Length` is required."""
 
     parser_classes: list = []
+
+    @extend_schema(
+        operation_id="files_content_get",
+        parameters=[DOWNLOAD_PATH, INLINE],
+        responses=CONTENT_RESPONSES,
+    )
+    def get(self, request: Request, url_path: str = "") -> HttpResponseBase:
+        """Download a file or a folder (as a ZIP) by its path: the same answer as
+        `GET /api/v1/nodes/{id}/content/` for the item at that path (Range and conditional
+        requests work). Items in the trash are not found by path."""
+        path = request.query_params.get("path") or url_path
+        if not path:
+            raise InvalidName(
+                "Give the path of a file or folder: GET /api/v1/files/content/Documents/"
+                "report.pdf, or ?path=/Documents/report.pdf (?path=/ for all your files).",
+                field="path",
+            )
+        return _content_response(request, selectors.node_at_path(user_of(request), path))
 
     @extend_schema(
         parameters=[
@@ -529,9 +570,10 @@ class FileContentView(APIView):
         parts = split_path(path)
         if not parts:
             raise InvalidName("The path must end in a file name.", field="path")
-        django_request = request._request
-        refuse_early(django_request.META, user_of(request))
-        received = receive_raw(django_request, name=parts[-1])
+        # DRF's Request answers for the request it wraps (META, read()): the body is
+        # still read from the server a chunk at a time, never loaded whole.
+        refuse_early(request.META, user_of(request))
+        received = receive_raw(request, name=parts[-1])
         result = services.file_upload_batch(
             owner=user_of(request),
             path=parts[:-1],
@@ -548,7 +590,16 @@ class FileContentView(APIView):
 
 class FileContentAtPathView(FileContentView):
     """`PUT /api/v1/files/content/Documents/report.pdf`: the path in the URL (as curl builds
-    it from `curl -T report.pdf …/files/content/Documents/`)."""
+    it from `curl -T report.pdf …/files/content/Documents/`); `GET` and `HEAD` on it
+    download that item."""
+
+    @extend_schema(
+        operation_id="files_content_get_at_path",
+        parameters=[OpenApiParameter("url_path", OpenApiTypes.STR, OpenApiParameter.PATH), INLINE],
+        responses=CONTENT_RESPONSES,
+    )
+    def get(self, request: Request, url_path: str = "") -> HttpResponseBase:
+        return super().get(request, url_path)
 
     @extend_schema(
         operation_id="files_content_put_at_path",
