@@ -131,6 +131,7 @@ def requests_of(user, token, reader, extras) -> dict[str, Callable[[], None]]:
         "api: an item": get(api, f"/api/v1/nodes/{needle.pk}/"),
         "api: list a top folder by path": get(api, "/api/v1/nodes/?path=/folder-050"),
         "api: download a file": get(api, f"/api/v1/nodes/{needle.pk}/content/"),
+        "api: download a file by path": get(api, f"/api/v1/files/content{needle_path}"),
         "api: trash": get(api, "/api/v1/trash/"),
         "api: activity": get(api, "/api/v1/activity/"),
         "dav: PROPFIND a file": propfind(f"/dav{needle_path}", "0"),

@@ -300,7 +300,7 @@ def visible_filter(user: User | AnonymousUser, *, own: Sequence[QuerySet[Node]] 
     (:func:`_shared_ids`) instead of testing every node against every share.
 
     ``own``: the caller's own nodes to consider, as querysets of
-    ``Node.objects.owned_by(user)`` narrowed each its own way (by name, where an index can
+    ``Node.objects.checked_owner(user)`` narrowed each its own way (by name, where an index can
     serve it; by text); default all of them. Shared nodes are not narrowed: the caller
     filters the whole result further."""
     if not user.is_authenticated:

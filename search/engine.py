@@ -213,9 +213,10 @@ def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySe
     if query.words:
         names = _NameMatch.of(query.words)
         texts = index().matching(query.q)
-        own = Node.objects.owned_by(user)
+        own = Node.objects.checked_owner(user)
         # Two lookups, each on its own index (names: trigram; text: GIN or FTS5): a plain
         # OR of both would make PostgreSQL scan every node of the owner and test each one.
+        # The owner is checked on the rows they find, never used to find them.
         own_hits = [names.aliased(own).filter(names.indexed)]
         if texts is not None:
             own_hits.append(own.filter(texts))

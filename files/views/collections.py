@@ -117,7 +117,7 @@ def tag_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise NodeNotFound("No such tag.")
     return _collection_page(
         request,
-        Node.objects.owned_by(user_of(request)).filter(tags=tag),
+        Node.objects.checked_owner(user_of(request)).filter(tags=tag),
         title=f"Tagged “{tag.name}”",
         empty="No files or folders have this tag any more.",
         section="tags",
