@@ -10,10 +10,11 @@ daily, timed in an account of 1k nodes and in bigger ones, through Django's test
 Options: --sizes (1000,100000: accounts, in nodes; the first is the baseline), --repeat (11).
 
 The accounts are bench/tree_scale.py's (home → 100 top folders → files; the 100k account
-has 1,000 files a folder, the 1M one 10,000), each with the same few extras made through
-the services: 100 more files in folder-050 (so that its first page is full in every
-account), one of its files renamed "needle-quarterly-report.txt", 10 favourites, a
-tag on them, 6 items in the trash, a folder shared with a reader and a link.
+has 1,000 files a folder, the 1M one 10,000; each file a content of its own, as real files
+mostly have), each with the same few extras made through the services: 100 more files in
+folder-050 (so that its first page is full in every account), one of its files renamed
+"needle-quarterly-report.txt", 10 favourites, a tag on them, 6 items in the trash, a folder
+shared with a reader and a link.
 
 Statistics: ANALYZE runs once the baseline account exists and before the big ones are
 written, as after a big import that autovacuum has not analysed yet (on PostgreSQL the
@@ -49,7 +50,6 @@ def add_extras(user, reader):
 
     home = tree.home_of(user)
     blob = Node.objects.filter(owner=user, is_folder=False).first().blob
-    blob_store().put_bytes(blob.storage_key, b"0")  # tree_scale's files have no content
     folders = {node.name: node for node in Node.objects.filter(parent=home)}
     middle = folders["folder-050"]
     # A page of its own in every account, so that its first page holds as many rows in all.
@@ -67,6 +67,7 @@ def add_extras(user, reader):
     )
     needle = Node.objects.filter(parent=middle).order_by("name").first()
     needle = services.node_rename(node=needle, name=NEEDLE)
+    blob_store().put_bytes(needle.blob.storage_key, b"0")  # tree_scale's files have no content
     files = list(Node.objects.filter(parent=folders["folder-010"]).order_by("name")[:5])
     files += Node.objects.filter(parent=folders["folder-090"]).order_by("name")[:5]
     for node in files:
@@ -173,7 +174,7 @@ def main() -> None:
     calls: dict[int, dict[str, Callable[[], None]]] = {}
     for index, total in enumerate(sizes):
         # No big subtrees (tree_scale makes them in accounts of 10 times the size given).
-        user = build_account(f"reads{total}", total, subtree=total)
+        user = build_account(f"reads{total}", total, subtree=total, distinct_blobs=True)
         extras = add_extras(user, reader) | {"admin": admin}
         _, token = token_create(user=user, name="bench")
         calls[total] = requests_of(user, token, reader, extras)

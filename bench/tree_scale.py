@@ -30,6 +30,7 @@ import argparse
 import io
 import os
 import sys
+import uuid
 
 from _setup import django_setup, median, summary, timed
 
@@ -46,9 +47,20 @@ GOALS = {
 
 def bulk_tree(user, parent, spec, blob):
     """Write ``spec`` below ``parent`` level by level: a list of (name, spec-or-file-count)
-    for folders. Returns the created top folders."""
+    for folders. Returns the created top folders. ``blob``: every file's content, or None
+    for a content of its own each (as real files mostly have: the planner reads blob_id's
+    statistics)."""
     from files import tree
-    from files.models import Node
+    from files.models import Blob, Node
+
+    def write(files: list) -> None:
+        if blob is None:
+            made = Blob.objects.bulk_create(
+                (Blob(sha256=uuid.uuid4().hex * 2, size=1) for _ in files), batch_size=5000
+            )
+            for node, own in zip(files, made, strict=True):
+                node.blob = own
+        Node.objects.bulk_create(files, batch_size=5000)
 
     folders = [
         Node(owner=user, parent=parent, name=name, is_folder=True, path=tree.key(parent))
@@ -71,17 +83,25 @@ def bulk_tree(user, parent, spec, blob):
                 for j in range(inside)
             ]
             if len(files) >= 20_000:
-                Node.objects.bulk_create(files, batch_size=5000)
+                write(files)
                 files = []
         else:
             bulk_tree(user, folder, inside, blob)
-    Node.objects.bulk_create(files, batch_size=5000)
+    write(files)
     return folders
 
 
-def build_account(username: str, total: int, *, flat: bool = False, subtree: int = 10_000):
+def build_account(
+    username: str,
+    total: int,
+    *,
+    flat: bool = False,
+    subtree: int = 10_000,
+    distinct_blobs: bool = False,
+):
     """An account of ``total`` nodes. ``flat``: one folder holding all the files. An account
-    of at least 10 times ``subtree`` nodes has a ``subtree``-node folder and one a fifth of it."""
+    of at least 10 times ``subtree`` nodes has a ``subtree``-node folder and one a fifth of it.
+    The files share one content unless ``distinct_blobs``."""
     from django.db import transaction
 
     from accounts.models import User
@@ -113,7 +133,7 @@ def build_account(username: str, total: int, *, flat: bool = False, subtree: int
         ]
     with transaction.atomic():
         tree.lock(user.pk)
-        bulk_tree(user, home, spec, blob)
+        bulk_tree(user, home, spec, None if distinct_blobs else blob)
     problems = tree.check(user)
     assert problems == [], problems
     return user
