@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable
 
 from _setup import django_setup, median, timed
-from tree_scale import build_account
+from tree_scale import account_sizes, add_account_arguments, build_account
 
 GOAL = 1.5
 NEEDLE = "needle-quarterly-report.txt"
@@ -151,8 +151,7 @@ def analyze() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--million", action="store_true", help="add a 1M-node account")
-    parser.add_argument("--sizes", default="1000,100000", help="accounts, in nodes")
+    add_account_arguments(parser, sizes="1000,100000")
     parser.add_argument("--repeat", type=int, default=11)
     args = parser.parse_args()
     django_setup()
@@ -161,10 +160,7 @@ def main() -> None:
     from accounts.models import User
     from accounts.services import token_create
 
-    sizes = [int(size) for size in args.sizes.split(",")]
-    if args.million:
-        assert connection.vendor == "postgresql", "the 1M-node account is for PostgreSQL"
-        sizes.append(1_000_000)
+    sizes = account_sizes(args)
     print(
         f"database: {connection.vendor}   accounts: {', '.join(f'{s:,}' for s in sizes)} nodes"
         f"   repeat: {args.repeat}   load average: " + " ".join(f"{x:.1f}" for x in os.getloadavg())

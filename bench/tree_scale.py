@@ -139,6 +139,22 @@ def build_account(
     return user
 
 
+def add_account_arguments(parser: argparse.ArgumentParser, *, sizes: str) -> None:
+    parser.add_argument("--million", action="store_true", help="add a 1M-node account")
+    parser.add_argument("--sizes", default=sizes, help="accounts, in nodes")
+
+
+def account_sizes(args: argparse.Namespace) -> list[int]:
+    """The accounts asked for, in nodes: --sizes, and 1,000,000 with --million."""
+    from django.db import connection
+
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.million:
+        assert connection.vendor == "postgresql", "the 1M-node account is for PostgreSQL"
+        sizes.append(1_000_000)
+    return sizes
+
+
 def verdict(value: float, goal: str, *, lower_is_better: bool = True) -> str:
     ok = value <= GOALS[goal] if lower_is_better else value >= GOALS[goal]
     return f"goal ≤ {GOALS[goal]:g}: {'ok' if ok else 'MISSED'}"
@@ -255,8 +271,7 @@ def measure_first_page(flat_user, baseline_user, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--million", action="store_true", help="add a 1M-node account")
-    parser.add_argument("--sizes", default="1000,10000,100000", help="accounts, in nodes")
+    add_account_arguments(parser, sizes="1000,10000,100000")
     parser.add_argument("--subtree", type=int, default=10_000, help="nodes of the big subtree")
     parser.add_argument("--flat", type=int, default=100_000, help="entries of the big folder")
     parser.add_argument("--repeat", type=int, default=21)
@@ -270,10 +285,7 @@ def main() -> None:
     from files.ingest import receive_stream
     from files.models import Node
 
-    sizes = [int(size) for size in args.sizes.split(",")]
-    if args.million:
-        assert connection.vendor == "postgresql", "the 1M-node account is for PostgreSQL"
-        sizes.append(1_000_000)
+    sizes = account_sizes(args)
     print(
         f"database: {connection.vendor}   folders per account: {FOLDERS}   repeat: {args.repeat}   "
         f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
