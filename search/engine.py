@@ -65,6 +65,7 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "build_queryset",
+    "names_matching",
     "resolve_folder",
     "search",
 ]
@@ -178,6 +179,14 @@ def _tags_filter(
             return qs.none()
         qs = qs.filter(tagged(ids))
     return qs
+
+
+def names_matching(queryset: QuerySet[Node], words: Sequence[str]) -> QuerySet[Node]:
+    """The nodes of ``queryset`` whose name holds every one of ``words``, matched as a
+    search matches names (case and accents aside; on PostgreSQL through the trigram
+    index, whoever owns them)."""
+    names = _NameMatch.of(words)
+    return names.aliased(queryset).filter(names.indexed)
 
 
 def resolve_folder(*, user: User | AnonymousUser, folder_id: int) -> Node:
