@@ -125,6 +125,8 @@ def requests_of(user, token, reader, extras) -> dict[str, Callable[[], None]]:
         "page: trash": get(page, reverse("files:trash")),
         "page: activity": get(page, reverse("files:activity")),
         "page: search a name": get(page, reverse("search:results") + "?q=needle+quarterly"),
+        "page: search PDFs (no words)": get(page, reverse("search:results") + "?type=pdf"),
+        "api: search favourites (no words)": get(api, "/api/v1/search/?favorite=true"),
         "page: links shared": get(page, reverse("sharing:list")),
         "page: account (usage)": get(page, reverse("accounts:account")),
         "page: reader's shared with me": get(as_reader, reverse("sharing:shared-with-me")),
@@ -155,7 +157,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=11)
     args = parser.parse_args()
     django_setup()
+    from django.core.management import call_command
     from django.db import connection
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # the pages' stylesheets
 
     from accounts.models import User
     from accounts.services import token_create

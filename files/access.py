@@ -299,9 +299,9 @@ def visible_filter(user: User | AnonymousUser, *, own: Sequence[QuerySet[Node]] 
     own nodes and the live nodes shared with them, the shared ones found from the shares
     (:func:`_shared_ids`) instead of testing every node against every share.
 
-    ``own``: the caller's own nodes to consider, as querysets of
-    ``Node.objects.checked_owner(user)`` narrowed each its own way (by name, where an index can
-    serve it; by text); default all of them. Shared nodes are not narrowed: the caller
+    ``own``: the caller's own nodes to consider, as querysets of them (``owned_by`` or
+    ``checked_owner``) narrowed each its own way (by name, where an index can serve it; by
+    text; by the search's filters); default all of them. Shared nodes are not narrowed: the caller
     filters the whole result further."""
     if not user.is_authenticated:
         return Q(pk__in=[])

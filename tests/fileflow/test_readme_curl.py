@@ -7,6 +7,7 @@ ids) and the files it sends made in a scratch folder. A line that answers an err
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -59,6 +60,7 @@ def test_readme_curl_line_works(
 ):
     from accounts.services import token_create
     from files import services
+    from files.ingest import receive_stream
 
     _, token = token_create(user=alice, name="readme")
     documents = services.folder_ensure_path(owner=alice, path="/Documents")
@@ -66,6 +68,13 @@ def test_readme_curl_line_works(
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.md").write_text("# a\n")
     (tmp_path / "notes" / "b.md").write_text("# b\n")
+    if " -O " in command:  # a download: of what the upload examples store
+        services.file_upload(
+            owner=alice,
+            parent=documents,
+            name="report.pdf",
+            received=receive_stream(io.BytesIO(b"%PDF-1.4\n% a report\n").read, length=20),
+        )
 
     assert command.startswith("curl ")
     runnable = command.replace(EXAMPLE_HOST, live_server.url)
