@@ -215,21 +215,16 @@ def _narrowed(qs: QuerySet[Node], query: SearchQuery) -> QuerySet[Node]:
     if query.extensions:
         # A Q: the stubs cannot see the alias above as a field.
         qs = qs.filter(Q(is_folder=False) & Q(file_ext__in=query.extensions))
-    if query.size_min is not None:
-        qs = qs.filter(size__gte=query.size_min)
-    if query.size_max is not None:
-        qs = qs.filter(size__lte=query.size_max)
-    if query.modified_after is not None:
-        qs = qs.filter(updated_at__gte=query.modified_after)
-    if query.modified_before is not None:
-        qs = qs.filter(updated_at__lte=query.modified_before)
-    if query.created_after is not None:
-        qs = qs.filter(created_at__gte=query.created_after)
-    if query.created_before is not None:
-        qs = qs.filter(created_at__lte=query.created_before)
-    if query.favorite is not None:
-        qs = qs.filter(is_favorite=query.favorite)
-    return qs
+    given = {
+        "size__gte": query.size_min,
+        "size__lte": query.size_max,
+        "updated_at__gte": query.modified_after,
+        "updated_at__lte": query.modified_before,
+        "created_at__gte": query.created_after,
+        "created_at__lte": query.created_before,
+        "is_favorite": query.favorite,
+    }
+    return qs.filter(**{lookup: value for lookup, value in given.items() if value is not None})
 
 
 def build_queryset(*, user: User | AnonymousUser, query: SearchQuery) -> QuerySet[Node]:
