@@ -65,7 +65,12 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """Runs in the child before exec: if the test process dies, the server gets SIGTERM."""
+    """Runs in the child before exec: if the test process dies, the server gets SIGTERM.
+    And Ctrl+C reaches it as it does a command started in a terminal: a suite started in
+    the background of a script (``… &``) inherits SIGINT ignored, a shell cannot trap a
+    signal ignored when it starts, and scripts/run.sh then left Ctrl+C to its children and
+    exited 0, not 130 (tests/integration/test_worker.py)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
