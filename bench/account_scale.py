@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable
 
 from _setup import django_setup, median, timed
-from tree_scale import account_sizes, add_account_arguments, build_account
+from tree_scale import account_sizes, add_account_arguments, build_account, file_node
 
 GOAL = 1.5
 NEEDLE = "needle-quarterly-report.txt"
@@ -53,18 +53,7 @@ def add_extras(user, reader):
     folders = {node.name: node for node in Node.objects.filter(parent=home)}
     middle = folders["folder-050"]
     # A page of its own in every account, so that its first page holds as many rows in all.
-    Node.objects.bulk_create(
-        Node(
-            owner=user,
-            parent=middle,
-            name=f"more-{j:03d}.txt",
-            blob=blob,
-            size=1,
-            mime_type="text/plain",
-            path=tree.key(middle),
-        )
-        for j in range(100)
-    )
+    Node.objects.bulk_create(file_node(user, middle, f"more-{j:03d}.txt", blob) for j in range(100))
     needle = Node.objects.filter(parent=middle).order_by("name").first()
     needle = services.node_rename(node=needle, name=NEEDLE)
     blob_store().put_bytes(needle.blob.storage_key, b"0")  # tree_scale's files have no content

@@ -45,6 +45,22 @@ GOALS = {
 }
 
 
+def file_node(user, folder, name: str, blob):
+    """A 1-byte text file ``name`` in ``folder``, not saved (for bulk_create)."""
+    from files import tree
+    from files.models import Node
+
+    return Node(
+        owner=user,
+        parent=folder,
+        name=name,
+        blob=blob,
+        size=1,
+        mime_type="text/plain",
+        path=tree.key(folder),
+    )
+
+
 def bulk_tree(user, parent, spec, blob):
     """Write ``spec`` below ``parent`` level by level: a list of (name, spec-or-file-count)
     for folders. Returns the created top folders. ``blob``: every file's content, or None
@@ -70,18 +86,7 @@ def bulk_tree(user, parent, spec, blob):
     files = []
     for folder, (_, inside) in zip(folders, spec, strict=True):
         if isinstance(inside, int):
-            files += [
-                Node(
-                    owner=user,
-                    parent=folder,
-                    name=f"file-{j:06d}.txt",
-                    blob=blob,
-                    size=1,
-                    mime_type="text/plain",
-                    path=tree.key(folder),
-                )
-                for j in range(inside)
-            ]
+            files += [file_node(user, folder, f"file-{j:06d}.txt", blob) for j in range(inside)]
             if len(files) >= 20_000:
                 write(files)
                 files = []
