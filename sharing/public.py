@@ -104,7 +104,7 @@ def visitor_of(request: HttpRequest) -> services.Visitor:
     )
 
 
-def _public_headers(response: HttpResponseBase) -> HttpResponseBase:
+def public_headers(response: HttpResponseBase) -> HttpResponseBase:
     response.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
     if "Referrer-Policy" not in response:
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -122,7 +122,7 @@ def public_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResp
             response = view(request, token, *args, **kwargs)
         except DomainError as exc:
             response = _refusal(request, exc)
-        return _public_headers(response)
+        return public_headers(response)
 
     return wrapper
 
@@ -195,7 +195,7 @@ def _open(request: HttpRequest, token: str, *, reading: bool = True) -> ShareLin
     return link
 
 
-def _admit(
+def admit(
     request: HttpRequest,
     link: ShareLink,
     *,
@@ -292,9 +292,9 @@ def public(request: HttpRequest, token: str) -> HttpResponseBase:
         return _password_page(request, token)
     root = link.node
     if link.permission == ShareLink.Permission.UPLOAD:
-        _admit(request, link, action=ShareAccess.Action.VISIT, page=True, log=False)
+        admit(request, link, action=ShareAccess.Action.VISIT, page=True, log=False)
         return _drop_page(request, link, token)
-    _admit(request, link, action=ShareAccess.Action.VISIT, node=root, page=True, log=False)
+    admit(request, link, action=ShareAccess.Action.VISIT, node=root, page=True, log=False)
     if root.is_folder:
         return _folder_page(request, link, token, root)
     return _file_page(request, link, token, root)
@@ -325,7 +325,7 @@ def public_item(request: HttpRequest, token: str, pk: int) -> HttpResponseBase:
     node = selectors.shared_node(link, pk)
     if node.pk == link.node_id:
         return HttpResponseRedirect(reverse("sharing:public", args=[token]))
-    _admit(request, link, action=ShareAccess.Action.VISIT, node=node, page=True, log=False)
+    admit(request, link, action=ShareAccess.Action.VISIT, node=node, page=True, log=False)
     if node.is_folder:
         return _folder_page(request, link, token, node)
     return _file_page(request, link, token, node)
@@ -446,7 +446,7 @@ def _deliver(request: HttpRequest, link: ShareLink, node: Node) -> HttpResponseB
     if link.permission == ShareLink.Permission.VIEW and not (inline and shown.inline):
         raise _view_only()
     action = ShareAccess.Action.PREVIEW if inline else ShareAccess.Action.DOWNLOAD
-    _admit(request, link, action=action, node=node, log=_first_of_range(request))
+    admit(request, link, action=action, node=node, log=_first_of_range(request))
     return delivery.serve_node(request, node, as_attachment=None if inline else True)
 
 
@@ -459,21 +459,21 @@ def _zip(
 ) -> HttpResponseBase:
     if link.permission != ShareLink.Permission.DOWNLOAD:
         raise _view_only()
-    _admit(request, link, action=ShareAccess.Action.ZIP, node=nodes[0] if len(nodes) == 1 else None)
+    admit(request, link, action=ShareAccess.Action.ZIP, node=nodes[0] if len(nodes) == 1 else None)
     return zip_response(request, nodes=nodes, filename=filename)
 
 
 # --- drop folders ------------------------------------------------------------------------
 
 
-def _drop_link(request: HttpRequest, token: str) -> ShareLink:
+def drop_link(request: HttpRequest, token: str) -> ShareLink:
     link = _open(request, token, reading=False)
     if link.permission != ShareLink.Permission.UPLOAD:
         raise ShareForbidden("This link does not take uploads.")
     return link
 
 
-def _remember_upload(request: HttpRequest, link: ShareLink, name: str) -> None:
+def remember_upload(request: HttpRequest, link: ShareLink, name: str) -> None:
     uploaded = list(_visit(request, link).get("uploaded", []))[-49:]
     _remember(request, link, uploaded=[*uploaded, name])
 
@@ -485,7 +485,7 @@ def _visit_counted_with_upload(request: HttpRequest, link: ShareLink) -> Iterato
     before = request.session.get(SESSION_KEY)
     try:
         with transaction.atomic():
-            yield _admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
+            yield admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
     except DomainError:
         if before is None:
             request.session.pop(SESSION_KEY, None)
@@ -503,7 +503,7 @@ def public_upload(request: HttpRequest, token: str) -> HttpResponseBase:
 
     The answer never names what the folder already holds: a taken name is stored as
     “name (1)” silently, and only the name that was sent is echoed back."""
-    link = _drop_link(request, token)
+    link = drop_link(request, token)
     refuse_early(request.META, link.node.owner, visitor=True)
     if request.method == "PUT":
         name = request.GET.get("name", "")
@@ -545,7 +545,7 @@ def _drop(
             raise
         return _drop_page(request, link, token, error=exc.message, status=exc.status_code)
     for upload in uploads:
-        _remember_upload(request, link, upload.name)
+        remember_upload(request, link, upload.name)
     if raw:
         upload = uploads[0]
         return JsonResponse({"received": upload.name, "size": upload.received.size}, status=201)

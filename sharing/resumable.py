@@ -23,9 +23,8 @@ from django.views.decorators.http import require_http_methods
 from fileflow.errors import DomainError
 from files.ingest import Upload
 from files.models import Node
-from sharing import selectors, services
+from sharing import public, selectors, services
 from sharing.models import ShareAccess, ShareLink
-from sharing.public import _admit, _drop_link, _public_headers, _remember_upload, visitor_of
 from uploads import protocol
 from uploads import services as upload_services
 from uploads.errors import UploadNotFound
@@ -45,7 +44,7 @@ def tus_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespons
                 response = view(request, token, *args, **kwargs)
         except DomainError as exc:
             response = protocol.refusal(exc)
-        return _public_headers(response)
+        return public.public_headers(response)
 
     return wrapper
 
@@ -56,7 +55,7 @@ def _finisher(request: HttpRequest, link: ShareLink) -> upload_services.Finisher
 
     def finish(upload: TusUpload, item: Upload) -> list[Node]:
         nodes = services.share_store_resumable(upload=upload, item=item)
-        _remember_upload(request, link, item.name)
+        public.remember_upload(request, link, item.name)
         return nodes
 
     return finish
@@ -66,9 +65,9 @@ def _finisher(request: HttpRequest, link: ShareLink) -> upload_services.Finisher
 @tus_view
 @csrf_protect
 def drop_create(request: HttpRequest, token: str) -> HttpResponseBase:
-    link = _drop_link(request, token)
+    link = public.drop_link(request, token)
     owner = link.node.owner
-    visitor = services.visitor_kept(visitor_of(request))
+    visitor = services.visitor_kept(public.visitor_of(request))
 
     def target(values: dict[str, str]) -> upload_services.Target:
         return upload_services.upload_target(
@@ -85,7 +84,7 @@ def drop_create(request: HttpRequest, token: str) -> HttpResponseBase:
     def admit(upload: TusUpload) -> None:
         # Counted once the upload exists (nothing is counted for a refused request) and
         # before its first byte is read; refused (used up meanwhile), the upload goes again.
-        _admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
+        public.admit(request, link, action=ShareAccess.Action.UPLOAD, log=False)
 
     return protocol.create(
         request.META,
