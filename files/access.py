@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.models import User
 from files import tree
 from files.errors import NodeNotFound
-from files.models import Node, NodeShare, NodeShareLeave
+from files.models import AFTER_KEYS, Node, NodeShare, NodeShareLeave
 
 Action = Literal["view", "edit", "reshare", "delete", "manage"]
 ACTIONS: tuple[str, ...] = ("view", "edit", "reshare", "delete", "manage")
@@ -281,7 +281,7 @@ def _shared_ids(user: User) -> RawSQL:
         f"UNION ALL SELECT node_id, node_key FROM {share} g WHERE {unexpired} AND "
         f"{_to_a_group_not_left('g')}"
     )
-    below = "n.path >= s.node_key AND n.path < s.node_key || '~'"
+    below = f"n.path >= s.node_key AND n.path < s.node_key || '{AFTER_KEYS}'"
     if connection.vendor == "postgresql":
         reach = f"CROSS JOIN LATERAL (SELECT n.id FROM {node} n WHERE {below} OFFSET 0) n"  # noqa: S608
     else:

@@ -27,6 +27,10 @@ from django.utils import timezone
 
 from accounts.models import User
 
+# Sorts after every base-36 digit: ``[key, key + AFTER_KEYS)`` holds every path that starts
+# with ``key`` (a share's node_key: the shared node's descendants).
+AFTER_KEYS = "~"
+
 
 class Blob(models.Model):
     """One stored content, whoever uploaded it. Deleted only by garbage collection."""
@@ -140,7 +144,7 @@ def shared_with(
         reaching = base.filter(grantee, unexpired)
         below = reaching.alias(
             outer=outer_path,
-            end=Concat(F("node_key"), Value("~"), output_field=models.CharField()),
+            end=Concat(F("node_key"), Value(AFTER_KEYS), output_field=models.CharField()),
         ).filter(
             node_key__gte=Substr(OuterRef(path), 1, 8),
             node_key__lte=OuterRef(path),

@@ -25,7 +25,7 @@ from accounts.models import User
 from fileflow.errors import DomainError
 from files import access, tree
 from files.errors import NodeNotFound, NotAFolder
-from files.models import FileVersion, Node, NodeShare, Tag
+from files.models import AFTER_KEYS, FileVersion, Node, NodeShare, Tag
 from files.names import numbered
 from files.places import SHARED_WITH_ME
 
@@ -132,7 +132,7 @@ def live_folders(user: User, *, limit: int) -> list[Node]:
     found = list(folders.filter(tree.subtree_filter(tree.home_of(user)))[:limit])
     if len(found) < limit:
         ranges = [
-            Q(pk=node_id) | Q(path__gte=key, path__lt=key + tree.AFTER_KEYS)
+            Q(pk=node_id) | Q(path__gte=key, path__lt=key + AFTER_KEYS)
             for node_id, key in NodeShare.objects.received_by(user)
             .values_list("node_id", "node_key")
             .distinct()

@@ -45,16 +45,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from files.errors import InvalidMove
-from files.models import Node, NodeShare
+from files.models import AFTER_KEYS, Node, NodeShare
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 WIDTH = 8  # 36**8 ≈ 2.8e12 ids
 # Node.path holds at most this many ancestors (its max_length is 2048 = 256 * 8); the
 # limit leaves room so that a clear error comes before the column's limit.
 MAX_DEPTH = 250
-# Sorts after every base-36 digit: ``[key, key + AFTER_KEYS)`` holds every path that starts
-# with ``key`` (a share's node_key: the shared node's descendants).
-AFTER_KEYS = "~"
 
 
 def enc(pk: int) -> str:

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from files import services, tree
+from files import selectors, services, tree
 from files.models import Node, NodeShare
 from search.engine import SearchQuery, build_queryset, search
 from sharing.people import person_share_create
@@ -215,3 +215,12 @@ def test_search_in_offers_ones_own_live_folders_and_those_shared_with_one(
     page = web_for(world.carol).get(reverse("search:results")).content.decode()
     offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', page)}
     assert offered == {world.team.pk, world.sub.pk, shared.q3.pk}
+
+
+def test_search_in_lists_ones_own_folders_first_up_to_the_limit(world: World) -> None:
+    bob = world.bob
+    home = tree.home_of(bob)
+    mine = [services.folder_create(owner=bob, parent=home, name=f"B{i}") for i in range(2)]
+    assert selectors.live_folders(bob, limit=1) == [mine[0]]
+    assert selectors.live_folders(bob, limit=3) == [*mine, world.team]
+    assert selectors.live_folders(bob, limit=10) == [*mine, world.team, world.sub]
